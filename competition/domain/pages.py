@@ -1,0 +1,30 @@
+"""Publishing the competition's pages the way an editor would: a revision, then its publication,
+both written to Wagtail's audit log."""
+
+from django.utils.text import slugify
+from wagtail.models import Page
+
+
+def publish(page, user=None):
+    """Save the page's current in-memory state as a revision and publish it."""
+    revision = page.save_revision(user=user, log_action=True)
+    revision.publish(user=user)
+    return revision
+
+
+def create_and_publish(parent, page, user=None):
+    """Add `page` under `parent` as a draft, then publish it (so it has a first revision)."""
+    page.live = False
+    page.has_unpublished_changes = True
+    parent.add_child(instance=page)
+    return publish(page, user=user)
+
+
+def free_slug(parent, wanted, *, exclude_pk=None):
+    """`wanted`, or `wanted-2`, `wanted-3`... so that no sibling under `parent` has it already."""
+    base = slugify(wanted) or "page"
+    siblings = set(Page.objects.child_of(parent).exclude(pk=exclude_pk).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in siblings:
+        slug, n = f"{base}-{n}", n + 1
+    return slug

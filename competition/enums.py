@@ -1,0 +1,41 @@
+"""Choices shared by the models, the scoring engine and the open data (SCORING.md's words)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", _("Percent")
+    NUMBER = "number", _("Number")
+    DAYS = "days", _("Days")
+    BOOLEAN = "boolean", _("Yes / no")
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class Status(models.TextChoices):
+    """Status of a commitment target on the scoreboard (SCORING.md, section 5)."""
+
+    NO_DATA = "no_data", _("No data")
+    ACHIEVED = "achieved", _("Achieved")
+    MISSED = "missed", _("Missed")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    OFF_TRACK = "off_track", _("Off track")
+
+
+class Aggregation(models.TextChoices):
+    MEAN = "mean", _("Mean")
+    MEDIAN = "median", _("Median")
+    TRIMMED_MEAN = "trimmed_mean", _("Trimmed mean (drop highest and lowest)")
+
+
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+    REJECTED = "rejected", _("Rejected")

@@ -1,0 +1,115 @@
+"""Reading import files (CSV, XLSX, JSON) into datasets and running a resource over them as one
+transaction, with row errors in the form `row N, column C: message` (CONTRACTS.md)."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext as _
+from import_export.results import RowResult
+
+from .resources import RESOURCES
+
+FORMATS = ("csv", "xlsx", "json")
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (format, encoding, shape)."""
+
+
+def load_dataset(content, file_format):
+    """A tablib Dataset from the file's bytes; raise ImportFileError with a clear message."""
+    if file_format == "csv":
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFileError(_("the file is not UTF-8 text; save the CSV as UTF-8.")) from None
+        if not text.strip():
+            raise ImportFileError(_("the file is empty; it needs at least a header row."))
+        try:
+            return tablib.Dataset().load(text, format="csv")
+        except Exception as error:  # tablib raises several kinds for malformed CSV
+            raise ImportFileError(_("the CSV file cannot be read: %(error)s") % {"error": error}) from None
+    if file_format == "xlsx":
+        try:
+            dataset = tablib.Dataset().load(content, format="xlsx")
+        except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+            raise ImportFileError(_("the file is not a readable XLSX workbook.")) from None
+        # Spreadsheets often carry empty trailing rows; they are not data.
+        empty = [i for i, row in enumerate(dataset) if all(cell in (None, "") for cell in row)]
+        for i in reversed(empty):
+            del dataset[i]
+        return dataset
+    if file_format == "json":
+        try:
+            data = json.loads(content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            raise ImportFileError(_("the file is not valid UTF-8 JSON.")) from None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise ImportFileError(_("the JSON file must hold a list of objects."))
+        headers = []
+        for item in data:
+            headers.extend(key for key in item if key not in headers)
+        dataset = tablib.Dataset(headers=headers)
+        for item in data:
+            dataset.append([_json_cell(item.get(key)) for key in headers])
+        return dataset
+    raise ImportFileError(_("unsupported file type %(type)r: use .csv, .xlsx or .json.") % {"type": file_format})
+
+
+def _json_cell(value):
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def file_format_of(path):
+    return Path(path).suffix.lower().lstrip(".")
+
+
+@dataclass
+class ImportReport:
+    errors: list = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    result: object = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def run_import(kind, dataset, *, competition=None, user=None, dry_run=False):
+    """Import `dataset` as `kind` in one transaction: nothing is written unless every row is
+    valid (and nothing at all on a dry run)."""
+    resource = RESOURCES[kind](competition=competition, user=user)
+    result = resource.import_data(
+        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
+    )
+    report = ImportReport(result=result)
+    for error in result.base_errors:
+        report.errors.append(_message_of(error.error))
+    for invalid in result.invalid_rows:
+        for column, messages in invalid.error_dict.items():
+            column = resource.key_columns[-1] if column == NON_FIELD_ERRORS else column
+            for message in messages:
+                report.errors.append(f"row {invalid.number}, column {column}: {message}")
+    for number, errors in result.row_errors():
+        for error in errors:
+            # An unexpected failure (a database constraint, say): name it without a traceback.
+            report.errors.append(f"row {number}, column -: {_message_of(error.error)}")
+    if not report.errors:
+        totals = result.totals
+        report.created = totals[RowResult.IMPORT_TYPE_NEW]
+        report.updated = totals[RowResult.IMPORT_TYPE_UPDATE]
+        report.unchanged = totals[RowResult.IMPORT_TYPE_SKIP]
+    return report
+
+
+def _message_of(error):
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return str(error) or error.__class__.__name__

@@ -1,0 +1,144 @@
+"""Evidence: a value reported for one commitment target as of a date, with narrative,
+attachments and links. Its state moves draft → submitted → accepted, or returned (and
+submitted again), or rejected; only accepted submissions count (SCORING.md, section 2)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
+from wagtail.documents import get_document_model_string
+from wagtail.models import Orderable, RevisionMixin
+
+from ..enums import SubmissionStatus
+from ..validators import validate_in_period, validate_value_for_unit
+from .pages import CommitmentLine, decimal_field
+
+# Which state may follow which; every other change is refused.
+TRANSITIONS = {
+    SubmissionStatus.DRAFT: {SubmissionStatus.SUBMITTED},
+    SubmissionStatus.SUBMITTED: {SubmissionStatus.ACCEPTED, SubmissionStatus.RETURNED, SubmissionStatus.REJECTED},
+    SubmissionStatus.RETURNED: {SubmissionStatus.SUBMITTED},
+    SubmissionStatus.ACCEPTED: set(),
+    SubmissionStatus.REJECTED: set(),
+}
+EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def accepted(self):
+        return self.filter(status=SubmissionStatus.ACCEPTED)
+
+    def for_competition(self, competition):
+        return self.filter(line__commitment__competition=competition)
+
+
+class Submission(RevisionMixin, ClusterableModel):
+    line = models.ForeignKey(
+        CommitmentLine, verbose_name=_("commitment target"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    reported_on = models.DateField(_("reporting date"), help_text=_("The date the value was measured."))
+    value = decimal_field(_("measured value"))
+    narrative = models.TextField(_("narrative"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    decision_note = models.TextField(
+        _("decision note"), blank=True, help_text=_("Why the submission was returned or rejected.")
+    )
+
+    objects = SubmissionQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("line"),
+        FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
+        FieldPanel("narrative"),
+        InlinePanel("attachments", label=_("Attachments")),
+        InlinePanel("links", label=_("Links")),
+    ]
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-reported_on", "-pk"]
+        indexes = [models.Index(fields=["line", "status", "reported_on"], name="submission_line_status_date")]
+
+    def __str__(self):
+        return f"{self.line} · {self.reported_on.isoformat()} · {self.value}"
+
+    @property
+    def agency(self):
+        return self.line.commitment.agency
+
+    @property
+    def target(self):
+        return self.line.target
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE_STATUSES
+
+    def can_transition_to(self, status):
+        return status in TRANSITIONS[SubmissionStatus(self.status)]
+
+    def clean(self):
+        super().clean()
+        if self.line_id is None:
+            return
+        target = self.line.target
+        competition = self.line.commitment.competition
+        errors = {}
+        try:
+            validate_value_for_unit(self.value, target.unit)
+        except ValidationError as error:
+            errors["value"] = error
+        try:
+            validate_in_period(self.reported_on, competition.start_date, competition.end_date)
+        except ValidationError as error:
+            errors["reported_on"] = error
+        if errors:
+            raise ValidationError(errors)
+
+
+class SubmissionAttachment(Orderable):
+    submission = ParentalKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    document = models.ForeignKey(
+        get_document_model_string(), verbose_name=_("document"), on_delete=models.PROTECT, related_name="+"
+    )
+    is_public = models.BooleanField(
+        _("public"), default=True, help_text=_("Shown on the public commitment page once the submission is accepted.")
+    )
+
+    panels = [FieldPanel("document"), FieldPanel("is_public")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("attachment")
+
+
+class SubmissionLink(Orderable):
+    submission = ParentalKey(Submission, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(_("address"), max_length=500)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+
+    panels = [FieldRowPanel([FieldPanel("url"), FieldPanel("title")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("link")
+
+    def __str__(self):
+        return self.title or self.url

@@ -1,0 +1,339 @@
+"""The published agreement as Wagtail pages: a competition page, its target pages and one
+commitment page per agency. Only the live (published) rows count on scoreboards."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from ..enums import Aggregation, Direction, Unit
+from ..page_forms import CompetitionChildPageForm
+from ..validators import validate_in_period, validate_value_for_unit
+from .agencies import Agency
+
+DEFAULT_TIERS = (("Excellent", 90), ("Good", 75), ("Fair", 50), ("Below target", 0))
+
+
+def decimal_field(verbose_name, **kwargs):
+    """Measured values, baselines and targets: up to 14 integer digits and 4 decimals."""
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=4, **kwargs)
+
+
+class CompetitionPage(RoutablePageMixin, Page):
+    """One emulation campaign: the agreement text, its period and phases, the signatories and the
+    scoring settings. Its children are its target pages and commitment pages."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+    body = StreamField(
+        [
+            ("heading", blocks.CharBlock(form_classname="title", label=_("Heading"))),
+            ("paragraph", blocks.RichTextBlock(label=_("Paragraph"))),
+            ("quote", blocks.BlockQuoteBlock(label=_("Quote"))),
+        ],
+        blank=True,
+        verbose_name=_("agreement text"),
+    )
+    organiser = models.CharField(_("organiser"), max_length=255, blank=True)
+    signed_on = models.DateField(_("signing date"), null=True, blank=True)
+    start_date = models.DateField(_("period start"))
+    end_date = models.DateField(_("period end"))
+    at_risk_margin = models.DecimalField(
+        _("at-risk margin"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.10"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("A target is at risk while its progress trails the expected progress by at most this share."),
+    )
+    jury_aggregation = models.CharField(
+        _("jury aggregation"), max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("organiser"), FieldPanel("signed_on")]),
+                FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
+                InlinePanel("phases", label=_("Phases")),
+            ],
+            heading=_("Agreement"),
+        ),
+        InlinePanel("signatories", label=_("Signatories")),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("at_risk_margin"), FieldPanel("jury_aggregation")]),
+                InlinePanel(
+                    "tiers",
+                    label=_("Classification tiers"),
+                    help_text=_("Leave empty for the default tiers: Excellent 90, Good 75, Fair 50, Below target 0."),
+                ),
+            ],
+            heading=_("Scoring"),
+        ),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("organiser")]
+
+    subpage_types = ["competition.TargetPage", "competition.CommitmentPage"]
+    template = "competition/pages/competition_page.html"
+
+    class Meta:
+        verbose_name = _("competition")
+        verbose_name_plural = _("competitions")
+
+    def clean(self):
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The period must end on or after its start.")})
+
+    def get_tiers(self):
+        """The classification tiers as (label, minimum score percent), highest minimum first."""
+        tiers = [(tier.label, tier.minimum) for tier in self.tiers.all()]
+        return sorted(tiers or DEFAULT_TIERS, key=lambda tier: tier[1], reverse=True)
+
+
+class CompetitionPhase(Orderable):
+    page = ParentalKey(CompetitionPage, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("name"), max_length=255)
+    end_date = models.DateField(_("end date"))
+
+    panels = [FieldRowPanel([FieldPanel("name"), FieldPanel("end_date")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("phase")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        try:
+            validate_in_period(self.end_date, self.page.start_date, self.page.end_date)
+        except ValidationError as error:
+            raise ValidationError({"end_date": error}) from None
+
+
+class CompetitionSignatory(Orderable):
+    page = ParentalKey(CompetitionPage, on_delete=models.CASCADE, related_name="signatories")
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+")
+    signed_by = models.CharField(_("signed by"), max_length=255, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=255, blank=True)
+
+    panels = [FieldPanel("agency"), FieldRowPanel([FieldPanel("signed_by"), FieldPanel("signer_title")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("signatory")
+
+    def __str__(self):
+        return str(self.agency)
+
+
+class CompetitionTier(Orderable):
+    page = ParentalKey(CompetitionPage, on_delete=models.CASCADE, related_name="tiers")
+    label = models.CharField(_("label"), max_length=100)
+    minimum = models.DecimalField(
+        _("minimum score %"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    panels = [FieldRowPanel([FieldPanel("label"), FieldPanel("minimum")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("tier")
+
+    def __str__(self):
+        return f"{self.label} ({self.minimum})"
+
+
+class CompetitionChildPage(Page):
+    """What target and commitment pages share: they live directly under one competition page,
+    recorded in `competition` so that queries and constraints need no tree walk."""
+
+    competition = models.ForeignKey(
+        CompetitionPage, on_delete=models.RESTRICT, related_name="+", editable=False
+    )
+
+    base_form_class = CompetitionChildPageForm
+    parent_page_types = ["competition.CompetitionPage"]
+    subpage_types = []
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.competition_id is None:
+            self.competition = self.get_parent().specific
+        return super().save(*args, **kwargs)
+
+
+class TargetPage(CompetitionChildPage):
+    """One measurable goal of a competition (SCORING.md, sections 3 and 4)."""
+
+    code = models.CharField(_("code"), max_length=32, help_text=_("Unique within the competition, e.g. T1."))
+    description = RichTextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices, default=Direction.HIGHER)
+    baseline = decimal_field(_("baseline"))
+    target_value = decimal_field(_("target value"))
+    deadline = models.DateField(
+        _("deadline"), null=True, blank=True, help_text=_("Leave empty for the end of the competition.")
+    )
+    max_points = decimal_field(_("maximum points"), validators=[MinValueValidator(0)])
+
+    content_panels = Page.content_panels + [
+        FieldRowPanel([FieldPanel("code"), FieldPanel("max_points")]),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("unit"), FieldPanel("direction")]),
+        FieldRowPanel([FieldPanel("baseline"), FieldPanel("target_value"), FieldPanel("deadline")]),
+        InlinePanel("milestones", label=_("Milestones")),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("code"), index.SearchField("description")]
+    template = "competition/pages/target_page.html"
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "code"], name="unique_target_code_per_competition")
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def effective_deadline(self):
+        return self.deadline or self.competition.end_date
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.max_points is not None and self.max_points <= 0:
+            errors["max_points"] = _("The maximum points must be more than 0.")
+        for field in ("baseline", "target_value"):
+            try:
+                validate_value_for_unit(getattr(self, field), self.unit)
+            except ValidationError as error:
+                errors[field] = error
+        if self.competition_id is not None and self.deadline is not None:
+            competition = self.competition
+            try:
+                validate_in_period(self.deadline, competition.start_date, competition.end_date, inclusive_start=False)
+            except ValidationError as error:
+                errors["deadline"] = error
+        if errors:
+            raise ValidationError(errors)
+
+
+class TargetMilestone(Orderable):
+    """An intermediate value the target should reach by a date (SCORING.md, section 4)."""
+
+    page = ParentalKey(TargetPage, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    value = decimal_field(_("value"))
+
+    panels = [FieldRowPanel([FieldPanel("date"), FieldPanel("value")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("milestone")
+
+    def __str__(self):
+        return f"{self.date}: {self.value}"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        try:
+            validate_value_for_unit(self.value, self.page.unit)
+        except ValidationError as error:
+            errors["value"] = error
+        if self.page.competition_id is not None:
+            competition = self.page.competition
+            try:
+                validate_in_period(self.date, competition.start_date, competition.end_date)
+            except ValidationError as error:
+                errors["date"] = error
+        if errors:
+            raise ValidationError(errors)
+
+
+class CommitmentPage(CompetitionChildPage):
+    """One agency's pledge in a competition: which targets it commits to, with its own baseline
+    and target value where they differ from the target's."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="commitments")
+    pledge = RichTextField(_("pledge"), blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("agency"),
+        FieldPanel("pledge"),
+        InlinePanel("lines", label=_("Committed targets"), min_num=1),
+    ]
+    template = "competition/pages/commitment_page.html"
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "agency"], name="unique_commitment_per_agency")
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class CommitmentLine(Orderable):
+    """One target an agency commits to; `baseline` and `target_value` override the target's."""
+
+    commitment = ParentalKey(CommitmentPage, on_delete=models.CASCADE, related_name="lines")
+    target = models.ForeignKey(
+        TargetPage, verbose_name=_("target"), on_delete=models.PROTECT, related_name="commitment_lines"
+    )
+    baseline = decimal_field(_("own baseline"), null=True, blank=True, help_text=_("Leave empty for the target's."))
+    target_value = decimal_field(
+        _("own target value"), null=True, blank=True, help_text=_("Leave empty for the target's.")
+    )
+
+    panels = [FieldPanel("target"), FieldRowPanel([FieldPanel("baseline"), FieldPanel("target_value")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("committed target")
+        verbose_name_plural = _("committed targets")
+        constraints = [models.UniqueConstraint(fields=["commitment", "target"], name="unique_line_per_target")]
+
+    def __str__(self):
+        return f"{self.commitment.agency.code} · {self.target.code}"
+
+    @property
+    def effective_baseline(self):
+        return self.target.baseline if self.baseline is None else self.baseline
+
+    @property
+    def effective_target_value(self):
+        return self.target.target_value if self.target_value is None else self.target_value
+
+    def clean(self):
+        super().clean()
+        if self.target_id is None:
+            return
+        target = self.target
+        # The commitment page may be unsaved (a new page in the editor, or an import).
+        commitment = getattr(self, "commitment", None)
+        if commitment is not None and commitment.competition_id and target.competition_id != commitment.competition_id:
+            raise ValidationError({"target": _("This target belongs to another competition.")})
+        errors = {}
+        for field in ("baseline", "target_value"):
+            try:
+                validate_value_for_unit(getattr(self, field), target.unit)
+            except ValidationError as error:
+                errors[field] = error
+        if errors:
+            raise ValidationError(errors)

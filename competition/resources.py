@@ -1,0 +1,1242 @@
+"""django-import-export resources, one per import kind of CONTRACTS.md. The management command
+`competition_import` and the admin's import and export screens both use them, so every path
+refuses the same rows with the same messages.
+
+Each resource parses a row into plain values (errors keyed by column name), finds the instance
+by the row's key, applies the values, runs the model's validation and saves. Page kinds create
+and publish real Wagtail pages with revisions. Rows that would change nothing are reported as
+unchanged (`skip`), so importing a file twice changes nothing the second time.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from import_export import resources
+from import_export.fields import Field
+from wagtail.models import Page, Site
+
+from .domain.pages import create_and_publish, free_slug, publish
+from .enums import Aggregation, Direction, SubmissionStatus, Unit
+from .models import (
+    Adjustment,
+    Agency,
+    CommitmentLine,
+    CommitmentPage,
+    CompetitionPage,
+    CompetitionTier,
+    JuryScore,
+    Juror,
+    Submission,
+    TargetMilestone,
+    TargetPage,
+)
+from .validators import format_milestones, format_tiers, parse_milestones, parse_tiers
+
+User = get_user_model()
+
+
+def _plain(value):
+    """Decimals as written in the import formats: no exponent, no trailing zeros."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+class RowDiff(resources.Diff):
+    """The preview diff, read through the resource's export representation."""
+
+    @classmethod
+    def _read_field_values(cls, resource, instance):
+        if instance is None:
+            return ["" for _field in resource.get_import_fields()]
+        return [resource.export_field(field, instance) for field in resource.get_import_fields()]
+
+
+class CompetitionResource(resources.ModelResource):
+    """The shared machinery: column checks, duplicate keys, parsing helpers, column-keyed errors."""
+
+    kind = ""
+    key_columns = ()
+    required_columns = ()
+    optional_columns = ()
+    # Model field name -> column name, for errors raised by the model's own validation.
+    error_columns = {}
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = False
+        use_transactions = True
+        skip_html_diff = False
+
+    def __init__(self, competition=None, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.competition_slug = competition
+        self.user = user if getattr(user, "is_authenticated", False) else None
+        self._competitions = {}
+        self._duplicates = {}
+        self._row_number = None
+
+    # The columns of this kind, in the order of CONTRACTS.md.
+    @classmethod
+    def columns(cls):
+        return [*cls.required_columns, *cls.optional_columns]
+
+    def get_import_id_fields(self):
+        return list(self.key_columns)
+
+    def get_diff_class(self):
+        return RowDiff
+
+    def get_export_order(self):
+        return self.columns()
+
+    def get_import_order(self):
+        return self.columns()
+
+    def get_user_visible_fields(self):
+        return self.get_export_fields()
+
+    # Whole-file checks.
+    def before_import(self, dataset, **kwargs):
+        dataset.headers = [str(header or "").strip() for header in (dataset.headers or [])]
+        headers = dataset.headers
+        if (
+            "competition" in self.required_columns
+            and "competition" not in headers
+            and self.competition_slug
+        ):
+            dataset.append_col([self.competition_slug] * len(dataset), header="competition")
+            headers = dataset.headers
+        known = set(self.columns())
+        problems = []
+        missing = [column for column in self.required_columns if column not in headers]
+        if missing:
+            problems.append(_("missing column(s): %(columns)s") % {"columns": ", ".join(missing)})
+        unknown = [header for header in headers if header not in known]
+        if unknown:
+            problems.append(
+                _("unknown column(s): %(columns)s (expected: %(expected)s)")
+                % {"columns": ", ".join(unknown), "expected": ", ".join(self.columns())}
+            )
+        if len(set(headers)) != len(headers):
+            problems.append(_("a column appears twice in the header row"))
+        if problems:
+            raise ValidationError("; ".join(problems))
+        seen = {}
+        for number, row in enumerate(dataset.dict, 1):
+            key = tuple(self._key_text(row.get(column)) for column in self.key_columns)
+            if key in seen:
+                self._duplicates[number] = seen[key]
+            else:
+                seen[key] = number
+
+    def import_row(self, row, instance_loader, **kwargs):
+        self._row_number = kwargs.get("row_number")
+        return super().import_row(row, instance_loader, **kwargs)
+
+    def before_import_row(self, row, **kwargs):
+        first = self._duplicates.get(self._row_number)
+        if first is not None:
+            raise ValidationError(
+                {self.key_columns[-1]: _("duplicate key: the same row key appears in row %(row)s.") % {"row": first}}
+            )
+        errors = {}
+        self.parsed = self.parse(row, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance = self.find_instance(self.parsed)
+        if instance is None:
+            return self.new_instance(self.parsed), True
+        return instance, False
+
+    def import_instance(self, instance, row, **kwargs):
+        self.apply(instance, self.parsed)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if import_validation_errors or original is None or original.pk is None:
+            return False
+        return self.snapshot(original) == self.snapshot(instance)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        try:
+            self.full_clean(instance)
+        except ValidationError as error:
+            for field, messages in error.update_error_dict({}).items():
+                column = self.error_columns.get(field, field)
+                if field == NON_FIELD_ERRORS or column not in self.columns():
+                    column = self.key_columns[-1]
+                errors.setdefault(column, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def full_clean(self, instance):
+        instance.full_clean(validate_unique=False, validate_constraints=False)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        self.save(instance, is_create, self.parsed)
+
+    def after_import(self, dataset, result, **kwargs):
+        """Page kinds publish here; the sequence reset of ModelResource is not needed (no pks
+        are imported)."""
+
+    # Per-kind hooks.
+    def parse(self, row, errors):
+        raise NotImplementedError
+
+    def find_instance(self, parsed):
+        raise NotImplementedError
+
+    def new_instance(self, parsed):
+        raise NotImplementedError
+
+    def apply(self, instance, parsed):
+        raise NotImplementedError
+
+    def snapshot(self, instance):
+        raise NotImplementedError
+
+    def save(self, instance, is_create, parsed):
+        instance.save()
+
+    # Parsing helpers: each records a message under its column and returns None on error.
+    @staticmethod
+    def _key_text(value):
+        if isinstance(value, (date, datetime)):
+            return _as_date(value).isoformat()
+        return str(value).strip() if value is not None else ""
+
+    @staticmethod
+    def text(row, column, errors, *, required=False, max_length=None):
+        value = row.get(column)
+        value = "" if value is None else str(value).strip()
+        if required and not value:
+            errors[column] = _("required: this cell may not be empty.")
+            return None
+        if max_length and len(value) > max_length:
+            errors[column] = _("too long: at most %(max)s characters.") % {"max": max_length}
+            return None
+        return value
+
+    @classmethod
+    def decimal(cls, row, column, errors, *, required=False):
+        value = row.get(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                errors[column] = _("required: this cell may not be empty.")
+            return None
+        if isinstance(value, bool):
+            errors[column] = _("%(value)r is not a number.") % {"value": value}
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite():
+            errors[column] = _("%(value)r is not a number (use a dot for decimals, e.g. 85.5).") % {"value": value}
+            return None
+        if number.as_tuple().exponent < -4:
+            errors[column] = _("%(value)s has more than 4 decimal places.") % {"value": value}
+            return None
+        if abs(number) >= Decimal("1e14"):
+            errors[column] = _("%(value)s is too large.") % {"value": value}
+            return None
+        return number
+
+    @classmethod
+    def day(cls, row, column, errors, *, required=False):
+        value = row.get(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                errors[column] = _("required: this cell may not be empty.")
+            return None
+        if isinstance(value, (date, datetime)):
+            return _as_date(value)
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors[column] = _("%(value)r is not a date in the form YYYY-MM-DD.") % {"value": value}
+            return None
+
+    @staticmethod
+    def choice(row, column, errors, choices, *, default=None):
+        value = row.get(column)
+        value = "" if value is None else str(value).strip().lower()
+        if not value:
+            if default is None:
+                errors[column] = _("required: this cell may not be empty.")
+            return default
+        allowed = [choice.value for choice in choices]
+        if value not in allowed:
+            errors[column] = _("%(value)r is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(allowed)}
+            return None
+        return value
+
+    # Look-ups shared by the kinds.
+    def competition(self, row, errors):
+        slug = self.text(row, "competition", errors, required=True)
+        if slug is None:
+            return None
+        if slug not in self._competitions:
+            matches = list(CompetitionPage.objects.filter(slug=slug)[:2])
+            self._competitions[slug] = matches
+        matches = self._competitions[slug]
+        if not matches:
+            errors["competition"] = _("unknown competition %(slug)r.") % {"slug": slug}
+            return None
+        if len(matches) > 1:
+            errors["competition"] = _("several competitions have the slug %(slug)r.") % {"slug": slug}
+            return None
+        return matches[0]
+
+    def agency(self, row, errors, column="agency", *, required=True):
+        code = self.text(row, column, errors, required=required)
+        if not code:
+            return None
+        agency = Agency.objects.filter(code=code).first()
+        if agency is None:
+            errors[column] = _("unknown agency code %(code)r.") % {"code": code}
+        return agency
+
+    def target(self, competition, row, errors, column="target"):
+        code = self.text(row, column, errors, required=True)
+        if code is None or competition is None:
+            return None
+        target = TargetPage.objects.filter(competition=competition, code=code).first()
+        if target is None:
+            if TargetPage.objects.filter(code=code).exists():
+                errors[column] = _("target %(code)r belongs to another competition, not to %(slug)r.") % {
+                    "code": code,
+                    "slug": competition.slug,
+                }
+            else:
+                errors[column] = _("unknown target code %(code)r in competition %(slug)r.") % {
+                    "code": code,
+                    "slug": competition.slug,
+                }
+        return target
+
+    def commitment_line(self, competition, agency, target, errors):
+        if competition is None or agency is None or target is None:
+            return None
+        line = (
+            CommitmentLine.objects.select_related("target", "commitment__competition")
+            .filter(commitment__competition=competition, commitment__agency=agency, target=target)
+            .first()
+        )
+        if line is None:
+            if CommitmentPage.objects.filter(competition=competition, agency=agency).exists():
+                errors["target"] = _("agency %(agency)r has not committed to target %(target)r.") % {
+                    "agency": agency.code,
+                    "target": target.code,
+                }
+            else:
+                errors["agency"] = _("agency %(agency)r has no commitment in competition %(slug)r.") % {
+                    "agency": agency.code,
+                    "slug": competition.slug,
+                }
+        return line
+
+    @staticmethod
+    def in_period(competition, day, column, errors, *, inclusive_start=True):
+        if day is None or competition is None:
+            return
+        too_early = day < competition.start_date if inclusive_start else day <= competition.start_date
+        if too_early or day > competition.end_date:
+            errors[column] = _("%(day)s lies outside the competition period (%(start)s to %(end)s).") % {
+                "day": day.isoformat(),
+                "start": competition.start_date.isoformat(),
+                "end": competition.end_date.isoformat(),
+            }
+
+
+TREE_FIELDS = ["path", "depth", "numchild", "url_path"]
+
+
+def _clean_page(page, parent):
+    """Validate a page that may not be in the tree yet: its parent stands in for the tree."""
+    if page.pk is None:
+        page._cached_parent_obj = parent
+        page.full_clean(exclude=TREE_FIELDS, validate_unique=False, validate_constraints=False)
+    else:
+        page.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _check_unit(value, unit, column, errors):
+    from .validators import validate_value_for_unit
+
+    try:
+        validate_value_for_unit(value, unit)
+    except ValidationError as error:
+        errors[column] = error.messages[0]
+
+
+class AgencyResource(CompetitionResource):
+    """`agencies`: code, name, [short_name], [parent_code], [level]; key: code."""
+
+    kind = "agencies"
+    key_columns = ("code",)
+    required_columns = ("code", "name")
+    optional_columns = ("short_name", "parent_code", "level")
+    error_columns = {"parent": "parent_code"}
+
+    code = Field(attribute="code", column_name="code")
+    name = Field(attribute="name", column_name="name")
+    short_name = Field(attribute="short_name", column_name="short_name")
+    parent_code = Field(attribute="parent__code", column_name="parent_code")
+    level = Field(attribute="level", column_name="level")
+
+    class Meta(CompetitionResource.Meta):
+        model = Agency
+        fields = ("code", "name", "short_name", "parent_code", "level")
+
+    def get_queryset(self):
+        return Agency.objects.select_related("parent").order_by("code")
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._file_codes = {}
+        for number, row in enumerate(dataset.dict, 1):
+            code = self._key_text(row.get("code"))
+            self._file_codes.setdefault(code, number)
+        self._pending_parents = {}
+
+    def parse(self, row, errors):
+        from .models.agencies import code_validator
+
+        code = self.text(row, "code", errors, required=True, max_length=64)
+        if code:
+            try:
+                code_validator(code)
+            except ValidationError as error:
+                errors["code"] = error.messages[0]
+        parsed = {
+            "code": code,
+            "name": self.text(row, "name", errors, required=True, max_length=255),
+            "short_name": self.text(row, "short_name", errors, max_length=100) or "",
+            "level": self.text(row, "level", errors, max_length=32) or "",
+            "parent_code": self.text(row, "parent_code", errors) or None,
+            "parent": None,
+        }
+        parent_code = parsed["parent_code"]
+        if parent_code:
+            if parent_code == code:
+                errors["parent_code"] = _("an agency cannot be its own parent.")
+            else:
+                parsed["parent"] = Agency.objects.filter(code=parent_code).first()
+                if parsed["parent"] is None and parent_code not in self._file_codes:
+                    errors["parent_code"] = _("unknown agency code %(code)r.") % {"code": parent_code}
+        return parsed
+
+    def find_instance(self, parsed):
+        return Agency.objects.select_related("parent").filter(code=parsed["code"]).first()
+
+    def new_instance(self, parsed):
+        return Agency(code=parsed["code"])
+
+    def apply(self, instance, parsed):
+        instance.name = parsed["name"]
+        instance.short_name = parsed["short_name"]
+        instance.level = parsed["level"]
+        instance.parent = parsed["parent"]
+        # A parent named by a later row of the file is linked once every row is saved.
+        instance._parent_code = parsed["parent_code"]
+
+    def snapshot(self, instance):
+        parent_code = getattr(instance, "_parent_code", instance.parent.code if instance.parent_id else None)
+        return (instance.name, instance.short_name, instance.level, parent_code)
+
+    def save(self, instance, is_create, parsed):
+        instance.save()
+        if parsed["parent_code"] and parsed["parent"] is None:
+            self._pending_parents[instance.pk] = (parsed["parent_code"], self._row_number)
+
+    def after_import(self, dataset, result, **kwargs):
+        if result.has_validation_errors() or result.has_errors():
+            return
+        codes = {code for code, _number in self._pending_parents.values()}
+        parents = dict(Agency.objects.filter(code__in=codes).values_list("code", "pk"))
+        for pk, (code, _number) in self._pending_parents.items():
+            Agency.objects.filter(pk=pk).update(parent_id=parents[code])
+        # A file may close a loop (A under B, B under A): refuse it with the row that closes it.
+        for pk, (code, number) in self._pending_parents.items():
+            seen, current = {pk}, Agency.objects.get(pk=pk).parent
+            while current is not None:
+                if current.pk in seen:
+                    raise ValidationError(
+                        _("row %(row)s, column parent_code: the parents form a loop through %(code)r.")
+                        % {"row": number, "code": code}
+                    )
+                seen.add(current.pk)
+                current = current.parent
+
+
+class CompetitionPageResource(CompetitionResource):
+    """`competitions`: slug, title, start, end, [parent], [at_risk_margin], [jury_aggregation],
+    [tiers]; key: slug. Creates or updates a published competition page."""
+
+    kind = "competitions"
+    key_columns = ("slug",)
+    required_columns = ("slug", "title", "start", "end")
+    optional_columns = ("parent", "at_risk_margin", "jury_aggregation", "tiers")
+    error_columns = {"start_date": "start", "end_date": "end"}
+
+    slug = Field(attribute="slug", column_name="slug")
+    title = Field(attribute="title", column_name="title")
+    start = Field(attribute="start_date", column_name="start")
+    end = Field(attribute="end_date", column_name="end")
+    parent = Field(column_name="parent")
+    at_risk_margin = Field(attribute="at_risk_margin", column_name="at_risk_margin")
+    jury_aggregation = Field(attribute="jury_aggregation", column_name="jury_aggregation")
+    tiers = Field(column_name="tiers")
+
+    class Meta(CompetitionResource.Meta):
+        model = CompetitionPage
+        fields = ("slug", "title", "start", "end", "parent", "at_risk_margin", "jury_aggregation", "tiers")
+
+    def get_queryset(self):
+        queryset = CompetitionPage.objects.prefetch_related("tiers").order_by("path")
+        if self.competition_slug:
+            queryset = queryset.filter(slug=self.competition_slug)
+        return queryset
+
+    def dehydrate_start(self, page):
+        return page.start_date.isoformat() if page.start_date else ""
+
+    def dehydrate_end(self, page):
+        return page.end_date.isoformat() if page.end_date else ""
+
+    def dehydrate_parent(self, page):
+        parent = getattr(page, "_import_parent", None) or (page.get_parent() if page.pk else None)
+        if parent is None or parent.pk == _site_root().pk:
+            return ""
+        return parent.slug
+
+    def dehydrate_at_risk_margin(self, page):
+        return _plain(page.at_risk_margin)
+
+    def dehydrate_tiers(self, page):
+        return format_tiers([(tier.label, tier.minimum) for tier in page.tiers.all()])
+
+    def parse(self, row, errors):
+        from django.utils.text import slugify
+
+        slug = self.text(row, "slug", errors, required=True, max_length=255)
+        if slug and slugify(slug) != slug:
+            errors["slug"] = _("%(slug)r is not a valid slug: use lower-case letters, digits and hyphens.") % {
+                "slug": slug
+            }
+        parsed = {
+            "slug": slug,
+            "title": self.text(row, "title", errors, required=True, max_length=255),
+            "start": self.day(row, "start", errors, required=True),
+            "end": self.day(row, "end", errors, required=True),
+            "at_risk_margin": self.decimal(row, "at_risk_margin", errors),
+            "jury_aggregation": self.choice(row, "jury_aggregation", errors, Aggregation, default=Aggregation.MEAN),
+            "tiers": [],
+            "parent": None,
+        }
+        if parsed["at_risk_margin"] is None:
+            parsed["at_risk_margin"] = Decimal("0.10") if "at_risk_margin" not in errors else None
+        elif not (0 <= parsed["at_risk_margin"] <= 1):
+            errors["at_risk_margin"] = _("the margin must lie between 0 and 1 (e.g. 0.10).")
+        if parsed["start"] and parsed["end"] and parsed["end"] < parsed["start"]:
+            errors["end"] = _("the period must end on or after its start.")
+        try:
+            parsed["tiers"] = parse_tiers(row.get("tiers") or "")
+        except ValidationError as error:
+            errors["tiers"] = error.messages[0]
+        parent_slug = self.text(row, "parent", errors)
+        if parent_slug:
+            parents = list(Page.objects.filter(slug=parent_slug)[:2])
+            if not parents:
+                errors["parent"] = _("no page has the slug %(slug)r.") % {"slug": parent_slug}
+            elif len(parents) > 1:
+                errors["parent"] = _("several pages have the slug %(slug)r.") % {"slug": parent_slug}
+            else:
+                parsed["parent"] = parents[0]
+        else:
+            parsed["parent"] = _site_root()
+            if parsed["parent"] is None:
+                errors["parent"] = _("the site has no root page; create a site first.")
+        return parsed
+
+    def find_instance(self, parsed):
+        matches = list(CompetitionPage.objects.filter(slug=parsed["slug"])[:2])
+        if len(matches) > 1:
+            raise ValidationError({"slug": _("several competitions have the slug %(slug)r.") % parsed})
+        return matches[0] if matches else None
+
+    def new_instance(self, parsed):
+        return CompetitionPage(slug=parsed["slug"])
+
+    def apply(self, page, parsed):
+        page.title = parsed["title"]
+        page.draft_title = parsed["title"]
+        page.start_date = parsed["start"]
+        page.end_date = parsed["end"]
+        page.at_risk_margin = parsed["at_risk_margin"]
+        page.jury_aggregation = parsed["jury_aggregation"]
+        page._import_parent = parsed["parent"]
+        current = [(tier.label, tier.minimum) for tier in page.tiers.all()] if page.pk else []
+        if current != parsed["tiers"]:
+            page.tiers = [CompetitionTier(label=label, minimum=minimum) for label, minimum in parsed["tiers"]]
+        if page.pk:
+            self._check_period_keeps_data(page)
+            if page.get_parent().pk != parsed["parent"].pk:
+                raise ValidationError(
+                    {"parent": _("the competition already lives under another page; move it in the admin.")}
+                )
+        elif Page.objects.child_of(parsed["parent"]).filter(slug=parsed["slug"]).exists():
+            raise ValidationError({"slug": _("another page under the parent already has this slug.")})
+
+    def _check_period_keeps_data(self, page):
+        """A new period may not leave reported values, deadlines or milestones outside it."""
+        start, end = page.start_date, page.end_date
+        outside = (
+            Submission.objects.filter(line__commitment__competition=page)
+            .exclude(reported_on__range=(start, end))
+            .exists()
+            or TargetPage.objects.filter(competition=page, deadline__isnull=False)
+            .exclude(deadline__gt=start, deadline__lte=end)
+            .exists()
+            or TargetMilestone.objects.filter(page__competition=page).exclude(date__range=(start, end)).exists()
+        )
+        if outside:
+            raise ValidationError(
+                {"start": _("the new period would leave reported values, deadlines or milestones outside it.")}
+            )
+
+    def full_clean(self, page):
+        _clean_page(page, self.parsed["parent"])
+
+    def snapshot(self, page):
+        tiers = [(tier.label, tier.minimum) for tier in page.tiers.all()]
+        return (page.title, page.start_date, page.end_date, Decimal(page.at_risk_margin), page.jury_aggregation, tiers)
+
+    def save(self, page, is_create, parsed):
+        if is_create:
+            create_and_publish(parsed["parent"], page, user=self.user)
+        else:
+            publish(page, user=self.user)
+
+
+class TargetPageResource(CompetitionResource):
+    """`targets`: competition, code, title, unit, direction, baseline, target, max_points,
+    [deadline], [milestones]; key: competition, code. Creates or updates a published target page."""
+
+    kind = "targets"
+    key_columns = ("competition", "code")
+    required_columns = ("competition", "code", "title", "unit", "direction", "baseline", "target", "max_points")
+    optional_columns = ("deadline", "milestones")
+    error_columns = {"target_value": "target"}
+
+    competition = Field(attribute="competition__slug", column_name="competition")
+    code = Field(attribute="code", column_name="code")
+    title = Field(attribute="title", column_name="title")
+    unit = Field(attribute="unit", column_name="unit")
+    direction = Field(attribute="direction", column_name="direction")
+    baseline = Field(column_name="baseline")
+    target = Field(column_name="target")
+    max_points = Field(column_name="max_points")
+    deadline = Field(column_name="deadline")
+    milestones = Field(column_name="milestones")
+
+    class Meta(CompetitionResource.Meta):
+        model = TargetPage
+        fields = (
+            "competition",
+            "code",
+            "title",
+            "unit",
+            "direction",
+            "baseline",
+            "target",
+            "max_points",
+            "deadline",
+            "milestones",
+        )
+
+    def get_queryset(self):
+        queryset = TargetPage.objects.select_related("competition").prefetch_related("milestones")
+        if self.competition_slug:
+            queryset = queryset.filter(competition__slug=self.competition_slug)
+        return queryset.order_by("competition__slug", "code")
+
+    def dehydrate_baseline(self, page):
+        return _plain(page.baseline)
+
+    def dehydrate_target(self, page):
+        return _plain(page.target_value)
+
+    def dehydrate_max_points(self, page):
+        return _plain(page.max_points)
+
+    def dehydrate_deadline(self, page):
+        return page.deadline.isoformat() if page.deadline else ""
+
+    def dehydrate_milestones(self, page):
+        return format_milestones([(m.date, m.value) for m in page.milestones.all()])
+
+    def parse(self, row, errors):
+        competition = self.competition(row, errors)
+        parsed = {
+            "competition": competition,
+            "code": self.text(row, "code", errors, required=True, max_length=32),
+            "title": self.text(row, "title", errors, required=True, max_length=255),
+            "unit": self.choice(row, "unit", errors, Unit),
+            "direction": self.choice(row, "direction", errors, Direction),
+            "baseline": self.decimal(row, "baseline", errors, required=True),
+            "target": self.decimal(row, "target", errors, required=True),
+            "max_points": self.decimal(row, "max_points", errors, required=True),
+            "deadline": self.day(row, "deadline", errors),
+            "milestones": [],
+        }
+        try:
+            parsed["milestones"] = parse_milestones(row.get("milestones") or "")
+        except ValidationError as error:
+            errors["milestones"] = error.messages[0]
+        if parsed["max_points"] is not None and parsed["max_points"] <= 0:
+            errors["max_points"] = _("the maximum points must be more than 0.")
+        for column in ("baseline", "target"):
+            _check_unit(parsed[column], parsed["unit"], column, errors)
+        for day, value in parsed["milestones"]:
+            if "milestones" in errors:
+                break
+            self.in_period(competition, day, "milestones", errors)
+            _check_unit(value, parsed["unit"], "milestones", errors)
+        self.in_period(competition, parsed["deadline"], "deadline", errors, inclusive_start=False)
+        return parsed
+
+    def find_instance(self, parsed):
+        return (
+            TargetPage.objects.filter(competition=parsed["competition"], code=parsed["code"])
+            .prefetch_related("milestones")
+            .first()
+        )
+
+    def new_instance(self, parsed):
+        competition = parsed["competition"]
+        return TargetPage(
+            competition=competition, code=parsed["code"], slug=free_slug(competition, f"target-{parsed['code']}")
+        )
+
+    def apply(self, page, parsed):
+        page.title = parsed["title"]
+        page.draft_title = parsed["title"]
+        page.unit = parsed["unit"]
+        page.direction = parsed["direction"]
+        page.baseline = parsed["baseline"]
+        page.target_value = parsed["target"]
+        page.max_points = parsed["max_points"]
+        page.deadline = parsed["deadline"]
+        current = [(m.date, m.value) for m in page.milestones.all()] if page.pk else []
+        if current != parsed["milestones"]:
+            page.milestones = [TargetMilestone(date=day, value=value) for day, value in parsed["milestones"]]
+        if page.pk and page.unit != TargetPage.objects.get(pk=page.pk).unit:
+            if Submission.objects.filter(line__target=page).exists():
+                raise ValidationError({"unit": _("values were already reported in this unit; it cannot change.")})
+
+    def full_clean(self, page):
+        _clean_page(page, self.parsed["competition"])
+
+    def snapshot(self, page):
+        milestones = [(m.date, m.value) for m in page.milestones.all()]
+        return (
+            page.title,
+            page.unit,
+            page.direction,
+            Decimal(page.baseline),
+            Decimal(page.target_value),
+            Decimal(page.max_points),
+            page.deadline,
+            milestones,
+        )
+
+    def save(self, page, is_create, parsed):
+        if is_create:
+            create_and_publish(parsed["competition"], page, user=self.user)
+        else:
+            publish(page, user=self.user)
+
+
+class CommitmentResource(CompetitionResource):
+    """`commitments`: competition, agency, target, [baseline], [target_value]; key: competition,
+    agency, target. Ensures the agency's published commitment page and its line for the target."""
+
+    kind = "commitments"
+    key_columns = ("competition", "agency", "target")
+    required_columns = ("competition", "agency", "target")
+    optional_columns = ("baseline", "target_value")
+
+    competition = Field(attribute="commitment__competition__slug", column_name="competition")
+    agency = Field(attribute="commitment__agency__code", column_name="agency")
+    target = Field(attribute="target__code", column_name="target")
+    baseline = Field(column_name="baseline")
+    target_value = Field(column_name="target_value")
+
+    class Meta(CompetitionResource.Meta):
+        model = CommitmentLine
+        fields = ("competition", "agency", "target", "baseline", "target_value")
+
+    def get_queryset(self):
+        queryset = CommitmentLine.objects.select_related(
+            "commitment__competition", "commitment__agency", "target"
+        )
+        if self.competition_slug:
+            queryset = queryset.filter(commitment__competition__slug=self.competition_slug)
+        return queryset.order_by("commitment__competition__slug", "commitment__agency__code", "target__code")
+
+    def dehydrate_competition(self, line):
+        return self.parsed_competition(line).slug
+
+    def dehydrate_agency(self, line):
+        return line._agency.code if hasattr(line, "_agency") else line.commitment.agency.code
+
+    def parsed_competition(self, line):
+        return line._competition if hasattr(line, "_competition") else line.commitment.competition
+
+    def dehydrate_baseline(self, line):
+        return _plain(line.baseline)
+
+    def dehydrate_target_value(self, line):
+        return _plain(line.target_value)
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._touched_pages = []
+
+    def parse(self, row, errors):
+        competition = self.competition(row, errors)
+        agency = self.agency(row, errors)
+        target = self.target(competition, row, errors)
+        parsed = {
+            "competition": competition,
+            "agency": agency,
+            "target": target,
+            "baseline": self.decimal(row, "baseline", errors),
+            "target_value": self.decimal(row, "target_value", errors),
+        }
+        if target is not None:
+            _check_unit(parsed["baseline"], target.unit, "baseline", errors)
+            _check_unit(parsed["target_value"], target.unit, "target_value", errors)
+        return parsed
+
+    def find_instance(self, parsed):
+        return (
+            CommitmentLine.objects.select_related("commitment", "target")
+            .filter(
+                commitment__competition=parsed["competition"],
+                commitment__agency=parsed["agency"],
+                target=parsed["target"],
+            )
+            .first()
+        )
+
+    def new_instance(self, parsed):
+        line = CommitmentLine(target=parsed["target"])
+        line._competition = parsed["competition"]
+        line._agency = parsed["agency"]
+        return line
+
+    def apply(self, line, parsed):
+        line.baseline = parsed["baseline"]
+        line.target_value = parsed["target_value"]
+
+    def snapshot(self, line):
+        return (line.baseline, line.target_value)
+
+    def full_clean(self, line):
+        line.full_clean(exclude=["commitment"], validate_unique=False, validate_constraints=False)
+
+    def save(self, line, is_create, parsed):
+        if is_create:
+            competition, agency = parsed["competition"], parsed["agency"]
+            page = CommitmentPage.objects.filter(competition=competition, agency=agency).first()
+            if page is None:
+                page = CommitmentPage(
+                    competition=competition,
+                    agency=agency,
+                    title=agency.name,
+                    draft_title=agency.name,
+                    slug=free_slug(competition, f"agency-{agency.code}"),
+                )
+                page.live = False
+                competition.add_child(instance=page)
+            line.commitment = page
+            line.sort_order = CommitmentLine.objects.filter(commitment=page).count()
+        line.save()
+        if line.commitment_id not in self._touched_pages:
+            self._touched_pages.append(line.commitment_id)
+
+    def after_import(self, dataset, result, **kwargs):
+        if result.has_validation_errors() or result.has_errors():
+            return
+        # One revision per commitment page, built from its saved lines, then published.
+        for page in CommitmentPage.objects.filter(pk__in=self._touched_pages).order_by("path"):
+            publish(page, user=self.user)
+
+
+class JurorResource(CompetitionResource):
+    """`jurors`: competition, username, [email], [agency]; key: competition, username. Ensures
+    the user (created without a usable password when new) sits on the competition's jury."""
+
+    kind = "jurors"
+    key_columns = ("competition", "username")
+    required_columns = ("competition", "username")
+    optional_columns = ("email", "agency")
+
+    competition = Field(attribute="competition__slug", column_name="competition")
+    username = Field(attribute="user__username", column_name="username")
+    email = Field(attribute="user__email", column_name="email")
+    agency = Field(attribute="agency__code", column_name="agency")
+
+    class Meta(CompetitionResource.Meta):
+        model = Juror
+        fields = ("competition", "username", "email", "agency")
+
+    def get_queryset(self):
+        queryset = Juror.objects.select_related("competition", "user", "agency")
+        if self.competition_slug:
+            queryset = queryset.filter(competition__slug=self.competition_slug)
+        return queryset.order_by("competition__slug", "user__username")
+
+    def dehydrate_username(self, juror):
+        return juror._username if juror.user_id is None else juror.user.get_username()
+
+    def dehydrate_email(self, juror):
+        return juror._email or "" if juror.user_id is None else juror.user.email
+
+    def parse(self, row, errors):
+        competition = self.competition(row, errors)
+        username = self.text(row, "username", errors, required=True, max_length=150)
+        if username:
+            try:
+                UnicodeUsernameValidator()(username)
+            except ValidationError as error:
+                errors["username"] = error.messages[0]
+        email = self.text(row, "email", errors, max_length=254)
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = _("%(email)r is not a valid e-mail address.") % {"email": email}
+        agency = self.agency(row, errors, required=False)
+        user = User.objects.filter(username=username).first() if username else None
+        return {"competition": competition, "username": username, "email": email, "agency": agency, "user": user}
+
+    def find_instance(self, parsed):
+        if parsed["user"] is None:
+            return None
+        return (
+            Juror.objects.select_related("user", "agency")
+            .filter(competition=parsed["competition"], user=parsed["user"])
+            .first()
+        )
+
+    def new_instance(self, parsed):
+        juror = Juror(competition=parsed["competition"], user=parsed["user"])
+        juror._username = parsed["username"]
+        juror._email = parsed["email"]
+        return juror
+
+    def apply(self, juror, parsed):
+        juror.agency = parsed["agency"]
+        juror._email = parsed["email"]
+        if juror.pk and juror.agency_id:
+            conflicting = JuryScore.objects.filter(
+                juror=juror, submission__line__commitment__agency=juror.agency
+            ).exists()
+            if conflicting:
+                raise ValidationError(
+                    {"agency": _("this reviewer has already scored the agency's submissions; the affiliation would be a conflict of interest.")}
+                )
+
+    def snapshot(self, juror):
+        email = juror.user.email if juror.user_id else ""
+        new_email = getattr(juror, "_email", None)
+        return (juror.agency_id, new_email if new_email else email)
+
+    def full_clean(self, juror):
+        juror.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
+
+    def save(self, juror, is_create, parsed):
+        user = juror.user if juror.user_id else parsed["user"]
+        if user is None:
+            user = User(username=parsed["username"], email=parsed["email"] or "")
+            user.set_unusable_password()
+            user.save()
+        elif parsed["email"] and user.email != parsed["email"]:
+            user.email = parsed["email"]
+            user.save(update_fields=["email"])
+        juror.user = user
+        juror.save()
+
+
+class ValueResource(CompetitionResource):
+    """`values`: competition, agency, target, reported_on, value, [note]; key: competition,
+    agency, target, reported_on. Records an accepted submission (official statistics)."""
+
+    kind = "values"
+    key_columns = ("competition", "agency", "target", "reported_on")
+    required_columns = ("competition", "agency", "target", "reported_on", "value")
+    optional_columns = ("note",)
+    error_columns = {"narrative": "note", "line": "target"}
+
+    competition = Field(attribute="line__commitment__competition__slug", column_name="competition")
+    agency = Field(attribute="line__commitment__agency__code", column_name="agency")
+    target = Field(attribute="line__target__code", column_name="target")
+    reported_on = Field(column_name="reported_on")
+    value = Field(column_name="value")
+    note = Field(attribute="narrative", column_name="note")
+
+    class Meta(CompetitionResource.Meta):
+        model = Submission
+        fields = ("competition", "agency", "target", "reported_on", "value", "note")
+
+    def get_queryset(self):
+        queryset = Submission.objects.accepted().select_related(
+            "line__commitment__competition", "line__commitment__agency", "line__target"
+        )
+        if self.competition_slug:
+            queryset = queryset.filter(line__commitment__competition__slug=self.competition_slug)
+        return queryset.order_by(
+            "line__commitment__competition__slug", "line__commitment__agency__code", "line__target__code", "reported_on"
+        )
+
+    def dehydrate_reported_on(self, submission):
+        return submission.reported_on.isoformat() if submission.reported_on else ""
+
+    def dehydrate_value(self, submission):
+        return _plain(submission.value)
+
+    def parse(self, row, errors):
+        competition = self.competition(row, errors)
+        agency = self.agency(row, errors)
+        target = self.target(competition, row, errors)
+        line = self.commitment_line(competition, agency, target, errors)
+        parsed = {
+            "line": line,
+            "reported_on": self.day(row, "reported_on", errors, required=True),
+            "value": self.decimal(row, "value", errors, required=True),
+            "note": self.text(row, "note", errors) or "",
+        }
+        self.in_period(competition, parsed["reported_on"], "reported_on", errors)
+        if target is not None:
+            _check_unit(parsed["value"], target.unit, "value", errors)
+        return parsed
+
+    def find_instance(self, parsed):
+        return (
+            Submission.objects.accepted()
+            .filter(line=parsed["line"], reported_on=parsed["reported_on"])
+            .order_by("-decided_at", "-pk")
+            .first()
+        )
+
+    def new_instance(self, parsed):
+        return Submission(line=parsed["line"], reported_on=parsed["reported_on"], status=SubmissionStatus.ACCEPTED)
+
+    def apply(self, submission, parsed):
+        submission.value = parsed["value"]
+        submission.narrative = parsed["note"]
+
+    def snapshot(self, submission):
+        return (Decimal(submission.value), submission.narrative)
+
+    def save(self, submission, is_create, parsed):
+        if is_create:
+            now = timezone.now()
+            submission.created_by = submission.submitted_by = submission.decided_by = self.user
+            submission.submitted_at = submission.decided_at = now
+        submission.save()
+        submission.save_revision(user=self.user, log_action=True, clean=False)
+
+
+class ScoreResource(CompetitionResource):
+    """`scores`: competition, agency, target, reported_on, juror, points, [comment]; key:
+    submission, juror. A reviewer's points for the accepted submission of that date."""
+
+    kind = "scores"
+    key_columns = ("competition", "agency", "target", "reported_on", "juror")
+    required_columns = ("competition", "agency", "target", "reported_on", "juror", "points")
+    optional_columns = ("comment",)
+
+    competition = Field(attribute="submission__line__commitment__competition__slug", column_name="competition")
+    agency = Field(attribute="submission__line__commitment__agency__code", column_name="agency")
+    target = Field(attribute="submission__line__target__code", column_name="target")
+    reported_on = Field(column_name="reported_on")
+    juror = Field(attribute="juror__user__username", column_name="juror")
+    points = Field(column_name="points")
+    comment = Field(attribute="comment", column_name="comment")
+
+    class Meta(CompetitionResource.Meta):
+        model = JuryScore
+        fields = ("competition", "agency", "target", "reported_on", "juror", "points", "comment")
+
+    def get_queryset(self):
+        queryset = JuryScore.objects.select_related(
+            "submission__line__commitment__competition",
+            "submission__line__commitment__agency",
+            "submission__line__target",
+            "juror__user",
+        ).filter(submission__status=SubmissionStatus.ACCEPTED)
+        if self.competition_slug:
+            queryset = queryset.filter(submission__line__commitment__competition__slug=self.competition_slug)
+        return queryset.order_by(
+            "submission__line__commitment__competition__slug",
+            "submission__line__commitment__agency__code",
+            "submission__line__target__code",
+            "submission__reported_on",
+            "juror__user__username",
+        )
+
+    def dehydrate_reported_on(self, score):
+        return score.submission.reported_on.isoformat()
+
+    def dehydrate_points(self, score):
+        return _plain(score.points)
+
+    def parse(self, row, errors):
+        competition = self.competition(row, errors)
+        agency = self.agency(row, errors)
+        target = self.target(competition, row, errors)
+        line = self.commitment_line(competition, agency, target, errors)
+        reported_on = self.day(row, "reported_on", errors, required=True)
+        points = self.decimal(row, "points", errors, required=True)
+        username = self.text(row, "juror", errors, required=True)
+        juror = None
+        if competition is not None and username:
+            juror = Juror.objects.select_related("user").filter(competition=competition, user__username=username).first()
+            if juror is None:
+                if User.objects.filter(username=username).exists():
+                    errors["juror"] = _("user %(user)r is not a reviewer of competition %(slug)r.") % {
+                        "user": username,
+                        "slug": competition.slug,
+                    }
+                else:
+                    errors["juror"] = _("unknown user %(user)r.") % {"user": username}
+            elif agency is not None and juror.has_conflict_with(agency.pk):
+                errors["juror"] = _(
+                    "reviewer %(user)r is affiliated with agency %(agency)r and cannot score it (conflict of interest)."
+                ) % {"user": username, "agency": agency.code}
+        submission = None
+        if line is not None and reported_on is not None:
+            submission = (
+                Submission.objects.accepted()
+                .filter(line=line, reported_on=reported_on)
+                .order_by("-decided_at", "-pk")
+                .first()
+            )
+            if submission is None:
+                errors["reported_on"] = _(
+                    "no accepted value of agency %(agency)r for target %(target)r reported on %(day)s."
+                ) % {"agency": agency.code, "target": target.code, "day": reported_on.isoformat()}
+        if points is not None and target is not None and not (0 <= points <= target.max_points):
+            errors["points"] = _("points must lie between 0 and %(max)s, the target's maximum.") % {
+                "max": _plain(target.max_points)
+            }
+        return {"submission": submission, "juror": juror, "points": points, "comment": self.text(row, "comment", errors) or ""}
+
+    def find_instance(self, parsed):
+        return JuryScore.objects.filter(submission=parsed["submission"], juror=parsed["juror"]).first()
+
+    def new_instance(self, parsed):
+        return JuryScore(submission=parsed["submission"], juror=parsed["juror"])
+
+    def apply(self, score, parsed):
+        score.points = parsed["points"]
+        score.comment = parsed["comment"]
+
+    def snapshot(self, score):
+        return (Decimal(score.points), score.comment)
+
+
+class AdjustmentResource(CompetitionResource):
+    """`adjustments`: competition, agency, points, reason; key: competition, agency, reason."""
+
+    kind = "adjustments"
+    key_columns = ("competition", "agency", "reason")
+    required_columns = ("competition", "agency", "points", "reason")
+
+    competition = Field(attribute="competition__slug", column_name="competition")
+    agency = Field(attribute="agency__code", column_name="agency")
+    points = Field(column_name="points")
+    reason = Field(attribute="reason", column_name="reason")
+
+    class Meta(CompetitionResource.Meta):
+        model = Adjustment
+        fields = ("competition", "agency", "points", "reason")
+
+    def get_queryset(self):
+        queryset = Adjustment.objects.select_related("competition", "agency")
+        if self.competition_slug:
+            queryset = queryset.filter(competition__slug=self.competition_slug)
+        return queryset.order_by("competition__slug", "agency__code", "reason")
+
+    def dehydrate_points(self, adjustment):
+        return _plain(adjustment.points)
+
+    def parse(self, row, errors):
+        parsed = {
+            "competition": self.competition(row, errors),
+            "agency": self.agency(row, errors),
+            "points": self.decimal(row, "points", errors, required=True),
+            "reason": self.text(row, "reason", errors, required=True, max_length=500),
+        }
+        if parsed["points"] is not None and parsed["points"] == 0:
+            errors["points"] = _("an adjustment of 0 points changes nothing; enter a bonus or a deduction.")
+        return parsed
+
+    def find_instance(self, parsed):
+        return Adjustment.objects.filter(
+            competition=parsed["competition"], agency=parsed["agency"], reason=parsed["reason"]
+        ).first()
+
+    def new_instance(self, parsed):
+        return Adjustment(competition=parsed["competition"], agency=parsed["agency"], reason=parsed["reason"])
+
+    def apply(self, adjustment, parsed):
+        adjustment.points = parsed["points"]
+
+    def snapshot(self, adjustment):
+        return (Decimal(adjustment.points),)
+
+    def save(self, adjustment, is_create, parsed):
+        if is_create:
+            adjustment.created_by = self.user
+        adjustment.save()
+
+
+def _site_root():
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    return site.root_page if site else None
+
+
+RESOURCES = {
+    resource.kind: resource
+    for resource in (
+        AgencyResource,
+        CompetitionPageResource,
+        TargetPageResource,
+        CommitmentResource,
+        JurorResource,
+        ValueResource,
+        ScoreResource,
+        AdjustmentResource,
+    )
+}

@@ -1,0 +1,113 @@
+"""Validation rules shared by the models, the admin forms and the imports, so that every path
+refuses the same input with the same message."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .enums import Unit
+
+HUNDRED = Decimal(100)
+
+
+def validate_value_for_unit(value, unit):
+    """Refuse a measured (or baseline, target, milestone) value that its unit cannot take."""
+    if value is None or unit is None:
+        return
+    if unit == Unit.PERCENT and not (0 <= value <= HUNDRED):
+        raise ValidationError(_("A percentage must lie between 0 and 100."), code="percent_range")
+    if unit == Unit.NUMBER and value < 0:
+        raise ValidationError(_("A count cannot be negative."), code="negative")
+    if unit == Unit.DAYS and value < 0:
+        raise ValidationError(_("A number of days cannot be negative."), code="negative")
+    if unit == Unit.BOOLEAN and value not in (0, 1):
+        raise ValidationError(_("A yes/no value must be 0 or 1."), code="boolean")
+
+
+def validate_in_period(day, start, end, *, inclusive_start=True):
+    """Refuse a date outside the competition period [start, end]."""
+    if day is None or start is None or end is None:
+        return
+    too_early = day < start if inclusive_start else day <= start
+    if too_early or day > end:
+        raise ValidationError(
+            _("The date %(day)s lies outside the competition period (%(start)s to %(end)s).")
+            % {"day": day.isoformat(), "start": start.isoformat(), "end": end.isoformat()},
+            code="outside_period",
+        )
+
+
+def parse_tiers(text):
+    """Parse `Excellent:90;Good:75` into [(label, Decimal(minimum)), ...]; raise ValidationError."""
+    tiers = []
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        label, sep, minimum = part.rpartition(":")
+        label = label.strip()
+        if not sep or not label:
+            raise ValidationError(_("Write each tier as label:minimum, e.g. Good:75."), code="tiers")
+        try:
+            value = Decimal(minimum.strip())
+        except ArithmeticError:
+            raise ValidationError(
+                _("The minimum of tier %(label)s is not a number.") % {"label": label}, code="tiers"
+            ) from None
+        if not value.is_finite() or value < 0:
+            raise ValidationError(
+                _("The minimum of tier %(label)s must be a number of 0 or more.") % {"label": label},
+                code="tiers",
+            )
+        tiers.append((label, value))
+    labels = [label for label, _minimum in tiers]
+    if len(set(labels)) != len(labels):
+        raise ValidationError(_("Tier labels must be unique."), code="tiers")
+    return tiers
+
+
+def format_tiers(tiers):
+    return ";".join(f"{label}:{_plain(minimum)}" for label, minimum in tiers)
+
+
+def parse_milestones(text):
+    """Parse `2025-06-30:80;2025-09-30:90` into [(date, Decimal), ...]; raise ValidationError."""
+    from datetime import date
+
+    milestones = []
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        day, sep, value = part.partition(":")
+        try:
+            parsed_day = date.fromisoformat(day.strip())
+        except ValueError:
+            raise ValidationError(
+                _("%(text)s: write each milestone as YYYY-MM-DD:value.") % {"text": part}, code="milestones"
+            ) from None
+        try:
+            parsed_value = Decimal(value.strip())
+        except ArithmeticError:
+            parsed_value = None
+        if not sep or parsed_value is None or not parsed_value.is_finite():
+            raise ValidationError(
+                _("%(text)s: the milestone value is not a number.") % {"text": part}, code="milestones"
+            )
+        milestones.append((parsed_day, parsed_value))
+    days = [day for day, _value in milestones]
+    if len(set(days)) != len(days):
+        raise ValidationError(_("Two milestones share a date."), code="milestones")
+    return sorted(milestones)
+
+
+def format_milestones(milestones):
+    return ";".join(f"{day.isoformat()}:{_plain(value)}" for day, value in milestones)
+
+
+def _plain(value):
+    """A Decimal without exponent or trailing zeros: 80.000 -> 80, 0.50 -> 0.5."""
+    value = Decimal(value)
+    text = format(value.normalize(), "f")
+    return text

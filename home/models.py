@@ -1,0 +1,25 @@
+"""The demo site's home page: an introduction and the competitions published on the site."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+from competition.models import CompetitionPage
+
+
+class HomePage(Page):
+    intro = RichTextField(blank=True, verbose_name=_("introduction"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["competitions"] = (
+            CompetitionPage.objects.live().public().descendant_of(self).order_by("-start_date", "title")
+        )
+        return context
