@@ -7,3 +7,8 @@ class CompetitionConfig(AppConfig):
     label = "competition"
     verbose_name = _("Emulation competitions")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

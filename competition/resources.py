@@ -30,8 +30,8 @@ from .models import (
     CommitmentPage,
     CompetitionPage,
     CompetitionTier,
-    JuryScore,
     Juror,
+    JuryScore,
     Submission,
     TargetMilestone,
     TargetPage,
@@ -108,11 +108,7 @@ class CompetitionResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         dataset.headers = [str(header or "").strip() for header in (dataset.headers or [])]
         headers = dataset.headers
-        if (
-            "competition" in self.required_columns
-            and "competition" not in headers
-            and self.competition_slug
-        ):
+        if "competition" in self.required_columns and "competition" not in headers and self.competition_slug:
             dataset.append_col([self.competition_slug] * len(dataset), header="competition")
             headers = dataset.headers
         known = set(self.columns())
@@ -278,7 +274,10 @@ class CompetitionResource(resources.ModelResource):
             return default
         allowed = [choice.value for choice in choices]
         if value not in allowed:
-            errors[column] = _("%(value)r is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(allowed)}
+            errors[column] = _("%(value)r is not one of: %(allowed)s.") % {
+                "value": value,
+                "allowed": ", ".join(allowed),
+            }
             return None
         return value
 
@@ -747,9 +746,12 @@ class TargetPageResource(CompetitionResource):
         current = [(m.date, m.value) for m in page.milestones.all()] if page.pk else []
         if current != parsed["milestones"]:
             page.milestones = [TargetMilestone(date=day, value=value) for day, value in parsed["milestones"]]
-        if page.pk and page.unit != TargetPage.objects.get(pk=page.pk).unit:
-            if Submission.objects.filter(line__target=page).exists():
-                raise ValidationError({"unit": _("values were already reported in this unit; it cannot change.")})
+        if (
+            page.pk
+            and page.unit != TargetPage.objects.get(pk=page.pk).unit
+            and Submission.objects.filter(line__target=page).exists()
+        ):
+            raise ValidationError({"unit": _("values were already reported in this unit; it cannot change.")})
 
     def full_clean(self, page):
         _clean_page(page, self.parsed["competition"])
@@ -794,9 +796,7 @@ class CommitmentResource(CompetitionResource):
         fields = ("competition", "agency", "target", "baseline", "target_value")
 
     def get_queryset(self):
-        queryset = CommitmentLine.objects.select_related(
-            "commitment__competition", "commitment__agency", "target"
-        )
+        queryset = CommitmentLine.objects.select_related("commitment__competition", "commitment__agency", "target")
         if self.competition_slug:
             queryset = queryset.filter(commitment__competition__slug=self.competition_slug)
         return queryset.order_by("commitment__competition__slug", "commitment__agency__code", "target__code")
@@ -963,7 +963,12 @@ class JurorResource(CompetitionResource):
             ).exists()
             if conflicting:
                 raise ValidationError(
-                    {"agency": _("this reviewer has already scored the agency's submissions; the affiliation would be a conflict of interest.")}
+                    {
+                        "agency": _(
+                            "this reviewer has already scored the agency's submissions; "
+                            "the affiliation would be a conflict of interest."
+                        )
+                    }
                 )
 
     def snapshot(self, juror):
@@ -1121,7 +1126,9 @@ class ScoreResource(CompetitionResource):
         username = self.text(row, "juror", errors, required=True)
         juror = None
         if competition is not None and username:
-            juror = Juror.objects.select_related("user").filter(competition=competition, user__username=username).first()
+            juror = (
+                Juror.objects.select_related("user").filter(competition=competition, user__username=username).first()
+            )
             if juror is None:
                 if User.objects.filter(username=username).exists():
                     errors["juror"] = _("user %(user)r is not a reviewer of competition %(slug)r.") % {
@@ -1150,7 +1157,12 @@ class ScoreResource(CompetitionResource):
             errors["points"] = _("points must lie between 0 and %(max)s, the target's maximum.") % {
                 "max": _plain(target.max_points)
             }
-        return {"submission": submission, "juror": juror, "points": points, "comment": self.text(row, "comment", errors) or ""}
+        return {
+            "submission": submission,
+            "juror": juror,
+            "points": points,
+            "comment": self.text(row, "comment", errors) or "",
+        }
 
     def find_instance(self, parsed):
         return JuryScore.objects.filter(submission=parsed["submission"], juror=parsed["juror"]).first()

@@ -1,6 +1,5 @@
 """The demo site's home page: an introduction and the competitions published on the site."""
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField

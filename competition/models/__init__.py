@@ -2,7 +2,7 @@
 
 from .agencies import Agency, AgencyMembership
 from .evidence import Submission, SubmissionAttachment, SubmissionLink
-from .jury import Adjustment, JuryScore, Juror
+from .jury import Adjustment, Juror, JuryScore
 from .pages import (
     CommitmentLine,
     CommitmentPage,

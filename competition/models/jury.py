@@ -84,9 +84,7 @@ class JuryScore(models.Model):
                 {"juror": _("A reviewer affiliated with an agency cannot score that agency (conflict of interest).")}
             )
         if self.submission.status not in SCORABLE_STATUSES:
-            raise ValidationError(
-                {"submission": _("Only submitted or accepted submissions can be scored.")}
-            )
+            raise ValidationError({"submission": _("Only submitted or accepted submissions can be scored.")})
         max_points = line.target.max_points
         if self.points is not None and not (0 <= self.points <= max_points):
             raise ValidationError(
@@ -108,7 +106,12 @@ class Adjustment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
 
-    panels = [FieldPanel("competition"), FieldPanel("agency"), FieldRowPanel([FieldPanel("points")]), FieldPanel("reason")]
+    panels = [
+        FieldPanel("competition"),
+        FieldPanel("agency"),
+        FieldRowPanel([FieldPanel("points")]),
+        FieldPanel("reason"),
+    ]
 
     class Meta:
         verbose_name = _("adjustment")
@@ -123,7 +126,12 @@ class Adjustment(models.Model):
     def clean(self):
         super().clean()
         if self.points is not None and self.points == 0:
-            raise ValidationError({"points": _("An adjustment of 0 points changes nothing; enter a bonus or a deduction.")})
-        if self.competition_id and self.agency_id:
-            if not CommitmentPage.objects.filter(competition_id=self.competition_id, agency_id=self.agency_id).exists():
-                raise ValidationError({"agency": _("This agency has no commitment in the competition.")})
+            raise ValidationError(
+                {"points": _("An adjustment of 0 points changes nothing; enter a bonus or a deduction.")}
+            )
+        if (
+            self.competition_id
+            and self.agency_id
+            and not CommitmentPage.objects.filter(competition_id=self.competition_id, agency_id=self.agency_id).exists()
+        ):
+            raise ValidationError({"agency": _("This agency has no commitment in the competition.")})

@@ -96,6 +96,13 @@ class CompetitionPage(RoutablePageMixin, Page):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The period must end on or after its start.")})
 
+    def get_context(self, request, *args, **kwargs):
+        from ..domain.presentation import competition_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(competition_context(self, request))
+        return context
+
     def get_tiers(self):
         """The classification tiers as (label, minimum score percent), highest minimum first."""
         tiers = [(tier.label, tier.minimum) for tier in self.tiers.all()]
@@ -158,9 +165,7 @@ class CompetitionChildPage(Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
 
-    competition = models.ForeignKey(
-        CompetitionPage, on_delete=models.RESTRICT, related_name="+", editable=False
-    )
+    competition = models.ForeignKey(CompetitionPage, on_delete=models.RESTRICT, related_name="+", editable=False)
 
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
@@ -208,6 +213,13 @@ class TargetPage(CompetitionChildPage):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    def get_context(self, request, *args, **kwargs):
+        from ..domain.presentation import target_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(target_context(self, request))
+        return context
 
     @property
     def effective_deadline(self):
@@ -282,12 +294,17 @@ class CommitmentPage(CompetitionChildPage):
     class Meta:
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
-        constraints = [
-            models.UniqueConstraint(fields=["competition", "agency"], name="unique_commitment_per_agency")
-        ]
+        constraints = [models.UniqueConstraint(fields=["competition", "agency"], name="unique_commitment_per_agency")]
 
     def __str__(self):
         return self.title
+
+    def get_context(self, request, *args, **kwargs):
+        from ..domain.presentation import commitment_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(commitment_context(self, request))
+        return context
 
 
 class CommitmentLine(Orderable):

@@ -147,7 +147,22 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 
 # Evidence files: an allowlist of types, a size cap, and downloads through Wagtail's serve view
 # (never straight from MEDIA_URL, so permissions and Content-Disposition apply).
-WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "csv", "png", "jpg", "jpeg"]
+WAGTAILDOCS_EXTENSIONS = [
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "odt",
+    "ods",
+    "odp",
+    "csv",
+    "png",
+    "jpg",
+    "jpeg",
+]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("COMPETITION_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

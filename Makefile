@@ -1,0 +1,61 @@
+# Set-up, demo and tests (CONTRACTS.md): `make demo`, `make test`, `make lint`, `make bench`.
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHART_JS := competition/static/competition/vendor/chart.umd.js
+
+.PHONY: demo test test-sqlite test-postgres lint format static venv bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+static: $(CHART_JS)
+
+# Chart.js comes from the npm registry, pinned by package-lock.json, and is served from our own
+# static files (no CDN: the site works offline).
+$(CHART_JS): package.json package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $(CHART_JS))
+	cp node_modules/chart.js/dist/chart.umd.js $(CHART_JS)
+	cp node_modules/chart.js/LICENSE.md $(dir $(CHART_JS))chart.js-LICENSE.md
+
+demo: venv static
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py competition_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin at /admin/)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djhtml --check $$(find competition home templates -name '*.html')
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djhtml $$(find competition home templates -name '*.html')
+
+test: venv static lint
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: venv static
+	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgres: venv static
+	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+bench: venv static
+	$(PY) manage.py competition_bench
+
+clean:
+	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static

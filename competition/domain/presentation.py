@@ -1,0 +1,292 @@
+"""What the public pages show, shaped from a scoreboard: table rows, headline figures and the
+data behind the charts. Views and page models hand off to these functions."""
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import conf
+from ..models import CommitmentPage, Submission, TargetPage
+from .scoreboard import get_board
+
+HUNDRED = Decimal(100)
+
+
+def commitment_urls(competition, competition_url):
+    """Agency code -> URL of its live commitment page (1 query)."""
+    if not competition_url:
+        return {}
+    pages = CommitmentPage.objects.live().filter(competition=competition).values_list("agency__code", "slug")
+    return {code: f"{competition_url}{slug}/" for code, slug in pages}
+
+
+def target_urls(competition, competition_url):
+    if not competition_url:
+        return {}
+    pages = TargetPage.objects.live().filter(competition=competition).values_list("code", "slug")
+    return {code: f"{competition_url}{slug}/" for code, slug in pages}
+
+
+def ranking_rows(board, urls):
+    return [
+        {
+            "rank": agency.rank,
+            "code": agency.code,
+            "name": agency.name,
+            "url": urls.get(agency.code),
+            "tier": agency.tier,
+            "provisional": agency.provisional,
+            "score_percent": agency.score_percent,
+            "progress_percent": agency.progress_percent,
+            "progress": agency.progress_percent / HUNDRED,
+            "total_points": agency.total_points,
+            "max_points": agency.max_points,
+        }
+        for agency in board.agencies
+    ]
+
+
+def target_line_rows(board, target_code, urls):
+    rows = []
+    for agency in board.agencies:
+        for line in agency.lines:
+            if line.target_code == target_code:
+                rows.append(
+                    {
+                        "agency_code": agency.code,
+                        "agency_name": agency.name,
+                        "url": urls.get(agency.code),
+                        "value": line.value,
+                        "reported_on": line.reported_on,
+                        "progress": line.progress,
+                        "expected": line.expected,
+                        "status": line.status,
+                        "awarded_points": line.awarded_points,
+                        "max_points": line.max_points,
+                        "provisional": line.provisional,
+                    }
+                )
+    return rows
+
+
+def headline(competition, board):
+    """The figures at the top of a competition page."""
+    lines = [line for agency in board.agencies for line in agency.lines]
+    achieved = sum(1 for line in lines if line.status == "achieved")
+    today = timezone.localdate()
+    phases = list(competition.phases.all().order_by("end_date"))
+    current_phase = next((phase for phase in phases if phase.end_date >= board.as_of), None)
+    mean_progress = (
+        sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
+        if board.agencies
+        else Decimal(0)
+    )
+    return {
+        "agencies": len(board.agencies),
+        "targets": len(board.targets),
+        "lines": len(lines),
+        "achieved": achieved,
+        "achieved_share": (Decimal(achieved) / len(lines)) if lines else Decimal(0),
+        "mean_progress": mean_progress / HUNDRED,
+        "days_left": max((competition.end_date - today).days, 0),
+        "started": today >= competition.start_date,
+        "current_phase": current_phase,
+        "phases": phases,
+    }
+
+
+def month_ends(start, end):
+    """The last day of each month from `start` to `end`, and `end` itself."""
+    days = []
+    year, month = start.year, start.month
+    while True:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        if last >= end:
+            break
+        if last >= start:
+            days.append(last)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    days.append(end)
+    return days
+
+
+def progress_series(competition, as_of):
+    """Mean progress (percent) of all agencies at each month end up to `as_of`, for the line
+    chart (cached boards, one per date)."""
+    points = []
+    for day in month_ends(competition.start_date, as_of):
+        board = get_board(competition, day)
+        if board.agencies:
+            mean = sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
+        else:
+            mean = Decimal(0)
+        points.append({"date": day.isoformat(), "progress": float(round(mean, 2))})
+    return points
+
+
+def ranking_chart(board, limit=30):
+    agencies = board.agencies[:limit]
+    return {
+        "labels": [agency.name for agency in agencies],
+        "scores": [float(round(agency.score_percent, 2)) for agency in agencies],
+        "progress": [float(round(agency.progress_percent, 2)) for agency in agencies],
+    }
+
+
+def value_history(line_ids, as_of):
+    """Accepted values of the given commitment lines, by line, oldest first (1 query)."""
+    history = {}
+    submissions = (
+        Submission.objects.accepted()
+        .filter(line_id__in=line_ids, reported_on__lte=as_of)
+        .order_by("line_id", "reported_on", "decided_at", "pk")
+        .values_list("line_id", "reported_on", "value")
+    )
+    for line_id, reported_on, value in submissions:
+        # On equal dates the later acceptance wins, as on the board (SCORING.md, section 2).
+        series = history.setdefault(line_id, {})
+        series[reported_on] = value
+    return {line_id: sorted(series.items()) for line_id, series in history.items()}
+
+
+class InvalidDate(ValueError):
+    pass
+
+
+def parse_as_of(request):
+    """The `as_of` query parameter as a date, None when absent; InvalidDate when malformed."""
+    value = request.GET.get("as_of", "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidDate(
+            _("as_of must be a date in the form YYYY-MM-DD, not %(value)r.") % {"value": value[:40]}
+        ) from None
+
+
+def _as_of_from(request, errors):
+    try:
+        return parse_as_of(request)
+    except InvalidDate as error:
+        errors.append(str(error))
+        return None
+
+
+def competition_context(competition, request):
+    from django_tables2 import RequestConfig
+
+    from ..tables import RankingTable
+
+    errors = []
+    board = get_board(competition, _as_of_from(request, errors))
+    url = competition.get_url(request)
+    agency_urls = commitment_urls(competition, url)
+    table = RankingTable(ranking_rows(board, agency_urls))
+    RequestConfig(request, paginate={"per_page": conf.get("RANKING_PER_PAGE")}).configure(table)
+    urls_of_targets = target_urls(competition, url)
+    return {
+        "competition_base_template": conf.get("BASE_TEMPLATE"),
+        "board": board,
+        "as_of_errors": errors,
+        "headline": headline(competition, board),
+        "ranking_table": table,
+        "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],
+        "chart_data": {
+            "ranking": ranking_chart(board),
+            "progress": progress_series(competition, board.as_of),
+        },
+        "signatories": competition.signatories.select_related("agency"),
+    }
+
+
+def target_context(target, request):
+    from django_tables2 import RequestConfig
+
+    from ..tables import TargetLinesTable
+
+    errors = []
+    competition = target.competition
+    board = get_board(competition, _as_of_from(request, errors))
+    competition_url = competition.get_url(request)
+    agency_urls = commitment_urls(competition, competition_url)
+    table = TargetLinesTable(target_line_rows(board, target.code, agency_urls))
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    summary = next((summary for summary in board.targets if summary.code == target.code), None)
+    lines = target.commitment_lines.filter(commitment__live=True).select_related("commitment__agency")
+    history = value_history([line.pk for line in lines], board.as_of)
+    series = [
+        {
+            "label": line.commitment.agency.name,
+            "points": [{"date": day.isoformat(), "value": float(value)} for day, value in history.get(line.pk, [])],
+        }
+        for line in lines
+        if line.pk in history
+    ]
+    milestones = list(target.milestones.all().order_by("date"))
+    trajectory = [{"date": competition.start_date.isoformat(), "value": float(target.baseline)}]
+    trajectory += [{"date": m.date.isoformat(), "value": float(m.value)} for m in milestones]
+    trajectory.append({"date": target.effective_deadline.isoformat(), "value": float(target.target_value)})
+    return {
+        "competition_base_template": conf.get("BASE_TEMPLATE"),
+        "board": board,
+        "as_of_errors": errors,
+        "competition": competition,
+        "summary": summary,
+        "lines_table": table,
+        "milestones": milestones,
+        "chart_data": {"series": series[:40], "trajectory": trajectory, "unit": target.unit},
+    }
+
+
+def commitment_context(commitment, request):
+    errors = []
+    competition = commitment.competition
+    board = get_board(competition, _as_of_from(request, errors))
+    result = board.agency(commitment.agency.code)
+    lines = list(commitment.lines.select_related("target").order_by("target__code"))
+    results = {line.target_code: line for line in result.lines} if result else {}
+    competition_url = competition.get_url(request)
+    urls_of_targets = target_urls(competition, competition_url)
+    history = value_history([line.pk for line in lines], board.as_of)
+    rows = [
+        {
+            "line": line,
+            "target": line.target,
+            "result": results.get(line.target.code),
+            "url": urls_of_targets.get(line.target.code),
+        }
+        for line in lines
+    ]
+    evidence = (
+        Submission.objects.accepted()
+        .filter(line__commitment=commitment, reported_on__lte=board.as_of)
+        .select_related("line__target")
+        .prefetch_related("attachments__document", "links")
+        .order_by("-reported_on", "-pk")
+    )
+    return {
+        "competition_base_template": conf.get("BASE_TEMPLATE"),
+        "board": board,
+        "as_of_errors": errors,
+        "competition": competition,
+        "result": result,
+        "rows": rows,
+        "evidence": evidence,
+        "adjustments": competition.adjustments.filter(agency=commitment.agency).order_by("created_at"),
+        "chart_data": {
+            "series": [
+                {
+                    "label": f"{line.target.code} {line.target.title}",
+                    "points": [
+                        {"date": day.isoformat(), "value": float(value)} for day, value in history.get(line.pk, [])
+                    ],
+                }
+                for line in lines
+            ]
+        },
+    }

@@ -1,0 +1,185 @@
+"""Loading a competition's scoreboard: a fixed handful of queries whatever the size of the
+competition, the database choosing the value of each commitment line (SCORING.md, section 2),
+then the pure rules of `competition.scoring`. Boards are cached per competition and date; any
+change to the data behind a board bumps the competition's cache version."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.cache import caches
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from .. import conf, scoring
+from ..enums import SubmissionStatus, Unit
+from ..models import Adjustment, CommitmentLine, JuryScore, Submission, TargetPage
+
+
+def competition_spec(competition):
+    return scoring.CompetitionSpec(
+        slug=competition.slug,
+        title=competition.title,
+        start=competition.start_date,
+        end=competition.end_date,
+        at_risk_margin=Decimal(competition.at_risk_margin),
+        jury_aggregation=competition.jury_aggregation,
+        tiers=tuple((label, Decimal(minimum)) for label, minimum in competition.get_tiers()),
+    )
+
+
+def resolve_as_of(competition, as_of=None):
+    """The evaluation date: `as_of` (or today) clamped into the competition's period."""
+    return scoring.clamp_as_of(competition_spec(competition), as_of, timezone.localdate())
+
+
+def load_targets(competition):
+    """The competition's live targets as TargetSpecs, by code (2 queries)."""
+    targets = (
+        TargetPage.objects.live()
+        .filter(competition=competition)
+        .only("code", "title", "unit", "direction", "baseline", "target_value", "max_points", "deadline", "competition")
+        .prefetch_related("milestones")
+        .order_by("code")
+    )
+    specs = []
+    for target in targets:
+        baseline, target_value = target.baseline, target.target_value
+        if target.unit == Unit.BOOLEAN:
+            baseline, target_value = Decimal(0), Decimal(1)
+        specs.append(
+            scoring.TargetSpec(
+                code=target.code,
+                title=target.title,
+                unit=target.unit,
+                direction=target.direction,
+                baseline=baseline,
+                target=target_value,
+                max_points=target.max_points,
+                deadline=target.deadline,
+                milestones=tuple(scoring.Milestone(on=m.date, value=m.value) for m in target.milestones.all()),
+            )
+        )
+    return specs
+
+
+def chosen_submissions(as_of):
+    """For each commitment line (OuterRef pk), its accepted submissions on or before `as_of`,
+    best first: latest reporting date, then the later acceptance, then the higher key."""
+    return Submission.objects.filter(
+        line=OuterRef("pk"), status=SubmissionStatus.ACCEPTED, reported_on__lte=as_of
+    ).order_by("-reported_on", "-decided_at", "-pk")
+
+
+def load_board(competition, as_of):
+    """Compute the board of `competition` at `as_of` (already clamped) from the database."""
+    spec = competition_spec(competition)
+    targets = load_targets(competition)
+    target_codes = {target.code for target in targets}
+    chosen = chosen_submissions(as_of)
+    committed = CommitmentLine.objects.filter(
+        commitment__competition=competition, commitment__live=True, target__live=True
+    ).annotate(reading_id=Subquery(chosen.values("pk")[:1]))
+    lines = list(
+        committed.annotate(
+            reading_value=Subquery(chosen.values("value")[:1]),
+            reading_on=Subquery(chosen.values("reported_on")[:1]),
+        )
+        .values_list(
+            "commitment__agency_id",
+            "commitment__agency__code",
+            "commitment__agency__name",
+            "commitment__agency__parent__code",
+            "commitment__agency__parent__name",
+            "target__code",
+            "baseline",
+            "target_value",
+            "reading_id",
+            "reading_value",
+            "reading_on",
+        )
+        .order_by("commitment__agency__code", "target__code")
+    )
+    # Only the scores of the chosen submissions: the database picks them with the same subquery.
+    scores = defaultdict(list)
+    for submission_id, points in JuryScore.objects.filter(submission_id__in=committed.values("reading_id")).values_list(
+        "submission_id", "points"
+    ):
+        scores[submission_id].append(points)
+    adjustments = dict(
+        Adjustment.objects.filter(competition=competition)
+        .values("agency_id")
+        .annotate(total=Sum("points"))
+        .values_list("agency_id", "total")
+    )
+    agencies = {}
+    agency_lines = defaultdict(list)
+    for (
+        agency_id,
+        code,
+        name,
+        parent_code,
+        parent_name,
+        target_code,
+        baseline,
+        target_value,
+        reading_id,
+        value,
+        reported_on,
+    ) in lines:
+        if target_code not in target_codes:
+            continue
+        agencies.setdefault(agency_id, (code, name, parent_code, parent_name))
+        reading = None
+        if reading_id is not None:
+            reading = scoring.Reading(
+                value=value, reported_on=reported_on, jury_scores=tuple(scores.get(reading_id, ()))
+            )
+        agency_lines[agency_id].append(
+            scoring.LineInput(target_code=target_code, baseline=baseline, target=target_value, reading=reading)
+        )
+    inputs = [
+        scoring.AgencyInput(
+            code=code,
+            name=name,
+            parent_code=parent_code,
+            parent_name=parent_name,
+            lines=tuple(agency_lines[agency_id]),
+            adjustments=adjustments.get(agency_id) or Decimal(0),
+        )
+        for agency_id, (code, name, parent_code, parent_name) in agencies.items()
+    ]
+    return scoring.compute_board(spec, targets, inputs, as_of)
+
+
+def _cache():
+    return caches[conf.get("CACHE_ALIAS")]
+
+
+def _version_key(competition_id):
+    return f"competition:scoreboard-version:{competition_id}"
+
+
+def board_version(competition_id):
+    return _cache().get_or_set(_version_key(competition_id), 1, timeout=None)
+
+
+def invalidate(competition_id):
+    """Every cached board of the competition is stale from now on."""
+    cache = _cache()
+    key = _version_key(competition_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, timeout=None)
+
+
+def get_board(competition, as_of=None):
+    """The cached board of `competition` at `as_of` (clamped into its period)."""
+    day = resolve_as_of(competition, as_of)
+    key = f"competition:scoreboard:{competition.pk}:{board_version(competition.pk)}:{day.isoformat()}"
+    cache = _cache()
+    board = cache.get(key)
+    if board is None:
+        board = load_board(competition, day)
+        cache.set(key, board, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+    return board

@@ -1,0 +1,63 @@
+"""Keep cached scoreboards honest: any saved or deleted row that a board reads invalidates the
+boards of its competition."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from wagtail.signals import page_unpublished
+
+from .domain.scoreboard import invalidate
+from .models import (
+    Adjustment,
+    Agency,
+    CommitmentLine,
+    CommitmentPage,
+    CompetitionPage,
+    JuryScore,
+    Submission,
+    TargetPage,
+)
+
+
+def _invalidate_later(competition_ids):
+    # After commit, so that a reader never caches the state of a transaction being rolled back.
+    ids = {pk for pk in competition_ids if pk}
+    if ids:
+        transaction.on_commit(lambda: [invalidate(pk) for pk in ids])
+
+
+def _competition_ids(instance):
+    if isinstance(instance, CompetitionPage):
+        return [instance.pk]
+    if isinstance(instance, (TargetPage, CommitmentPage, Adjustment)):
+        return [instance.competition_id]
+    if isinstance(instance, CommitmentLine):
+        return CommitmentPage.objects.filter(pk=instance.commitment_id).values_list("competition_id", flat=True)
+    if isinstance(instance, Submission):
+        return CommitmentLine.objects.filter(pk=instance.line_id).values_list("commitment__competition_id", flat=True)
+    if isinstance(instance, JuryScore):
+        return Submission.objects.filter(pk=instance.submission_id).values_list(
+            "line__commitment__competition_id", flat=True
+        )
+    if isinstance(instance, Agency):
+        # Names and parents show on every board the agency is on, and on its children's groups.
+        agencies = [instance.pk, *instance.children.values_list("pk", flat=True)]
+        return CommitmentPage.objects.filter(agency__in=agencies).values_list("competition_id", flat=True)
+    return []
+
+
+def on_change(sender, instance, **kwargs):
+    _invalidate_later(list(_competition_ids(instance)))
+
+
+def on_page_unpublished(sender, instance, **kwargs):
+    _invalidate_later(_competition_ids(instance.specific))
+
+
+WATCHED = (Adjustment, Agency, CommitmentLine, CommitmentPage, CompetitionPage, JuryScore, Submission, TargetPage)
+
+
+def connect():
+    for model in WATCHED:
+        post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
+        post_delete.connect(on_change, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")
+    page_unpublished.connect(on_page_unpublished, dispatch_uid="competition-board-unpublished")

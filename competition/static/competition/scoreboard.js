@@ -1,0 +1,86 @@
+/* Charts of the public scoreboard pages. Progressive enhancement: every figure is also in a
+   table on the page; the data comes from a json_script element, never from inline script. */
+(function () {
+  "use strict";
+  var dataElement = document.getElementById("chart-data");
+  if (!dataElement || typeof window.Chart === "undefined") {
+    return;
+  }
+  var data = JSON.parse(dataElement.textContent);
+  var palette = ["#0b5cad", "#b3541e", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64"];
+  var dashes = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+
+  function show(canvasId, config) {
+    var canvas = document.getElementById(canvasId);
+    if (!canvas) {
+      return;
+    }
+    canvas.closest("figure").classList.add("chart--ready");
+    return new window.Chart(canvas, config);
+  }
+
+  function timeAxis(points) {
+    return points.map(function (point) { return point.date; });
+  }
+
+  if (data.ranking) {
+    show("ranking-chart", {
+      type: "bar",
+      data: {
+        labels: data.ranking.labels,
+        datasets: [
+          { label: "Score %", data: data.ranking.scores, backgroundColor: palette[0] },
+          { label: "Progress %", data: data.ranking.progress, backgroundColor: palette[1] }
+        ]
+      },
+      options: { indexAxis: "y", maintainAspectRatio: false, scales: { x: { beginAtZero: true } } }
+    });
+  }
+  if (data.progress) {
+    show("progress-chart", {
+      type: "line",
+      data: {
+        labels: timeAxis(data.progress),
+        datasets: [{ label: "Mean progress %", data: data.progress.map(function (p) { return p.progress; }), borderColor: palette[0], backgroundColor: palette[0], pointStyle: "rectRot" }]
+      },
+      options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, suggestedMax: 100 } } }
+    });
+  }
+  function seriesChart(canvasId, series, trajectory) {
+    var dates = {};
+    series.forEach(function (s) { s.points.forEach(function (p) { dates[p.date] = true; }); });
+    (trajectory || []).forEach(function (p) { dates[p.date] = true; });
+    var labels = Object.keys(dates).sort();
+    var datasets = series.map(function (s, i) {
+      var byDate = {};
+      s.points.forEach(function (p) { byDate[p.date] = p.value; });
+      return {
+        label: s.label,
+        data: labels.map(function (d) { return d in byDate ? byDate[d] : null; }),
+        spanGaps: true,
+        borderColor: palette[i % palette.length],
+        backgroundColor: palette[i % palette.length],
+        borderDash: dashes[Math.floor(i / palette.length) % dashes.length]
+      };
+    });
+    if (trajectory) {
+      var byDate = {};
+      trajectory.forEach(function (p) { byDate[p.date] = p.value; });
+      datasets.unshift({
+        label: "Expected trajectory",
+        data: labels.map(function (d) { return d in byDate ? byDate[d] : null; }),
+        spanGaps: true,
+        borderColor: "#1b1f24",
+        borderDash: [4, 4],
+        pointStyle: "crossRot"
+      });
+    }
+    show(canvasId, { type: "line", data: { labels: labels, datasets: datasets }, options: { maintainAspectRatio: false } });
+  }
+  if (data.series && document.getElementById("target-chart")) {
+    seriesChart("target-chart", data.series, data.trajectory);
+  }
+  if (data.series && document.getElementById("commitment-chart")) {
+    seriesChart("commitment-chart", data.series, null);
+  }
+})();

@@ -1,0 +1,69 @@
+"""django-tables2 tables of the public scoreboard pages: sortable and paginated without
+JavaScript (sorting and paging are links)."""
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .templatetags.competition_tags import measured, points
+
+
+class RankingTable(tables.Table):
+    """One row per agency of a board, from `AgencyResult`s turned into dicts."""
+
+    rank = tables.Column(verbose_name=_("Rank"), attrs={"td": {"class": "num"}, "th": {"scope": "col"}})
+    name = tables.TemplateColumn(
+        template_name="competition/tables/agency_column.html",
+        verbose_name=_("Agency"),
+        order_by=("name",),
+        attrs={"th": {"scope": "col"}},
+    )
+    tier = tables.Column(verbose_name=_("Tier"), attrs={"th": {"scope": "col"}})
+    score_percent = tables.TemplateColumn(
+        template_name="competition/tables/score_column.html",
+        verbose_name=_("Score"),
+        attrs={"td": {"class": "num"}, "th": {"scope": "col"}},
+    )
+    progress_percent = tables.TemplateColumn(
+        template_name="competition/tables/progress_column.html",
+        verbose_name=_("Progress"),
+        attrs={"th": {"scope": "col"}},
+    )
+    total_points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "num"}, "th": {"scope": "col"}})
+
+    class Meta:
+        template_name = "competition/tables/table.html"
+        attrs = {"class": "board-table"}
+        order_by = ("rank",)
+        orderable = True
+        empty_text = _("No agency has committed yet.")
+
+    def render_total_points(self, value, record):
+        return f"{points(value)} / {points(record['max_points'])}"
+
+
+class TargetLinesTable(tables.Table):
+    """One row per committed agency of a target page."""
+
+    agency = tables.TemplateColumn(
+        template_name="competition/tables/line_agency_column.html", verbose_name=_("Agency"), order_by=("agency_name",)
+    )
+    value = tables.Column(verbose_name=_("Value"), attrs={"td": {"class": "num"}})
+    reported_on = tables.DateColumn(verbose_name=_("Reported on"), short=False)
+    progress = tables.TemplateColumn(
+        template_name="competition/tables/line_progress_column.html", verbose_name=_("Progress")
+    )
+    status = tables.TemplateColumn(template_name="competition/tables/status_column.html", verbose_name=_("Status"))
+    awarded_points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "num"}})
+
+    class Meta:
+        template_name = "competition/tables/table.html"
+        attrs = {"class": "board-table"}
+        order_by = ("-progress",)
+        empty_text = _("No agency has committed to this target yet.")
+
+    def render_value(self, value):
+        return measured(value)
+
+    def render_awarded_points(self, value, record):
+        text = f"{points(value)} / {points(record['max_points'])}"
+        return text + (" *" if record["provisional"] else "")

@@ -1,0 +1,92 @@
+"""Formatting of scoreboard figures for people: percentages, points and statuses with a symbol
+and a word (never colour alone)."""
+
+from decimal import Decimal
+
+from django import template
+from django.template.defaultfilters import floatformat
+
+from ..enums import Status
+
+register = template.Library()
+
+STATUS_SYMBOLS = {
+    Status.ACHIEVED: "✓",
+    Status.ON_TRACK: "▲",
+    Status.AT_RISK: "!",
+    Status.OFF_TRACK: "▼",
+    Status.MISSED: "✕",
+    Status.NO_DATA: "–",
+}
+
+
+@register.filter
+def fraction_percent(value):
+    """0.756 -> '75.60 %' (two decimals, in the reader's locale)."""
+    if value is None:
+        return "—"
+    return f"{floatformat(Decimal(value) * 100, 2)} %"
+
+
+@register.filter
+def percent(value):
+    """75.6 -> '75.60 %'."""
+    if value is None:
+        return "—"
+    return f"{floatformat(value, 2)} %"
+
+
+@register.filter
+def points(value):
+    if value is None:
+        return "—"
+    return floatformat(value, -2)
+
+
+@register.filter
+def measured(value):
+    """A measured value without needless trailing zeros: 85.0000 -> 85, 85.5000 -> 85.5."""
+    if value is None:
+        return "—"
+    return floatformat(value, -4)
+
+
+@register.filter
+def bar_width(value):
+    """A progress fraction as a CSS width percentage between 0 and 100."""
+    if value is None:
+        return "0"
+    return format(min(max(Decimal(value), Decimal(0)), Decimal(1)) * 100, ".1f")
+
+
+@register.inclusion_tag("competition/includes/status.html")
+def status_badge(status):
+    return {"status": status, "symbol": STATUS_SYMBOLS.get(status, ""), "label": Status(status).label}
+
+
+@register.inclusion_tag("competition/includes/progress_bar.html")
+def progress_bar(value, expected=None):
+    return {"value": value, "expected": expected}
+
+
+@register.simple_tag
+def status_label(status):
+    return Status(status).label
+
+
+@register.filter
+def unit_label(unit):
+    from ..enums import Unit
+
+    return Unit(unit).label if unit else ""
+
+
+STATUS_ORDER = [Status.ACHIEVED, Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK, Status.MISSED, Status.NO_DATA]
+
+
+@register.simple_tag
+def status_counts(counts):
+    """[(status, label, symbol, n)] in reading order, for a target summary."""
+    return [
+        (status.value, status.label, STATUS_SYMBOLS[status], counts.get(status.value, 0)) for status in STATUS_ORDER
+    ]

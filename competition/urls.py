@@ -1,0 +1,16 @@
+"""Open data under each competition page's URL: include these before Wagtail's own URLs, since
+Wagtail's page routes do not take file names with a dot."""
+
+from django.urls import re_path
+
+from . import views
+
+app_name = "competition"
+
+urlpatterns = [
+    re_path(
+        r"^(?P<page_path>(?:[\w\-]+/)*)scoreboard\.(?P<file_format>json|csv|xlsx)$",
+        views.scoreboard_data,
+        name="scoreboard_data",
+    ),
+]

@@ -1,0 +1,52 @@
+"""Public views of the competition app that Wagtail's page routing does not serve."""
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
+from wagtail.models import Site
+
+from .domain.opendata import board_json, board_table
+from .domain.presentation import InvalidDate, parse_as_of
+from .domain.scoreboard import get_board
+from .models import CompetitionPage
+
+
+def find_public_competition(request, page_path):
+    """The live, unrestricted competition page at `page_path` under the request's site."""
+    site = Site.find_for_request(request)
+    if site is None:
+        raise Http404
+    url_path = site.root_page.url_path + page_path
+    page = CompetitionPage.objects.live().public().filter(url_path=url_path).first()
+    if page is None:
+        raise Http404
+    return page
+
+
+@require_safe
+def scoreboard_data(request, page_path, file_format):
+    competition = find_public_competition(request, page_path)
+    try:
+        as_of = parse_as_of(request)
+    except InvalidDate as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    board = get_board(competition, as_of)
+    filename = f"{competition.slug}-scoreboard-{board.as_of.isoformat()}"
+    if file_format == "json":
+        response = HttpResponse(
+            json.dumps(board_json(board), cls=DjangoJSONEncoder, ensure_ascii=False),
+            content_type="application/json",
+        )
+    elif file_format == "csv":
+        response = HttpResponse(board_table(board).export("csv"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    else:
+        response = HttpResponse(
+            board_table(board).export("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,39 @@
+"""Registration only: the competition app's admin menu, viewsets and page rules."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from .models import CommitmentPage, Submission, TargetPage
+from .viewsets import CompetitionViewSetGroup
+
+register_snippet(CompetitionViewSetGroup)
+
+
+@hooks.register("before_move_page")
+def keep_children_in_their_competition(request, page, destination, pos=None):
+    """Targets and commitments belong to their competition: moving them elsewhere would detach
+    their reported values and scores."""
+    specific_class = page.specific_class
+    if specific_class in (TargetPage, CommitmentPage) and destination.pk != page.get_parent().pk:
+        raise PermissionDenied(_("Targets and commitments cannot move to another competition."))
+
+
+@hooks.register("before_delete_page")
+def keep_pages_with_evidence(request, page):
+    """A page whose targets carry reported values cannot be deleted: nothing entered is lost."""
+    pages = page.get_descendants(inclusive=True)
+    if (
+        Submission.objects.filter(line__commitment__in=pages).exists()
+        or Submission.objects.filter(line__target__in=pages).exists()
+    ):
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        messages.error(
+            request,
+            _("%(title)s cannot be deleted: values have been reported against it. Unpublish it instead.")
+            % {"title": page.get_admin_display_title()},
+        )
+        return redirect("wagtailadmin_explore", page.get_parent().pk)
