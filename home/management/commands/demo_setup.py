@@ -1,0 +1,107 @@
+"""Load the demo data (fixtures/ through competition_import), complete the competitions' texts,
+and ensure the demo accounts; safe to run again. Used by `make demo`."""
+
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from competition.domain.pages import publish
+from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
+from competition.imports import load_dataset, run_import
+from competition.models import Agency, AgencyMembership, CompetitionPage, CompetitionPhase, CompetitionSignatory
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+FOLDERS = ["hanoi", "hcmc"]
+ORDER = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
+
+# user name, password, role, agency codes edited (for editors)
+ACCOUNTS = [
+    ("admin", "demo-admin-2025", None, ()),
+    ("manager", "demo-manager-2025", MANAGERS, ()),
+    ("editor.dost", "demo-editor-2025", EDITORS, ("HCMC-DOST",)),
+    ("editor.saigon", "demo-editor-2025", EDITORS, ("26734",)),
+    ("juror.nguyen", "demo-juror-2025", REVIEWERS, ()),
+    ("juror.tran", "demo-juror-2025", REVIEWERS, ()),
+]
+
+TEXTS = {
+    "hanoi-2025-digital-transformation": {
+        "organiser": "Hanoi City Party Committee",
+        "signed_on": date(2025, 3, 3),
+        "intro": (
+            "<p>On 3 March 2025 four agencies of Hanoi signed a competition agreement on digital "
+            "transformation, committing to the targets of Resolution 57-NQ/TW by the end of 2025.</p>"
+        ),
+        "phases": [("Whole period", date(2025, 12, 31))],
+    },
+    "hcmc-2025-digital-government": {
+        "organiser": "Ho Chi Minh City People's Committee",
+        "signed_on": date(2025, 1, 1),
+        "intro": (
+            "<p>The city's 16 departments and its wards, communes and special zone compete to bring "
+            "administrative procedures and public services fully online in 2025.</p>"
+        ),
+        "phases": [("Urgent phase", date(2025, 6, 30)), ("Breakthrough phase", date(2025, 12, 31))],
+    },
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo data and ensure the demo accounts (idempotent)."
+
+    def handle(self, *args, **options):
+        ensure_roles()
+        for folder in FOLDERS:
+            for kind in ORDER:
+                path = FIXTURES / folder / f"{kind}.csv"
+                report = run_import(kind, load_dataset(path.read_bytes(), "csv"))
+                if not report.ok:
+                    raise CommandError(f"{path}:\n" + "\n".join(report.errors))
+                self.stdout.write(
+                    f"{folder}/{kind}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+                )
+        self.complete_texts()
+        self.ensure_accounts()
+
+    @transaction.atomic
+    def complete_texts(self):
+        for slug, text in TEXTS.items():
+            page = CompetitionPage.objects.filter(slug=slug).first()
+            if page is None or page.organiser:
+                continue  # filled in already (or by an editor): leave it alone
+            page.organiser = text["organiser"]
+            page.signed_on = text["signed_on"]
+            page.intro = text["intro"]
+            page.phases = [CompetitionPhase(name=name, end_date=end) for name, end in text["phases"]]
+            signatories = Agency.objects.filter(commitments__competition=page).order_by("code")[:20]
+            page.signatories = [CompetitionSignatory(agency=agency) for agency in signatories]
+            publish(page)
+
+    @transaction.atomic
+    def ensure_accounts(self):
+        User = get_user_model()
+        self.stdout.write("\nDemo accounts (user name / password):")
+        for username, password, role, agencies in ACCOUNTS:
+            user, _created = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.org"}
+            )
+            user.set_password(password)
+            user.is_active = True
+            if role is None:
+                user.is_staff = user.is_superuser = True
+            user.save()
+            if role:
+                user.groups.add(Group.objects.get(name=role))
+            for code in agencies:
+                agency = Agency.objects.filter(code=code).first()
+                if agency:
+                    AgencyMembership.objects.get_or_create(user=user, agency=agency)
+            label = role or "superuser"
+            if agencies:
+                label += " of " + ", ".join(agencies)
+            self.stdout.write(f"  {username} / {password}  ({label})")
