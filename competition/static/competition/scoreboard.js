@@ -7,6 +7,9 @@
     return;
   }
   var data = JSON.parse(dataElement.textContent);
+  if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+    window.Chart.defaults.animation = false;
+  }
   var palette = ["#0b5cad", "#b3541e", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64"];
   var dashes = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
