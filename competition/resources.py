@@ -81,6 +81,11 @@ class CompetitionResource(resources.ModelResource):
         self.competition_slug = competition
         self.user = user if getattr(user, "is_authenticated", False) else None
         self._competitions = {}
+        # Look-ups repeated on many rows, kept for the length of one import.
+        self._agencies = {}
+        self._targets = {}
+        self._lines = {}
+        self._jurors = {}
         self._duplicates = {}
         self._row_number = None
 
@@ -302,7 +307,9 @@ class CompetitionResource(resources.ModelResource):
         code = self.text(row, column, errors, required=required)
         if not code:
             return None
-        agency = Agency.objects.filter(code=code).first()
+        if code not in self._agencies:
+            self._agencies[code] = Agency.objects.filter(code=code).first()
+        agency = self._agencies[code]
         if agency is None:
             errors[column] = _("unknown agency code %(code)r.") % {"code": code}
         return agency
@@ -311,7 +318,10 @@ class CompetitionResource(resources.ModelResource):
         code = self.text(row, column, errors, required=True)
         if code is None or competition is None:
             return None
-        target = TargetPage.objects.filter(competition=competition, code=code).first()
+        key = (competition.pk, code)
+        if key not in self._targets:
+            self._targets[key] = TargetPage.objects.filter(competition=competition, code=code).first()
+        target = self._targets[key]
         if target is None:
             if TargetPage.objects.filter(code=code).exists():
                 errors[column] = _("target %(code)r belongs to another competition, not to %(slug)r.") % {
@@ -328,11 +338,15 @@ class CompetitionResource(resources.ModelResource):
     def commitment_line(self, competition, agency, target, errors):
         if competition is None or agency is None or target is None:
             return None
-        line = (
-            CommitmentLine.objects.select_related("target", "commitment__competition")
-            .filter(commitment__competition=competition, commitment__agency=agency, target=target)
-            .first()
-        )
+        if competition.pk not in self._lines:
+            # Every line of the competition in one query, with what rows and previews read.
+            self._lines[competition.pk] = {
+                (line.commitment.agency_id, line.target_id): line
+                for line in CommitmentLine.objects.select_related(
+                    "target", "commitment__competition", "commitment__agency"
+                ).filter(commitment__competition=competition)
+            }
+        line = self._lines[competition.pk].get((agency.pk, target.pk))
         if line is None:
             if CommitmentPage.objects.filter(competition=competition, agency=agency).exists():
                 errors["target"] = _("agency %(agency)r has not committed to target %(target)r.") % {
@@ -1046,12 +1060,15 @@ class ValueResource(CompetitionResource):
         return parsed
 
     def find_instance(self, parsed):
-        return (
+        submission = (
             Submission.objects.accepted()
             .filter(line=parsed["line"], reported_on=parsed["reported_on"])
             .order_by("-decided_at", "-pk")
             .first()
         )
+        if submission is not None:
+            submission.line = parsed["line"]  # the cached line, with its agency and competition
+        return submission
 
     def new_instance(self, parsed):
         return Submission(line=parsed["line"], reported_on=parsed["reported_on"], status=SubmissionStatus.ACCEPTED)
@@ -1126,9 +1143,14 @@ class ScoreResource(CompetitionResource):
         username = self.text(row, "juror", errors, required=True)
         juror = None
         if competition is not None and username:
-            juror = (
-                Juror.objects.select_related("user").filter(competition=competition, user__username=username).first()
-            )
+            key = (competition.pk, username)
+            if key not in self._jurors:
+                self._jurors[key] = (
+                    Juror.objects.select_related("user")
+                    .filter(competition=competition, user__username=username)
+                    .first()
+                )
+            juror = self._jurors[key]
             if juror is None:
                 if User.objects.filter(username=username).exists():
                     errors["juror"] = _("user %(user)r is not a reviewer of competition %(slug)r.") % {
@@ -1149,7 +1171,9 @@ class ScoreResource(CompetitionResource):
                 .order_by("-decided_at", "-pk")
                 .first()
             )
-            if submission is None:
+            if submission is not None:
+                submission.line = line
+            else:
                 errors["reported_on"] = _(
                     "no accepted value of agency %(agency)r for target %(target)r reported on %(day)s."
                 ) % {"agency": agency.code, "target": target.code, "day": reported_on.isoformat()}
@@ -1165,7 +1189,11 @@ class ScoreResource(CompetitionResource):
         }
 
     def find_instance(self, parsed):
-        return JuryScore.objects.filter(submission=parsed["submission"], juror=parsed["juror"]).first()
+        score = JuryScore.objects.filter(submission=parsed["submission"], juror=parsed["juror"]).first()
+        if score is not None:
+            # The cached objects, so that the preview reads no more rows.
+            score.submission, score.juror = parsed["submission"], parsed["juror"]
+        return score
 
     def new_instance(self, parsed):
         return JuryScore(submission=parsed["submission"], juror=parsed["juror"])
