@@ -9,6 +9,10 @@ def publish(page, user=None):
     """Save the page's current in-memory state as a revision and publish it."""
     revision = page.save_revision(user=user, log_action=True)
     revision.publish(user=user)
+    # Publishing saved a copy built from the revision: bring this instance up to date.
+    page.refresh_from_db(
+        fields=["live", "has_unpublished_changes", "live_revision", "first_published_at", "last_published_at"]
+    )
     return revision
 
 

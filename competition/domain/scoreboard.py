@@ -29,7 +29,8 @@ def competition_spec(competition):
 
 def resolve_as_of(competition, as_of=None):
     """The evaluation date: `as_of` (or today) clamped into the competition's period."""
-    return scoring.clamp_as_of(competition_spec(competition), as_of, timezone.localdate())
+    day = as_of or timezone.localdate()
+    return min(max(day, competition.start_date), competition.end_date)
 
 
 def load_targets(competition):

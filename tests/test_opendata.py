@@ -1,0 +1,209 @@
+"""scoreboard.json, .csv and .xlsx as CONTRACTS.md fixes them."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import tablib
+
+from competition.enums import SubmissionStatus
+from competition.models import CommitmentLine
+from tests.factories import AgencyFactory, make_commitment, make_competition, make_submission, make_target
+
+pytestmark = pytest.mark.django_db
+
+
+def test_worked_example_json_to_the_figure(worked, client):
+    response = client.get("/worked/scoreboard.json?as_of=2025-07-02")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    data = response.json()
+    assert data["competition"] == {
+        "slug": "worked",
+        "title": "Worked example",
+        "start": "2025-01-01",
+        "end": "2025-12-31",
+        "as_of": "2025-07-02",
+        "at_risk_margin": 0.1,
+        "jury_aggregation": "mean",
+    }
+    a, b = data["agencies"]
+    assert (a["code"], a["rank"], a["tier"], a["provisional"]) == ("A", 1, "Good", True)
+    assert (a["score_percent"], a["progress_percent"], a["total_points"], a["max_points"], a["adjustments"]) == (
+        86,
+        84.5,
+        86,
+        100,
+        2,
+    )
+    assert (b["code"], b["rank"], b["tier"], b["score_percent"], b["progress_percent"]) == (
+        "B",
+        2,
+        "Below target",
+        17,
+        19,
+    )
+    t1 = a["targets"][0]
+    assert t1 == {
+        "code": "T1",
+        "value": 85,
+        "reported_on": "2025-06-30",
+        "baseline": 40,
+        "target": 100,
+        "progress": 0.75,
+        "expected": 0.6703,
+        "status": "on_track",
+        "computed_points": 22.5,
+        "jury_points": 23,
+        "awarded_points": 23,
+        "max_points": 30,
+    }
+    b3 = b["targets"][2]
+    assert (b3["value"], b3["reported_on"], b3["jury_points"], b3["status"]) == (None, None, None, "no_data")
+    assert [t["code"] for t in data["targets"]] == ["T1", "T2", "T3"]
+    assert data["targets"][2]["status_counts"] == {
+        "no_data": 1,
+        "achieved": 1,
+        "missed": 0,
+        "on_track": 0,
+        "at_risk": 0,
+        "off_track": 0,
+    }
+    assert (data["targets"][2]["committed"], data["targets"][2]["reporting"]) == (2, 1)
+    assert data["groups"] == []
+
+
+@pytest.mark.parametrize("as_of", ["2024-06-01", "2026-06-01"])
+def test_as_of_outside_the_period_is_clamped(worked, client, as_of):
+    data = client.get(f"/worked/scoreboard.json?as_of={as_of}").json()
+
+    assert data["competition"]["as_of"] == ("2025-01-01" if as_of < "2025" else "2025-12-31")
+
+
+@pytest.mark.parametrize("as_of", ["2025-13-01", "yesterday", "2025-7-2x"])
+def test_invalid_as_of_gives_400_json(worked, client, as_of):
+    response = client.get(f"/worked/scoreboard.json?as_of={as_of}")
+
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.json()["error"]
+
+
+def test_csv_has_one_row_per_agency_and_target(worked, client):
+    response = client.get("/worked/scoreboard.csv?as_of=2025-07-02")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 6
+    assert rows[0]["agency_code"] == "A" and rows[0]["target_code"] == "T1" and rows[0]["status"] == "on_track"
+    assert rows[5]["value"] == "" and rows[5]["status"] == "no_data"
+
+
+def test_xlsx_opens_with_the_same_rows(worked, client):
+    response = client.get("/worked/scoreboard.xlsx?as_of=2025-07-02")
+
+    dataset = tablib.Dataset().load(response.content, format="xlsx")
+    assert len(dataset) == 6
+    assert dataset.headers[:2] == ["agency_code", "agency_name"]
+
+
+def test_unpublished_competition_is_not_served(db, client):
+    make_competition(slug="draft-comp", publish=False)
+
+    assert client.get("/draft-comp/scoreboard.json").status_code == 404
+
+
+def test_unknown_page_is_404(db, client):
+    assert client.get("/nothing-here/scoreboard.json").status_code == 404
+
+
+def test_only_accepted_submissions_count(db, client):
+    competition = make_competition(slug="states")
+    target = make_target(competition)
+    agency = AgencyFactory(code="S1")
+    make_commitment(competition, agency, [target])
+    line = CommitmentLine.objects.get()
+    make_submission(line, 40, date(2025, 3, 31))
+    for status in (
+        SubmissionStatus.DRAFT,
+        SubmissionStatus.SUBMITTED,
+        SubmissionStatus.RETURNED,
+        SubmissionStatus.REJECTED,
+    ):
+        make_submission(line, 99, date(2025, 4, 30), status=status)
+
+    line_data = client.get("/states/scoreboard.json?as_of=2025-12-31").json()["agencies"][0]["targets"][0]
+
+    assert (line_data["value"], line_data["reported_on"]) == (40, "2025-03-31")
+
+
+def test_unpublished_commitment_and_target_are_left_out(db, client):
+    competition = make_competition(slug="partial")
+    live_target = make_target(competition, code="T1")
+    make_commitment(competition, AgencyFactory(code="LIVE"), [live_target])
+    make_commitment(competition, AgencyFactory(code="DRAFT"), [live_target], publish=False)
+    draft_target = make_target(competition, code="T2")
+    draft_target.unpublish()
+
+    data = client.get("/partial/scoreboard.json").json()
+
+    assert [agency["code"] for agency in data["agencies"]] == ["LIVE"]
+    assert [target["code"] for target in data["targets"]] == ["T1"]
+
+
+def test_board_is_recomputed_after_a_change(worked, client, django_capture_on_commit_callbacks):
+    before = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()["agencies"][1]["score_percent"]
+    line = CommitmentLine.objects.get(commitment__agency__code="B", target__code="T3")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(line, 95, date(2025, 7, 1))
+
+    after = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()
+
+    assert before == 17
+    assert after["agencies"][1]["code"] == "B"
+    assert after["agencies"][1]["score_percent"] == 67  # + 50 computed points for T3
+
+
+def _populate(competition, targets, n_agencies, start):
+    for i in range(start, start + n_agencies):
+        agency = AgencyFactory(code=f"Q{i:04d}")
+        page = make_commitment(competition, agency, targets)
+        for line in page.lines.all():
+            make_submission(line, 50 + i % 40, date(2025, 6, 30))
+
+
+def test_scoreboard_query_count_does_not_grow(db, client, django_assert_num_queries):
+    from django.core.cache import cache
+
+    competition = make_competition(slug="sized")
+    targets = [make_target(competition, code=f"T{i}") for i in range(1, 4)]
+    _populate(competition, targets, 3, 0)
+    cache.clear()
+    with django_assert_num_queries(9) as small:
+        client.get("/sized/scoreboard.json?as_of=2025-07-02")
+    _populate(competition, targets, 30, 3)
+    cache.clear()
+
+    with django_assert_num_queries(len(small.captured_queries)):
+        data = client.get("/sized/scoreboard.json?as_of=2025-07-02").json()
+
+    assert len(data["agencies"]) == 33
+
+
+def test_board_stays_cached_until_the_transaction_commits(worked, client):
+    client.get("/worked/scoreboard.json?as_of=2025-07-02")
+    line = CommitmentLine.objects.get(commitment__agency__code="B", target__code="T3")
+    make_submission(line, 95, date(2025, 7, 1))  # the test's transaction never commits
+
+    after = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()
+
+    assert after["agencies"][1]["score_percent"] == 17
+
+
+def test_cached_board_is_served_without_computing(worked, client, django_assert_max_num_queries):
+    client.get("/worked/scoreboard.json?as_of=2025-07-02")
+
+    with django_assert_max_num_queries(3):
+        client.get("/worked/scoreboard.json?as_of=2025-07-02")
