@@ -14,8 +14,8 @@ from competition.models import (
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
-    JuryScore,
     Juror,
+    JuryScore,
     Submission,
     TargetPage,
 )
