@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from competition.enums import SubmissionStatus
-from competition.models import Adjustment, Agency, CommitmentLine, JuryScore, Juror, Submission, TargetMilestone
+from competition.models import Adjustment, Agency, CommitmentLine, Juror, JuryScore, Submission, TargetMilestone
 from tests.factories import (
     AgencyFactory,
     UserFactory,

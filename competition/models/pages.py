@@ -16,7 +16,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..enums import Aggregation, Direction, Unit
-from ..page_forms import CompetitionChildPageForm
+from ..page_forms import CompetitionChildPageForm, TargetPageForm
 from ..validators import validate_in_period, validate_value_for_unit
 from .agencies import Agency
 
@@ -203,6 +203,7 @@ class TargetPage(CompetitionChildPage):
     ]
     search_fields = Page.search_fields + [index.SearchField("code"), index.SearchField("description")]
     template = "competition/pages/target_page.html"
+    base_form_class = TargetPageForm
 
     class Meta:
         verbose_name = _("target")
@@ -262,13 +263,18 @@ class TargetMilestone(Orderable):
 
     def clean(self):
         super().clean()
+        # In the page editor the milestone is validated before it is attached to its page;
+        # TargetPageForm checks it there.
+        page = getattr(self, "page", None)
+        if page is None:
+            return
         errors = {}
         try:
-            validate_value_for_unit(self.value, self.page.unit)
+            validate_value_for_unit(self.value, page.unit)
         except ValidationError as error:
             errors["value"] = error
-        if self.page.competition_id is not None:
-            competition = self.page.competition
+        if page.competition_id is not None:
+            competition = page.competition
             try:
                 validate_in_period(self.date, competition.start_date, competition.end_date)
             except ValidationError as error:

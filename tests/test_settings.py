@@ -1,0 +1,74 @@
+"""Configuration from the environment (CONTRACTS.md) and the production checklist."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings.base import cache_from_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args, **env):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x7Jq-2vLp9#Rt4mZ0wK8sYb3NcVf6HgD1aEoUiPlQkWjXzTr5y",
+        ALLOWED_HOSTS="competitions.example.org",
+        DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_missing_secret_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("", "django.core.cache.backends.locmem.LocMemCache"),
+        ("redis://127.0.0.1:6379/1", "django.core.cache.backends.redis.RedisCache"),
+        ("locmem://boards", "django.core.cache.backends.locmem.LocMemCache"),
+        ("dummy://", "django.core.cache.backends.dummy.DummyCache"),
+    ],
+)
+def test_cache_url(url, backend):
+    assert cache_from_url(url)["BACKEND"] == backend
+
+
+def test_cache_url_refuses_unknown_schemes():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        cache_from_url("memcached://127.0.0.1")
+
+
+def test_database_url_selects_postgresql():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        DATABASE_URL="postgres://user:pw@127.0.0.1:5999/db",
+    )
+
+    assert result.stdout.strip().endswith("django.db.backends.postgresql")
