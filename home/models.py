@@ -5,6 +5,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from competition.domain.presentation import headline_of
 from competition.models import CompetitionPage
 
 
@@ -18,7 +19,6 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["competitions"] = (
-            CompetitionPage.objects.live().public().descendant_of(self).order_by("-start_date", "title")
-        )
+        competitions = CompetitionPage.objects.live().public().descendant_of(self).order_by("-start_date", "title")
+        context["competitions"] = [(competition, headline_of(competition)) for competition in competitions]
         return context

@@ -18,7 +18,7 @@ def test_home_lists_published_competitions(worked, client):
 
     page = soup(client.get("/"))
 
-    links = [a.get_text() for a in page.select(".competition-list a")]
+    links = [a.get_text() for a in page.select(".competition-list h3 a")]
     assert links == ["Worked example"]
 
 
@@ -93,3 +93,11 @@ def test_pages_render_in_vietnamese(worked, client, url):
 
     assert response.status_code == 200
     assert soup(response).html["lang"] == "vi"
+
+
+def test_home_shows_headline_progress(worked, client):
+    page = soup(client.get("/"))
+
+    card = page.select_one(".competition-list .card")
+    text = card.get_text(" ", strip=True)
+    assert "Agencies 2" in text and "ended" in text and "Mean progress" in text

@@ -98,6 +98,16 @@ def headline(competition, board):
     }
 
 
+def headline_of(competition):
+    """The headline figures of a competition today (cached board), for listings."""
+    board = get_board(competition)
+    figures = headline(competition, board)
+    today = timezone.localdate()
+    figures["running"] = competition.start_date <= today <= competition.end_date
+    figures["as_of"] = board.as_of
+    return figures
+
+
 def month_ends(start, end):
     """The last day of each month from `start` to `end`, and `end` itself."""
     days = []
