@@ -175,7 +175,7 @@ def test_board_is_recomputed_after_a_change(worked, client, django_capture_on_co
 
 def _populate(competition, targets, n_agencies, start):
     """Live commitment pages without revisions (fast), each line with one accepted value and a score."""
-    from competition.models import CommitmentPage, JuryScore, Juror, Submission
+    from competition.models import CommitmentPage, Juror, JuryScore, Submission
 
     juror = Juror.objects.create(competition=competition, user=UserFactory(username=f"juror{start}"))
     for i in range(start, start + n_agencies):
