@@ -29,7 +29,7 @@ $(CHART_JS): package.json package-lock.json
 
 demo: venv static
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py competition_demo
+	$(PY) manage.py demo_setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin at /admin/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
