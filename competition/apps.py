@@ -9,6 +9,11 @@ class CompetitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        from wagtail.permissions import register_permission_policy
 
+        from . import signals
+        from .models import Submission
+        from .permission_policies import SubmissionPermissionPolicy
+
+        register_permission_policy(Submission, SubmissionPermissionPolicy(Submission))
         signals.connect()

@@ -2,7 +2,8 @@
 boards of its competition."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models import ProtectedError
+from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.signals import page_unpublished
 
 from .domain.scoreboard import invalidate
@@ -56,7 +57,14 @@ def on_page_unpublished(sender, instance, **kwargs):
 WATCHED = (Adjustment, Agency, CommitmentLine, CommitmentPage, CompetitionPage, JuryScore, Submission, TargetPage)
 
 
+def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
+    """Nothing entered may be lost: a submission that was ever submitted is never deleted."""
+    if instance.submitted_at is not None or instance.status != "draft":
+        raise ProtectedError("A submission that was submitted cannot be deleted.", {instance})
+
+
 def connect():
+    pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     for model in WATCHED:
         post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
         post_delete.connect(on_change, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")

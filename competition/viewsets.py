@@ -1,9 +1,145 @@
 """Admin screens of the competition app: snippet viewsets grouped under one menu."""
 
-from django.utils.translation import gettext_lazy as _
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from functools import wraps
 
-from .models import Adjustment, Agency, AgencyMembership, Juror
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.snippets.views.snippets import InspectView, SnippetViewSet, SnippetViewSetGroup
+
+from . import permissions
+from .domain import evidence
+from .forms import SubmissionForm
+from .models import Adjustment, Agency, AgencyMembership, Juror, Submission
+
+# What each URL of the submission viewset does to the submission named in it.
+URL_ACTIONS = {
+    "edit": "change",
+    "revisions_revert": "change",
+    "preview_on_edit": "change",
+    "delete": "delete",
+    "submit": "submit",
+    "decide": "view",  # the decision itself is checked by the domain action, with a message
+}
+
+
+def scoped_submission_view(view, url_name):
+    """Every URL with a submission in it loads that submission through the user's scope: a
+    submission the user may not see is a 404, an action they may not take a 403. Wagtail's
+    generic views check model-wide permissions only."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if "pk" in kwargs:
+            queryset = Submission.objects.filter(permissions.visible_submissions_filter(request.user))
+            submission = queryset.select_related("line__commitment").filter(pk=unquote(str(kwargs["pk"]))).first()
+            if submission is None:
+                raise Http404
+            action = URL_ACTIONS.get(url_name, "view")
+            if not permissions.can(request.user, action, submission):
+                raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class SubmissionInspectView(InspectView):
+    template_name = "competition/admin/submission_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        submission = self.object
+        user = self.request.user
+        context.update(
+            {
+                "submission": submission,
+                "attachments": submission.attachments.select_related("document"),
+                "links": submission.links.all(),
+                "can_submit": permissions.can_submit_submission(user, submission),
+                "can_decide": permissions.can_decide_submission(user, submission),
+                "can_change": permissions.can_change_submission(user, submission),
+                "submit_url": self.viewset_url("submit", submission),
+                "decide_url": self.viewset_url("decide", submission),
+            }
+        )
+        return context
+
+    def viewset_url(self, name, submission):
+        from django.urls import reverse
+
+        return reverse(f"wagtailsnippets_competition_submission:{name}", args=[submission.pk])
+
+
+class SubmissionViewSet(SnippetViewSet):
+    model = Submission
+    icon = "doc-full-inverse"
+    menu_label = _("Submissions")
+    list_display = ["line", "reported_on", "value", "status", "updated_at"]
+    list_filter = ["status", "line__commitment__competition"]
+    list_export = ["line", "reported_on", "value", "status", "narrative", "decision_note"]
+    search_fields = [
+        "narrative",
+        "line__commitment__agency__code",
+        "line__commitment__agency__name",
+        "line__target__code",
+    ]
+    search_backend_name = None
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_class = SubmissionInspectView
+    ordering = ["-updated_at"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("line"),
+            FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
+            FieldPanel("narrative"),
+            FieldPanel("new_attachments"),
+            InlinePanel("links", label=_("Links")),
+        ],
+        base_form_class=SubmissionForm,
+    )
+
+    def get_queryset(self, request):
+        return Submission.objects.filter(permissions.visible_submissions_filter(request.user)).select_related(
+            "line__commitment__agency", "line__commitment__competition", "line__target"
+        )
+
+    def get_urlpatterns(self):
+        patterns = super().get_urlpatterns() + [
+            path("submit/<str:pk>/", require_POST(self.submit_view), name="submit"),
+            path("decide/<str:pk>/", require_POST(self.decide_view), name="decide"),
+        ]
+        for pattern in patterns:
+            pattern.callback = scoped_submission_view(pattern.callback, pattern.name)
+        return patterns
+
+    def submit_view(self, request, pk):
+        submission = get_object_or_404(Submission, pk=unquote(pk))
+        try:
+            evidence.submit(submission, request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Submitted: the managers will review it."))
+        return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
+
+    def decide_view(self, request, pk):
+        submission = get_object_or_404(Submission, pk=unquote(pk))
+        try:
+            evidence.decide(submission, request.user, request.POST.get("decision", ""), request.POST.get("note", ""))
+        except PermissionDenied:
+            messages.error(request, _("You cannot decide on this submission now."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Decision recorded."))
+        return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 
 
 class AgencyViewSet(SnippetViewSet):
@@ -64,4 +200,4 @@ class CompetitionViewSetGroup(SnippetViewSetGroup):
     menu_label = _("Competitions")
     menu_icon = "trophy"
     menu_order = 200
-    items = (AgencyViewSet, AgencyMembershipViewSet, JurorViewSet, AdjustmentViewSet)
+    items = (SubmissionViewSet, AgencyViewSet, AgencyMembershipViewSet, JurorViewSet, AdjustmentViewSet)

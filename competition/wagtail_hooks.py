@@ -1,7 +1,7 @@
 """Registration only: the competition app's admin menu, viewsets and page rules."""
 
 from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
@@ -9,6 +9,24 @@ from .models import CommitmentPage, Submission, TargetPage
 from .viewsets import CompetitionViewSetGroup
 
 register_snippet(CompetitionViewSetGroup)
+
+
+@hooks.register("register_log_actions")
+def register_submission_log_actions(actions):
+    actions.register_action("competition.submit", _("Submit evidence"), _("Evidence submitted"))
+    actions.register_action("competition.accept", _("Accept evidence"), _("Evidence accepted"))
+    actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
+    actions.register_action("competition.reject", _("Reject evidence"), _("Evidence rejected"))
+
+
+@hooks.register("before_serve_document")
+def serve_evidence_only_to_those_allowed(document, request):
+    """Evidence files are public once accepted; before that only their agency's editors and the
+    competition's managers may download them."""
+    from .domain.attachments import can_download
+
+    if can_download(request.user, document) is False:
+        raise PermissionDenied
 
 
 @hooks.register("before_move_page")

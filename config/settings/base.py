@@ -176,3 +176,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+# Evidence is always downloaded, never displayed inline by the browser.
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "competitions@localhost")

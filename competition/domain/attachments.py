@@ -1,0 +1,129 @@
+"""Evidence files: checked on upload (type, content and size), stored as Wagtail documents in
+one collection per agency, and served only to those allowed to see them."""
+
+import os
+import re
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from wagtail.documents import get_document_model
+from wagtail.models import Collection
+
+ALLOWED_EXTENSIONS = (
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "odt",
+    "ods",
+    "odp",
+    "csv",
+    "png",
+    "jpg",
+    "jpeg",
+)
+# What the file's first bytes must say for each extension (CSV is text and has no signature).
+ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
+OLE_BASED = {"doc", "xls", "ppt"}
+EVIDENCE_COLLECTION = "Evidence"
+
+
+def max_upload_size():
+    return getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024)
+
+
+def _head(upload, size=2048):
+    upload.seek(0)
+    head = upload.read(size)
+    upload.seek(0)
+    return head
+
+
+def check_upload(upload):
+    """Refuse a file whose name, type, content or size is not allowed (ValidationError)."""
+    name = os.path.basename(upload.name or "")
+    if not name or name != upload.name.replace("\\", "/").split("/")[-1] or re.search(r"[\r\n\x00]", name):
+        raise ValidationError(_("The file name %(name)r is not allowed.") % {"name": upload.name})
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            _("%(name)s: files of this type are not accepted; use PDF, Office or OpenDocument files, CSV, PNG or JPEG.")
+            % {"name": name}
+        )
+    if upload.size > max_upload_size():
+        raise ValidationError(
+            _("%(name)s is %(size)s; the limit is %(limit)s.")
+            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(max_upload_size())}
+        )
+    head = _head(upload)
+    kind = filetype.guess(head)
+    if extension == "csv":
+        if kind is not None or b"\x00" in head or re.search(rb"<\s*(html|script|svg)", head, re.IGNORECASE):
+            raise ValidationError(_("%(name)s does not look like a CSV text file.") % {"name": name})
+        return
+    expected = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "pdf": "pdf"}.get(extension)
+    if extension in ZIP_BASED:
+        ok = kind is not None and kind.extension in {"zip", extension}
+    elif extension in OLE_BASED:
+        ok = head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    else:
+        ok = kind is not None and kind.extension == expected
+    if ok and extension in {"png", "jpg", "jpeg", "pdf"} and re.search(rb"<\s*(html|script|svg)", head, re.IGNORECASE):
+        ok = False  # a valid header followed by markup: refuse what a browser might sniff as HTML
+    if not ok:
+        raise ValidationError(_("%(name)s: its content does not match its extension.") % {"name": name})
+
+
+def agency_collection(agency):
+    """The collection of an agency's evidence, under a shared "Evidence" collection."""
+    root = Collection.get_first_root_node()
+    evidence = root.get_children().filter(name=EVIDENCE_COLLECTION).first()
+    if evidence is None:
+        evidence = root.add_child(name=EVIDENCE_COLLECTION)
+    name = f"{agency.code} {agency.name}"[:255]
+    collection = evidence.get_children().filter(name=name).first()
+    if collection is None:
+        collection = evidence.add_child(name=name)
+    return collection
+
+
+def attach(submission, upload, user):
+    """Store `upload` as a document in the agency's collection and attach it to `submission`."""
+    from ..models import SubmissionAttachment
+
+    agency = submission.line.commitment.agency
+    document = get_document_model()(
+        title=os.path.basename(upload.name), collection=agency_collection(agency), uploaded_by_user=user
+    )
+    document.file = upload
+    document.file_size = upload.size
+    document._set_document_file_metadata()
+    document.save()
+    return SubmissionAttachment.objects.create(submission=submission, document=document)
+
+
+def can_download(user, document):
+    """Public once attached (as public) to an accepted submission; otherwise only for those who
+    may see a submission it is attached to."""
+    from .. import permissions
+    from ..enums import SubmissionStatus
+    from ..models import SubmissionAttachment
+
+    attachments = SubmissionAttachment.objects.filter(document=document).select_related("submission__line__commitment")
+    found = False
+    for attachment in attachments:
+        found = True
+        submission = attachment.submission
+        if submission.status == SubmissionStatus.ACCEPTED and attachment.is_public:
+            return True
+        if permissions.can_view_submission(user, submission):
+            return True
+    if found:
+        return False
+    return None  # not evidence: Wagtail's own rules apply

@@ -1,0 +1,116 @@
+"""Actions on evidence: submitting, and the manager's decision (accept, return, reject). Each
+checks the actor's permission and the state machine, saves a revision, writes an entry to
+Wagtail's audit log and tells the people concerned by e-mail."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from .. import permissions
+from ..enums import SubmissionStatus
+
+DECISIONS = {
+    "accept": SubmissionStatus.ACCEPTED,
+    "return": SubmissionStatus.RETURNED,
+    "reject": SubmissionStatus.REJECTED,
+}
+LOG_ACTIONS = {
+    SubmissionStatus.SUBMITTED: "competition.submit",
+    SubmissionStatus.ACCEPTED: "competition.accept",
+    SubmissionStatus.RETURNED: "competition.return",
+    SubmissionStatus.REJECTED: "competition.reject",
+}
+
+
+def _transition(submission, user, status, note=""):
+    previous = submission.status
+    if not submission.can_transition_to(status):
+        raise ValidationError(
+            _("A %(old)s submission cannot become %(new)s.")
+            % {"old": SubmissionStatus(previous).label.lower(), "new": SubmissionStatus(status).label.lower()}
+        )
+    now = timezone.now()
+    submission.status = status
+    if status == SubmissionStatus.SUBMITTED:
+        submission.submitted_at, submission.submitted_by = now, user
+        submission.decision_note = ""
+    else:
+        submission.decided_at, submission.decided_by = now, user
+        submission.decision_note = note
+    submission.save()
+    revision = submission.save_revision(user=user, clean=False)
+    log(
+        instance=submission,
+        action=LOG_ACTIONS[status],
+        user=user,
+        revision=revision,
+        data={"from": previous, "to": status, "note": note},
+    )
+    return submission
+
+
+@transaction.atomic
+def submit(submission, user):
+    """An editor hands a draft (or a returned submission) to the managers."""
+    submission = type(submission).objects.select_for_update().get(pk=submission.pk)
+    if not permissions.can_submit_submission(user, submission):
+        raise PermissionDenied
+    submission.full_clean()
+    return _transition(submission, user, SubmissionStatus.SUBMITTED)
+
+
+@transaction.atomic
+def decide(submission, user, decision, note=""):
+    """A manager accepts, returns (with a reason the editor reads) or rejects a submission."""
+    submission = type(submission).objects.select_for_update().get(pk=submission.pk)
+    if decision not in DECISIONS:
+        raise ValidationError(_("Unknown decision."))
+    if not permissions.can_decide_submission(user, submission):
+        raise PermissionDenied
+    note = (note or "").strip()
+    if decision in ("return", "reject") and not note:
+        raise ValidationError(_("Give the reason, so that the agency knows what to do."))
+    _transition(submission, user, DECISIONS[decision], note)
+    transaction.on_commit(lambda: notify_decision(submission))
+    return submission
+
+
+def editors_of(submission):
+    from ..models import AgencyMembership
+
+    return [
+        membership.user
+        for membership in AgencyMembership.objects.filter(agency_id=submission.line.commitment.agency_id)
+        .select_related("user")
+        .filter(user__is_active=True)
+    ]
+
+
+def notify_decision(submission):
+    """E-mail the agency's editors that their submission was accepted, returned or rejected."""
+    recipients = sorted({user.email for user in editors_of(submission) if user.email})
+    if not recipients:
+        return 0
+    target = submission.line.target
+    subject = _("[%(competition)s] %(target)s, %(day)s: %(status)s") % {
+        "competition": submission.line.commitment.competition.title,
+        "target": target.code,
+        "day": submission.reported_on.isoformat(),
+        "status": submission.get_status_display(),
+    }
+    body = _(
+        "Your submission for %(target)s (%(title)s), reported on %(day)s with the value %(value)s, was %(status)s."
+    ) % {
+        "target": target.code,
+        "title": target.title,
+        "day": submission.reported_on.isoformat(),
+        "value": submission.value,
+        "status": submission.get_status_display().lower(),
+    }
+    if submission.decision_note:
+        body += "\n\n" + _("Reason: %(note)s") % {"note": submission.decision_note}
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

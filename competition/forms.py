@@ -1,0 +1,86 @@
+"""Admin forms of the competition app."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from . import permissions
+from .domain.attachments import ALLOWED_EXTENSIONS, check_upload
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class SubmissionForm(WagtailAdminModelForm):
+    """The editor's form: only their own agencies' commitment targets can be chosen, and new
+    evidence files are uploaded here into the agency's collection."""
+
+    new_attachments = MultipleFileField(
+        label=_("Add evidence files"),
+        required=False,
+        help_text=_("PDF, Office or OpenDocument files, CSV, PNG or JPEG; at most %(size)s each.")
+        % {"size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import CommitmentLine
+
+        lines = CommitmentLine.objects.filter(commitment__live=True, target__live=True).select_related(
+            "commitment__agency", "commitment__competition", "target"
+        )
+        user = self.for_user
+        if user is not None and not user.is_superuser:
+            lines = lines.filter(commitment__agency_id__in=permissions.editor_agency_ids(user))
+        self.fields["line"].queryset = lines.order_by(
+            "commitment__competition__title", "commitment__agency__code", "target__code"
+        )
+        self.fields["line"].label_from_instance = lambda line: (
+            f"{line.commitment.agency.name} · {line.target.code} {line.target.title} ({line.commitment.competition.title})"
+        )
+        self.fields["new_attachments"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
+
+    def clean_new_attachments(self):
+        files = self.cleaned_data.get("new_attachments") or []
+        for upload in files:
+            check_upload(upload)
+        return files
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and not self.instance.is_editable:
+            raise ValidationError(_("Accepted and rejected submissions cannot change; enter a new submission."))
+        return cleaned_data
+
+    def save(self, commit=True):
+        submission = super().save(commit=False)
+        if submission.pk is None and self.for_user is not None:
+            submission.created_by = self.for_user
+        if commit:
+            submission.save()
+            self.save_m2m()
+        return submission
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        from .domain.attachments import attach
+
+        for upload in self.cleaned_data.get("new_attachments") or []:
+            attach(self.instance, upload, self.for_user)
+
+
+def line_label(line):
+    commitment, target = line.commitment, line.target
+    return f"{commitment.agency.name} · {target.code} {target.title} ({commitment.competition.title})"

@@ -1,0 +1,53 @@
+"""The permission policy of submissions: Wagtail's snippet views, bulk actions and listings ask
+it, and it answers from `competition.permissions` per object."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from wagtail.permission_policies.base import BaseDjangoAuthPermissionPolicy
+
+from . import permissions
+
+
+class SubmissionPermissionPolicy(BaseDjangoAuthPermissionPolicy):
+    def user_has_permission(self, user, action):
+        if not permissions._active(user):
+            return False
+        if user.is_superuser:
+            return True
+        if action in ("add", "change", "delete"):
+            return permissions.is_editor(user)
+        if action in ("view", "choose"):
+            return permissions.is_editor(user) or permissions.is_manager(user)
+        return False
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def users_with_any_permission(self, actions):
+        from .models import AgencyMembership
+
+        editors = AgencyMembership.objects.values("user_id")
+        return get_user_model().objects.filter(Q(is_superuser=True) | Q(pk__in=editors), is_active=True)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "choose":
+            action = "view"
+        return permissions.can(user, action, instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return any(self.user_has_permission_for_instance(user, action, instance) for action in actions)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        from .models import Submission
+
+        queryset = Submission.objects.filter(permissions.visible_submissions_filter(user))
+        if set(actions) <= {"change", "submit"}:
+            queryset = queryset.filter(status__in=permissions.EDITABLE)
+        return queryset
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        from .models import AgencyMembership
+
+        agency_id = instance.line.commitment.agency_id
+        editors = AgencyMembership.objects.filter(agency_id=agency_id).values("user_id")
+        return get_user_model().objects.filter(Q(is_superuser=True) | Q(pk__in=editors), is_active=True)
