@@ -44,13 +44,11 @@ class SubmissionForm(WagtailAdminModelForm):
         user = self.for_user
         if user is not None and not user.is_superuser:
             lines = lines.filter(commitment__agency_id__in=permissions.editor_agency_ids(user))
-        self.fields["line"].queryset = lines.order_by(
-            "commitment__competition__title", "commitment__agency__code", "target__code"
-        )
-        self.fields["line"].label_from_instance = lambda line: (
-            f"{line.commitment.agency.name} · {line.target.code} {line.target.title} ({line.commitment.competition.title})"
-        )
-        self.fields["new_attachments"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
+        ordering = ("commitment__competition__title", "commitment__agency__code", "target__code")
+        self.fields["line"].queryset = lines.order_by(*ordering)
+        self.fields["line"].label_from_instance = line_label
+        accept = ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
+        self.fields["new_attachments"].widget.attrs["accept"] = accept
 
     def clean_new_attachments(self):
         files = self.cleaned_data.get("new_attachments") or []
