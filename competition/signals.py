@@ -59,7 +59,9 @@ WATCHED = (Adjustment, Agency, CommitmentLine, CommitmentPage, CompetitionPage, 
 
 def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
     """Nothing entered may be lost: a submission that was ever submitted is never deleted."""
-    if instance.submitted_at is not None or instance.status != "draft":
+    stored = Submission.objects.filter(pk=instance.pk).values_list("status", "submitted_at").first()
+    states = [(instance.status, instance.submitted_at), *([stored] if stored else [])]
+    if any(status != "draft" or submitted_at is not None for status, submitted_at in states):
         raise ProtectedError("A submission that was submitted cannot be deleted.", {instance})
 
 

@@ -1,0 +1,293 @@
+"""Evidence in the admin: editors report for their agencies only, managers decide, every state
+change is audited, files are checked, nothing submitted is ever deleted."""
+
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.urls import reverse
+from wagtail.documents import get_document_model
+from wagtail.models import ModelLogEntry
+
+from competition.domain import evidence
+from competition.domain.roles import EDITORS, MANAGERS, ensure_roles
+from competition.enums import SubmissionStatus
+from competition.models import AgencyMembership, CommitmentLine, Submission
+from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
+@pytest.fixture
+def world():
+    groups = ensure_roles()
+    competition = make_competition(slug="loop")
+    other_competition = make_competition(slug="elsewhere")
+    target = make_target(competition, code="T1", baseline=0, target=100, max_points=10)
+    other_target = make_target(other_competition, code="X1")
+    agency_a, agency_b = AgencyFactory(code="A"), AgencyFactory(code="B")
+    make_commitment(competition, agency_a, [target])
+    make_commitment(competition, agency_b, [target])
+    make_commitment(other_competition, agency_a, [other_target])
+    users = {}
+    for name, agency in (("editor_a", agency_a), ("editor_b", agency_b)):
+        users[name] = UserFactory(username=name)
+        users[name].groups.add(groups[EDITORS])
+        AgencyMembership.objects.create(user=users[name], agency=agency)
+    users["manager"] = UserFactory(username="manager")
+    users["manager"].groups.add(groups[MANAGERS])
+    users["superuser"] = UserFactory(username="root", is_superuser=True, is_staff=True)
+    line_a = CommitmentLine.objects.get(commitment__agency=agency_a, target=target)
+    line_b = CommitmentLine.objects.get(commitment__agency=agency_b, target=target)
+    return {"competition": competition, "line_a": line_a, "line_b": line_b, **users}
+
+
+def denied(response):
+    """Refused: 403 or 404, or Wagtail's redirect of a PermissionDenied to the dashboard or login."""
+    if response.status_code in (403, 404):
+        return True
+    return response.status_code == 302 and (response["Location"] == "/admin/" or "/login/" in response["Location"])
+
+
+def url(name, *args):
+    return reverse(f"wagtailsnippets_competition_submission:{name}", args=args)
+
+
+def add_data(line, value="55", day="2025-06-30", **extra):
+    data = {
+        "line": line.pk,
+        "reported_on": day,
+        "value": value,
+        "narrative": "Counted from the document system.",
+        "links-TOTAL_FORMS": "0",
+        "links-INITIAL_FORMS": "0",
+        "links-MIN_NUM_FORMS": "0",
+        "links-MAX_NUM_FORMS": "1000",
+    }
+    data.update(extra)
+    return data
+
+
+def test_editor_drafts_with_a_file_into_the_agency_collection(client, world):
+    client.force_login(world["editor_a"])
+
+    response = client.post(
+        url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile("scan.pdf", PDF, "application/pdf"))
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    submission = Submission.objects.get()
+    assert (submission.status, submission.created_by) == (SubmissionStatus.DRAFT, world["editor_a"])
+    document = submission.attachments.get().document
+    assert document.collection.name.startswith("A ") and document.collection.get_parent().name == "Evidence"
+    assert submission.revisions.count() == 1
+
+
+def test_editor_cannot_choose_another_agencys_line(client, world):
+    client.force_login(world["editor_a"])
+
+    response = client.post(url("add"), add_data(world["line_b"]))
+
+    assert response.status_code == 200
+    assert not Submission.objects.exists()
+
+
+def test_the_full_loop_moves_the_public_board(client, world, django_capture_on_commit_callbacks):
+    # Editor drafts and submits.
+    client.force_login(world["editor_a"])
+    client.post(url("add"), add_data(world["line_a"], value="40"))
+    submission = Submission.objects.get()
+    client.post(url("submit", submission.pk))
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED and submission.submitted_by == world["editor_a"]
+    assert denied(client.get(url("edit", submission.pk)))
+
+    # Manager returns it without a reason: refused; with a reason: returned, e-mailed.
+    client.force_login(world["manager"])
+    client.post(url("decide", submission.pk), {"decision": "return", "note": ""})
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("decide", submission.pk), {"decision": "return", "note": "Attach the scan."})
+    submission.refresh_from_db()
+    assert (submission.status, submission.decision_note) == (SubmissionStatus.RETURNED, "Attach the scan.")
+    assert len(mail.outbox) == 1 and "Attach the scan." in mail.outbox[0].body
+    assert mail.outbox[0].to == ["editor_a@example.org"]
+
+    # Editor reads the reason, fixes and resubmits.
+    client.force_login(world["editor_a"])
+    assert "Attach the scan." in client.get(url("inspect", submission.pk)).content.decode()
+    response = client.post(
+        url("edit", submission.pk),
+        add_data(world["line_a"], value="60", new_attachments=SimpleUploadedFile("proof.png", PNG, "image/png")),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    client.post(url("submit", submission.pk))
+
+    # Manager accepts: the public board shows the value.
+    client.force_login(world["manager"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("decide", submission.pk), {"decision": "accept"})
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.ACCEPTED and submission.value == 60
+    client.logout()
+    board = client.get("/loop/scoreboard.json?as_of=2025-07-01").json()
+    line = next(a for a in board["agencies"] if a["code"] == "A")["targets"][0]
+    assert (line["value"], line["status"]) == (60, "on_track")
+
+    actions = list(
+        ModelLogEntry.objects.filter(object_id=str(submission.pk))
+        .order_by("timestamp")
+        .values_list("action", flat=True)
+    )
+    assert [a for a in actions if a.startswith("competition.")] == [
+        "competition.submit",
+        "competition.return",
+        "competition.submit",
+        "competition.accept",
+    ]
+    assert submission.revisions.count() >= 5
+
+
+@pytest.mark.parametrize("decision", ["accept", "reject"])
+def test_decided_submissions_are_read_only_for_everyone(client, world, decision):
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=5)
+    evidence.submit(submission, world["editor_a"])
+    evidence.decide(submission, world["manager"], decision, "Not evidence" if decision == "reject" else "")
+
+    for user in ("editor_a", "manager", "superuser"):
+        client.force_login(world[user])
+        assert denied(client.get(url("edit", submission.pk)))
+        assert denied(client.post(url("edit", submission.pk), add_data(world["line_a"], value="99")))
+    submission.refresh_from_db()
+    assert submission.value == 5
+
+
+def test_editor_cannot_decide_and_manager_cannot_submit(world):
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=5)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        evidence.submit(submission, world["manager"])
+    evidence.submit(submission, world["editor_a"])
+    with pytest.raises(PermissionDenied):
+        evidence.decide(submission, world["editor_a"], "accept")
+
+
+def test_submitted_evidence_can_never_be_deleted(client, world):
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=5)
+    evidence.submit(submission, world["editor_a"])
+    client.force_login(world["editor_a"])
+
+    assert denied(client.post(url("delete", submission.pk)))
+    with pytest.raises(ProtectedError), transaction.atomic():
+        submission.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Submission.objects.filter(pk=submission.pk).delete()
+    assert Submission.objects.filter(pk=submission.pk).exists()
+
+
+def test_a_draft_never_submitted_may_be_deleted_by_its_editor(client, world):
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=5)
+    client.force_login(world["editor_a"])
+
+    response = client.post(url("delete", submission.pk))
+
+    assert response.status_code == 302
+    assert not Submission.objects.exists()
+
+
+def test_listing_shows_only_own_agency_to_editors(client, world):
+    mine = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=5, narrative="mine")
+    Submission.objects.create(line=world["line_b"], reported_on=date(2025, 6, 30), value=6, narrative="theirs")
+    client.force_login(world["editor_a"])
+
+    content = client.get(url("list")).content.decode()
+    export = b"".join(client.get(url("list"), {"export": "csv"}).streaming_content).decode()
+
+    assert url("edit", mine.pk) in content
+    assert url("edit", Submission.objects.get(narrative="theirs").pk) not in content
+    assert "theirs" not in export and "mine" in export
+
+
+BAD_FILES = [
+    ("tool.exe", b"MZ\x90\x00", "not accepted"),
+    ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not accepted"),
+    ("page.html", b"<html><script>alert(1)</script></html>", "not accepted"),
+    ("photo.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "does not match"),
+    ("report.pdf", b"just text pretending", "does not match"),
+    ("table.csv", b"<script>alert(1)</script>", "CSV"),
+    ("sheet.xlsx", b"not a zip", "does not match"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES)
+def test_refused_files_leave_nothing_behind(client, world, name, content, message):
+    client.force_login(world["editor_a"])
+    documents = get_document_model().objects.count()
+
+    response = client.post(url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile(name, content)))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Submission.objects.exists()
+    assert get_document_model().objects.count() == documents
+
+
+def test_files_over_the_size_limit_are_refused(client, world, settings):
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 1000
+    client.force_login(world["editor_a"])
+    content = PDF + b"x" * (1001 - len(PDF))
+
+    response = client.post(
+        url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile("big.pdf", content))
+    )
+
+    assert response.status_code == 200
+    assert "the limit is" in response.content.decode()
+    assert not get_document_model().objects.exists()
+
+
+def test_file_of_exactly_the_limit_is_accepted(client, world, settings):
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 1000
+    client.force_login(world["editor_a"])
+    content = PDF + b"x" * (1000 - len(PDF))
+
+    response = client.post(url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile("ok.pdf", content)))
+
+    assert response.status_code == 302
+
+
+def fetch(client, path):
+    """GET a download, read it whole and close it (serve views stream files)."""
+    response = client.get(path)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    response.close()
+    return response
+
+
+def test_evidence_downloads_only_for_those_allowed(client, world):
+    client.force_login(world["editor_a"])
+    client.post(url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile("scan.pdf", PDF)))
+    submission = Submission.objects.get()
+    document = submission.attachments.get().document
+    download = reverse("wagtaildocs_serve", args=(document.pk, document.filename))
+
+    response = fetch(client, download)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    client.force_login(world["editor_b"])
+    assert fetch(client, download).status_code == 403
+    client.logout()
+    assert fetch(client, download).status_code == 403
+
+    evidence.submit(submission, world["editor_a"])
+    evidence.decide(submission, world["manager"], "accept")
+    assert fetch(client, download).status_code == 200
