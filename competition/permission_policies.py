@@ -14,9 +14,11 @@ class SubmissionPermissionPolicy(BaseDjangoAuthPermissionPolicy):
             return False
         if user.is_superuser:
             return True
-        if action in ("add", "change", "delete"):
+        if action == "add":
             return permissions.is_editor(user)
-        if action in ("view", "choose"):
+        # Model-wide, managers may reach the generic views (history, revisions); what they may
+        # do to each submission is decided per object by `competition.permissions`.
+        if action in ("change", "delete", "view", "choose"):
             return permissions.is_editor(user) or permissions.is_manager(user)
         return False
 

@@ -11,6 +11,13 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.snippets.views.chooser import (
+    ChooseResultsView,
+    ChooseView,
+    SnippetChooserViewSet,
+    SnippetChosenMultipleView,
+    SnippetChosenView,
+)
 from wagtail.snippets.views.snippets import InspectView, SnippetViewSet, SnippetViewSetGroup
 
 from . import permissions
@@ -47,6 +54,59 @@ def scoped_submission_view(view, url_name):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def chooser_guard(view):
+    """Only editors, managers and superusers open the submission chooser at all."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        from .permission_policies import SubmissionPermissionPolicy
+
+        if not SubmissionPermissionPolicy(Submission).user_has_permission(request.user, "view"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ScopedChooserMixin:
+    """The submission chooser lists and returns only what the user may see."""
+
+    def get_object_list(self):
+        return Submission.objects.filter(permissions.visible_submissions_filter(self.request.user))
+
+
+class SubmissionChooseView(ScopedChooserMixin, ChooseView):
+    pass
+
+
+class SubmissionChooseResultsView(ScopedChooserMixin, ChooseResultsView):
+    pass
+
+
+class SubmissionChosenView(SnippetChosenView):
+    def get_object(self, pk):
+        return Submission.objects.filter(permissions.visible_submissions_filter(self.request.user)).get(pk=pk)
+
+
+class SubmissionChosenMultipleView(SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return Submission.objects.filter(permissions.visible_submissions_filter(self.request.user), pk__in=pks)
+
+
+class SubmissionChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = SubmissionChooseView
+    choose_results_view_class = SubmissionChooseResultsView
+    chosen_view_class = SubmissionChosenView
+    chosen_multiple_view_class = SubmissionChosenMultipleView
+
+    def get_urlpatterns(self):
+        # Evidence is entered in its own form, never created inside a chooser.
+        patterns = [pattern for pattern in super().get_urlpatterns() if pattern.name != "create"]
+        for pattern in patterns:
+            pattern.callback = chooser_guard(pattern.callback)
+        return patterns
 
 
 class SubmissionInspectView(InspectView):
@@ -93,6 +153,7 @@ class SubmissionViewSet(SnippetViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
+    chooser_viewset_class = SubmissionChooserViewSet
     ordering = ["-updated_at"]
     edit_handler = ObjectList(
         [
