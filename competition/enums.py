@@ -39,3 +39,9 @@ class SubmissionStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     RETURNED = "returned", _("Returned")
     REJECTED = "rejected", _("Rejected")
+
+
+class ReportingSchedule(models.TextChoices):
+    NONE = "none", _("Only the dates listed")
+    MONTHLY = "monthly", _("Monthly (by the end of each month)")
+    QUARTERLY = "quarterly", _("Quarterly (by the end of each quarter)")

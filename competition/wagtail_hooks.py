@@ -11,6 +11,13 @@ from .viewsets import CompetitionViewSetGroup
 register_snippet(CompetitionViewSetGroup)
 
 
+@hooks.register("construct_homepage_panels")
+def add_competition_panels(request, panels):
+    from .dashboard import panels_for
+
+    panels.extend(panels_for(request.user))
+
+
 @hooks.register("register_log_actions")
 def register_submission_log_actions(actions):
     actions.register_action("competition.submit", _("Submit evidence"), _("Evidence submitted"))

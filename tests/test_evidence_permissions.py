@@ -193,3 +193,23 @@ def test_submission_url_matrix(client, world, role):
                             failures.append(f"{role} POST {name}: created a submission")
     print(f"{role}: {cases} cases")
     assert not failures, "\n".join(failures)
+
+
+def test_bulk_delete_refuses_other_agencies_and_submitted_evidence(client, world):
+    users, objects, _line = world
+    client.force_login(users["editor_b"])
+    path = reverse("wagtail_bulk_action", args=("competition", "submission", "delete"))
+    ids = [objects["a_draft"].pk, objects["a_submitted"].pk, objects["b_returned"].pk]
+
+    client.post(f"{path}?id={ids[0]}&id={ids[1]}&id={ids[2]}", {})
+
+    assert Submission.objects.filter(pk__in=ids).count() == 3
+
+
+def test_editors_have_no_document_listing(client, world):
+    users, _objects, _line = world
+    client.force_login(users["editor_a"])
+
+    response = client.get(reverse("wagtaildocs:index"))
+
+    assert refused(response)

@@ -1,6 +1,6 @@
 """The competition app's models, re-exported from one place."""
 
-from .agencies import Agency, AgencyMembership
+from .agencies import Agency, AgencyMembership, Reminder
 from .evidence import Submission, SubmissionAttachment, SubmissionLink
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
@@ -10,6 +10,7 @@ from .pages import (
     CompetitionPhase,
     CompetitionSignatory,
     CompetitionTier,
+    ReportingDeadline,
     TargetMilestone,
     TargetPage,
 )
@@ -24,7 +25,9 @@ __all__ = [
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "ReportingDeadline",
     "JuryScore",
+    "Reminder",
     "Juror",
     "Submission",
     "SubmissionAttachment",

@@ -84,3 +84,19 @@ class AgencyMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.agency}"
+
+
+class Reminder(models.Model):
+    """One reminder e-mail sent to a user on a day, so that `competition_remind` sends at most
+    one a day however often it runs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_reminder_a_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.day.isoformat()}"

@@ -15,7 +15,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from ..enums import Aggregation, Direction, Unit
+from ..enums import Aggregation, Direction, ReportingSchedule, Unit
 from ..page_forms import CompetitionChildPageForm, TargetPageForm
 from ..validators import validate_in_period, validate_value_for_unit
 from .agencies import Agency
@@ -57,6 +57,13 @@ class CompetitionPage(RoutablePageMixin, Page):
     jury_aggregation = models.CharField(
         _("jury aggregation"), max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
     )
+    reporting_schedule = models.CharField(
+        _("reporting schedule"),
+        max_length=16,
+        choices=ReportingSchedule.choices,
+        default=ReportingSchedule.NONE,
+        help_text=_("Agencies report by the end of each month or quarter, besides any dates listed below."),
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
@@ -68,6 +75,10 @@ class CompetitionPage(RoutablePageMixin, Page):
                 InlinePanel("phases", label=_("Phases")),
             ],
             heading=_("Agreement"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("reporting_schedule"), InlinePanel("reporting_deadlines", label=_("Reporting deadlines"))],
+            heading=_("Reporting"),
         ),
         InlinePanel("signatories", label=_("Signatories")),
         MultiFieldPanel(
@@ -128,6 +139,30 @@ class CompetitionPhase(Orderable):
             validate_in_period(self.end_date, self.page.start_date, self.page.end_date)
         except ValidationError as error:
             raise ValidationError({"end_date": error}) from None
+
+
+class ReportingDeadline(Orderable):
+    """A date by which every agency reports a value for each of its commitment targets."""
+
+    page = ParentalKey(CompetitionPage, on_delete=models.CASCADE, related_name="reporting_deadlines")
+    date = models.DateField(_("date"))
+
+    panels = [FieldPanel("date")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("reporting deadline")
+
+    def __str__(self):
+        return self.date.isoformat()
+
+    def clean(self):
+        super().clean()
+        page = getattr(self, "page", None)
+        if page is not None:
+            try:
+                validate_in_period(self.date, page.start_date, page.end_date)
+            except ValidationError as error:
+                raise ValidationError({"date": error}) from None
 
 
 class CompetitionSignatory(Orderable):

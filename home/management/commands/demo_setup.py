@@ -2,6 +2,7 @@
 and ensure the demo accounts; safe to run again. Used by `make demo`."""
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -10,10 +11,20 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from competition.domain import evidence
 from competition.domain.pages import publish
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
+from competition.enums import SubmissionStatus
 from competition.imports import load_dataset, run_import
-from competition.models import Agency, AgencyMembership, CompetitionPage, CompetitionPhase, CompetitionSignatory
+from competition.models import (
+    Agency,
+    AgencyMembership,
+    CommitmentLine,
+    CompetitionPage,
+    CompetitionPhase,
+    CompetitionSignatory,
+    Submission,
+)
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 FOLDERS = ["hanoi", "hcmc"]
@@ -38,6 +49,7 @@ TEXTS = {
             "transformation, committing to the targets of Resolution 57-NQ/TW by the end of 2025.</p>"
         ),
         "phases": [("Whole period", date(2025, 12, 31))],
+        "schedule": "quarterly",
     },
     "hcmc-2025-digital-government": {
         "organiser": "Ho Chi Minh City People's Committee",
@@ -47,6 +59,7 @@ TEXTS = {
             "administrative procedures and public services fully online in 2025.</p>"
         ),
         "phases": [("Urgent phase", date(2025, 6, 30)), ("Breakthrough phase", date(2025, 12, 31))],
+        "schedule": "quarterly",
     },
 }
 
@@ -67,6 +80,7 @@ class Command(BaseCommand):
                 )
         self.complete_texts()
         self.ensure_accounts()
+        self.ensure_pending_evidence()
 
     @transaction.atomic
     def complete_texts(self):
@@ -77,6 +91,7 @@ class Command(BaseCommand):
             page.organiser = text["organiser"]
             page.signed_on = text["signed_on"]
             page.intro = text["intro"]
+            page.reporting_schedule = text["schedule"]
             page.phases = [CompetitionPhase(name=name, end_date=end) for name, end in text["phases"]]
             signatories = Agency.objects.filter(commitments__competition=page).order_by("code")[:20]
             page.signatories = [CompetitionSignatory(agency=agency) for agency in signatories]
@@ -105,3 +120,36 @@ class Command(BaseCommand):
             if agencies:
                 label += " of " + ", ".join(agencies)
             self.stdout.write(f"  {username} / {password}  ({label})")
+
+    @transaction.atomic
+    def ensure_pending_evidence(self):
+        """Evidence in every state of the loop, for the demo accounts to work on."""
+        User = get_user_model()
+        manager = User.objects.get(username="manager")
+        plans = [
+            ("HCMC-DOST", "T2", "editor.dost", "86", "draft", ""),
+            ("HCMC-DOST", "T5", "editor.dost", "74", "returned", "Attach the payment platform's monthly report."),
+            ("26734", "T1", "editor.saigon", "93", "submitted", ""),
+            ("26734", "T6", "editor.saigon", "91.5", "submitted", ""),
+        ]
+        for agency, target, editor_name, value, state, note in plans:
+            line = CommitmentLine.objects.filter(
+                commitment__competition__slug="hcmc-2025-digital-government",
+                commitment__agency__code=agency,
+                target__code=target,
+            ).first()
+            if line is None or line.submissions.exclude(status=SubmissionStatus.ACCEPTED).exists():
+                continue
+            editor = User.objects.get(username=editor_name)
+            submission = Submission.objects.create(
+                line=line,
+                reported_on=date(2025, 12, 31),
+                value=Decimal(value),
+                narrative="Year-end figure from the city's task management system.",
+                created_by=editor,
+            )
+            submission.save_revision(user=editor, log_action=True)
+            if state != "draft":
+                evidence.submit(submission, editor)
+            if state == "returned":
+                evidence.decide(submission, manager, "return", note)
