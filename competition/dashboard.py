@@ -66,8 +66,27 @@ class ManagerPanel(Component):
         }
 
 
+class ReviewerPanel(Component):
+    name = "competition_reviewer"
+    order = 85
+    template_name = "competition/admin/reviewer_panel.html"
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context):
+        from .domain.jury import queue_for
+
+        queue = queue_for(self.user)
+        return {"title": _("Your review queue"), "count": queue.count(), "queue": queue[:10]}
+
+
 def panels_for(user):
+    from .domain.jury import seats_of
+
     panels = []
+    if seats_of(user).exists():
+        panels.append(ReviewerPanel(user))
     if permissions.is_manager(user):
         panels.append(ManagerPanel(user))
     if permissions.is_editor(user):

@@ -1,14 +1,50 @@
 """Registration only: the competition app's admin menu, viewsets and page rules."""
 
 from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.snippets.models import register_snippet
 
+from . import permissions
 from .models import CommitmentPage, Submission, TargetPage
 from .viewsets import CompetitionViewSetGroup
 
 register_snippet(CompetitionViewSetGroup)
+
+
+class ReviewQueueMenuItem(MenuItem):
+    """The review queue, with the number of submissions waiting for the user."""
+
+    def is_shown(self, request):
+        from .domain import jury
+
+        return jury.seats_of(request.user).exists() or permissions.is_manager(request.user)
+
+    def render_component(self, request):
+        from .domain import jury
+
+        count = jury.queue_for(request.user).count()
+        return LinkMenuItemComponent(
+            self.name, f"{self.label} ({count})", self.url, icon_name=self.icon_name, attrs=self.attrs
+        )
+
+
+@hooks.register("register_admin_urls")
+def register_review_urls():
+    from .admin_views import ReviewQueueView, ReviewView
+
+    return [
+        path("review/", ReviewQueueView.as_view(), name="competition_review_queue"),
+        path("review/<int:pk>/", ReviewView.as_view(), name="competition_review"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_review_menu_item():
+    return ReviewQueueMenuItem(_("Review queue"), reverse("competition_review_queue"), icon_name="tasks", order=210)
 
 
 @hooks.register("construct_homepage_panels")
@@ -24,6 +60,7 @@ def register_submission_log_actions(actions):
     actions.register_action("competition.accept", _("Accept evidence"), _("Evidence accepted"))
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
     actions.register_action("competition.reject", _("Reject evidence"), _("Evidence rejected"))
+    actions.register_action("competition.score", _("Score evidence"), _("Jury score recorded"))
 
 
 @hooks.register("before_serve_document")

@@ -57,6 +57,11 @@ class CompetitionPage(RoutablePageMixin, Page):
     jury_aggregation = models.CharField(
         _("jury aggregation"), max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
     )
+    closed = models.BooleanField(
+        _("closed"),
+        default=False,
+        help_text=_("Once closed, reviewers can no longer enter or change their scores."),
+    )
     reporting_schedule = models.CharField(
         _("reporting schedule"),
         max_length=16,
@@ -84,6 +89,7 @@ class CompetitionPage(RoutablePageMixin, Page):
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("at_risk_margin"), FieldPanel("jury_aggregation")]),
+                FieldPanel("closed"),
                 InlinePanel(
                     "tiers",
                     label=_("Classification tiers"),

@@ -1,0 +1,114 @@
+"""The jury's admin screens: the review queue and the scoring screen of a submission."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import permissions
+from .domain import jury
+from .models import Submission
+
+
+def queue_filters(request):
+    return {key: request.GET.get(key) or None for key in ("competition", "target", "agency", "group")}
+
+
+class ReviewQueueView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "competition/admin/review_queue.html"
+    page_title = gettext_lazy("Review queue")
+    header_icon = "tasks"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not (jury.seats_of(request.user).exists() or permissions.is_manager(request.user)):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filters = queue_filters(self.request)
+        queue = jury.queue_for(self.request.user, **filters)
+        context.update({"queue": queue[:200], "count": queue.count(), "filters": filters})
+        return context
+
+
+class ReviewView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "competition/admin/review.html"
+    page_title = gettext_lazy("Review")
+    header_icon = "tasks"
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        queryset = Submission.objects.select_related(
+            "line__commitment__agency", "line__commitment__competition", "line__target"
+        ).filter(status__in=jury.REVIEWABLE)
+        self.submission = queryset.filter(pk=pk).first()
+        if self.submission is None or not jury.can_review(request.user, self.submission):
+            raise Http404
+        self.seat = jury.seat_for(request.user, self.submission)
+        return super().dispatch(request, pk, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        submission, user = self.submission, self.request.user
+        own = submission.scores.filter(juror=self.seat).first() if self.seat else None
+        sees_all = jury.can_see_others_scores(user, submission)
+        manages = permissions.manages(user, submission.line.commitment.competition_id) or user.is_superuser
+        history = (
+            Submission.objects.accepted()
+            .filter(line=submission.line)
+            .exclude(pk=submission.pk)
+            .order_by("-reported_on")[:12]
+        )
+        context.update(
+            {
+                "submission": submission,
+                "target": submission.line.target,
+                "agency": submission.line.commitment.agency,
+                "competition": submission.line.commitment.competition,
+                "attachments": submission.attachments.select_related("document"),
+                "links": submission.links.all(),
+                "history": history,
+                "suggested": jury.suggested_points(submission),
+                "own": own,
+                "is_reviewer": self.seat is not None,
+                "sees_all": sees_all,
+                "summary": jury.score_summary(submission) if sees_all else None,
+                "offsets": jury.reviewer_offsets(submission.line.commitment.competition) if manages else None,
+                "can_decide": permissions.can_decide_submission(user, submission),
+                "decide_url": reverse("wagtailsnippets_competition_submission:decide", args=[submission.pk]),
+                "form_errors": kwargs.get("form_errors"),
+                "posted": kwargs.get("posted", {}),
+            }
+        )
+        return context
+
+    def post(self, request, pk):
+        if self.seat is None:
+            raise PermissionDenied
+        try:
+            points = Decimal(request.POST.get("points", "").strip())
+            if not points.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            return self.render_to_response(
+                self.get_context_data(form_errors=[_("Enter the points as a number.")], posted=request.POST)
+            )
+        try:
+            jury.record_score(self.submission, request.user, points, request.POST.get("comment", "").strip())
+        except ValidationError as error:
+            return self.render_to_response(self.get_context_data(form_errors=error.messages, posted=request.POST))
+        messages.success(request, _("Your score was saved."))
+        if "next" in request.POST:
+            following = jury.queue_for(request.user).first()
+            if following is not None:
+                return redirect("competition_review", following.pk)
+            messages.info(request, _("Your queue is empty."))
+            return redirect("competition_review_queue")
+        return redirect("competition_review", self.submission.pk)

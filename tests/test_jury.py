@@ -1,0 +1,172 @@
+"""Jury review: the queue per reviewer, blind scoring, conflicts of interest, audited changes,
+spread and offsets for managers."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
+
+from competition.domain import evidence, jury
+from competition.domain.roles import REVIEWERS, ensure_roles
+from competition.models import Juror, JuryScore, Submission
+from tests.factories import UserFactory
+from tests.test_evidence import world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def panel(world):  # noqa: F811
+    groups = ensure_roles()
+    competition = world["competition"]
+    reviewers = {}
+    for name, agency in (("rev_a", world["line_a"].commitment.agency), ("rev_free", None), ("rev_two", None)):
+        reviewers[name] = UserFactory(username=name)
+        reviewers[name].groups.add(groups[REVIEWERS])
+        Juror.objects.create(competition=competition, user=reviewers[name], agency=agency)
+    subs = {}
+    for key, line, editor in (("a", world["line_a"], "editor_a"), ("b", world["line_b"], "editor_b")):
+        submission = Submission.objects.create(line=line, reported_on=date(2025, 6, 30), value=50)
+        evidence.submit(submission, world[editor])
+        subs[key] = submission
+    draft = Submission.objects.create(line=world["line_b"], reported_on=date(2025, 7, 31), value=60)
+    return world | reviewers | {"subs": subs, "draft": draft}
+
+
+def review_url(submission):
+    return reverse("competition_review", args=[submission.pk])
+
+
+def test_queue_per_reviewer(panel):
+    a, b = panel["subs"]["a"], panel["subs"]["b"]
+
+    assert list(jury.queue_for(panel["rev_a"])) == [b]  # never their own agency
+    assert list(jury.queue_for(panel["rev_free"])) == [a, b]  # oldest first; drafts never
+    assert list(jury.queue_for(panel["manager"])) == [a, b]
+    assert list(jury.queue_for(panel["editor_a"])) == []
+    jury.record_score(b, panel["rev_free"], Decimal(7))
+    assert list(jury.queue_for(panel["rev_free"])) == [a]  # scored items leave the queue
+    assert list(jury.queue_for(panel["rev_free"], agency="B")) == []
+
+
+def test_conflict_of_interest_refused_on_every_path(client, panel):
+    a = panel["subs"]["a"]
+    client.force_login(panel["rev_a"])
+
+    assert client.get(review_url(a)).status_code == 404
+    assert client.post(review_url(a), {"points": "5"}).status_code == 404
+    with pytest.raises(ValidationError, match="conflict of interest"):
+        jury.record_score(a, panel["rev_a"], Decimal(5))
+    assert not JuryScore.objects.exists()
+
+
+def test_blind_review(client, panel):
+    b = panel["subs"]["b"]
+    jury.record_score(b, panel["rev_free"], Decimal(9), "Strong evidence")
+    client.force_login(panel["rev_two"])
+
+    before = client.get(review_url(b)).content.decode()
+    client.post(review_url(b), {"points": "3", "comment": "Thin"})
+    after = client.get(review_url(b)).content.decode()
+    client.force_login(panel["manager"])
+    manager_view = client.get(review_url(b)).content.decode()
+
+    assert "Strong evidence" not in before and "shown once you have saved yours" in before
+    assert "Strong evidence" in after and "Thin" in after
+    assert "Strong evidence" in manager_view and "Reviewers compared" in manager_view
+
+
+def test_points_outside_the_range_are_refused(client, panel):
+    b = panel["subs"]["b"]
+    client.force_login(panel["rev_free"])
+
+    response = client.post(review_url(b), {"points": "11"})
+    nan = client.post(review_url(b), {"points": "NaN"})
+
+    assert "between 0 and 10" in response.content.decode()
+    assert "as a number" in nan.content.decode()
+    assert not JuryScore.objects.exists()
+
+
+def test_score_changes_are_audited_with_the_old_value(panel):
+    b = panel["subs"]["b"]
+    jury.record_score(b, panel["rev_free"], Decimal(6), "first")
+    jury.record_score(b, panel["rev_free"], Decimal("7.5"), "second")
+
+    entries = ModelLogEntry.objects.filter(action="competition.score", object_id=str(b.pk)).order_by("timestamp")
+
+    assert [(e.data["old_points"], e.data["new_points"]) for e in entries] == [(None, "6"), ("6", "7.5")]
+    assert JuryScore.objects.get().points == Decimal("7.5")
+
+
+def test_closed_competition_refuses_score_changes(panel):
+    b = panel["subs"]["b"]
+    competition = panel["competition"]
+    competition.closed = True
+    competition.save()
+
+    with pytest.raises(ValidationError, match="closed"):
+        jury.record_score(b, panel["rev_free"], Decimal(5))
+
+
+def test_save_and_next_goes_to_the_next_item(client, panel):
+    a, b = panel["subs"]["a"], panel["subs"]["b"]
+    client.force_login(panel["rev_free"])
+
+    response = client.post(review_url(a), {"points": "8", "next": "1"})
+
+    assert response["Location"] == review_url(b)
+
+
+def test_summary_aggregate_spread_and_offsets(panel):
+    b = panel["subs"]["b"]
+    competition = panel["competition"]
+    competition.jury_aggregation = "median"
+    competition.save()
+    for name, points in (("rev_a", 2), ("rev_free", 9), ("rev_two", 7)):
+        jury.record_score(b, panel[name], Decimal(points))
+
+    summary = jury.score_summary(Submission.objects.get(pk=b.pk))
+    offsets = {row["reviewer"]: row["mean_offset"] for row in jury.reviewer_offsets(competition)}
+
+    assert summary["aggregate"] == 7 and (summary["low"], summary["high"]) == (2, 9)
+    assert summary["disagreement"] is True
+    assert offsets["rev_a"] < 0 < offsets["rev_free"]
+
+
+def test_manager_decides_from_the_review_screen(client, panel):
+    b = panel["subs"]["b"]
+    client.force_login(panel["manager"])
+
+    page = client.get(review_url(b)).content.decode()
+
+    assert reverse("wagtailsnippets_competition_submission:decide", args=[b.pk]) in page
+
+
+def test_queue_view_and_menu_count(client, panel):
+    client.force_login(panel["rev_free"])
+
+    page = client.get(reverse("competition_review_queue")).content.decode()
+    dashboard = client.get("/admin/").content.decode()
+
+    assert "2 submissions to review" in page
+    assert "Review queue (2)" in dashboard
+    client.force_login(panel["editor_a"])
+    assert client.get(reverse("competition_review_queue")).status_code in (302, 403)
+
+
+def test_queue_query_count_does_not_grow(client, panel, django_assert_max_num_queries):
+    client.force_login(panel["rev_free"])
+    url = reverse("competition_review_queue")
+    client.get(url)
+    with django_assert_max_num_queries(60) as small:
+        client.get(url)
+    for day in range(1, 20):
+        submission = Submission.objects.create(line=panel["line_b"], reported_on=date(2025, 3, day), value=day)
+        evidence.submit(submission, panel["editor_b"])
+
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url)
