@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from wagtail.documents import get_document_model
@@ -269,7 +270,12 @@ def fetch(client, path):
     response = client.get(path)
     if hasattr(response, "streaming_content"):
         b"".join(response.streaming_content)
-    response.close()
+    # Closing fires request_finished, which would close the test's database connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return response
 
 
