@@ -170,3 +170,13 @@ def test_queue_query_count_does_not_grow(client, panel, django_assert_max_num_qu
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_affiliating_a_reviewer_with_an_agency_they_scored_is_refused(panel):
+    b = panel["subs"]["b"]
+    jury.record_score(b, panel["rev_free"], Decimal(5))
+    seat = Juror.objects.get(user=panel["rev_free"])
+    seat.agency = b.line.commitment.agency
+
+    with pytest.raises(ValidationError, match="conflict of interest"):
+        seat.full_clean()

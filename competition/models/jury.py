@@ -45,6 +45,22 @@ class Juror(models.Model):
     def __str__(self):
         return f"{self.user.get_username()} ({self.competition.title})"
 
+    def clean(self):
+        super().clean()
+        if (
+            self.pk
+            and self.agency_id
+            and JuryScore.objects.filter(juror=self, submission__line__commitment__agency_id=self.agency_id).exists()
+        ):
+            raise ValidationError(
+                {
+                    "agency": _(
+                        "This reviewer has already scored the agency's submissions; "
+                        "the affiliation would be a conflict of interest."
+                    )
+                }
+            )
+
     def has_conflict_with(self, agency_id):
         return self.agency_id is not None and self.agency_id == agency_id
 
