@@ -11,6 +11,11 @@ DEFAULTS = {
     "CACHE_ALIAS": "default",
     # Rows per page of the public ranking table.
     "RANKING_PER_PAGE": 50,
+    # Evidence file types: PDF, Office and OpenDocument files, CSV, PNG and JPEG.
+    "EVIDENCE_EXTENSIONS": (
+        *("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx"),
+        *("odt", "ods", "odp", "csv", "png", "jpg", "jpeg"),
+    ),
 }
 
 

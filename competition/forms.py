@@ -7,8 +7,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from . import permissions
-from .domain.attachments import ALLOWED_EXTENSIONS, check_upload
+from . import conf, permissions
+from .domain.attachments import check_upload
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -47,7 +47,7 @@ class SubmissionForm(WagtailAdminModelForm):
         ordering = ("commitment__competition__title", "commitment__agency__code", "target__code")
         self.fields["line"].queryset = lines.order_by(*ordering)
         self.fields["line"].label_from_instance = line_label
-        accept = ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
+        accept = ",".join(f".{ext}" for ext in conf.get("EVIDENCE_EXTENSIONS"))
         self.fields["new_attachments"].widget.attrs["accept"] = accept
 
     def clean_new_attachments(self):

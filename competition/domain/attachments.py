@@ -12,22 +12,8 @@ from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
-ALLOWED_EXTENSIONS = (
-    "pdf",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "odt",
-    "ods",
-    "odp",
-    "csv",
-    "png",
-    "jpg",
-    "jpeg",
-)
+from .. import conf
+
 # What the file's first bytes must say for each extension (CSV is text and has no signature).
 ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
 OLE_BASED = {"doc", "xls", "ppt"}
@@ -51,7 +37,7 @@ def check_upload(upload):
     if not name or name != upload.name.replace("\\", "/").split("/")[-1] or re.search(r"[\r\n\x00]", name):
         raise ValidationError(_("The file name %(name)r is not allowed.") % {"name": upload.name})
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ALLOWED_EXTENSIONS:
+    if extension not in conf.get("EVIDENCE_EXTENSIONS"):
         raise ValidationError(
             _("%(name)s: files of this type are not accepted; use PDF, Office or OpenDocument files, CSV, PNG or JPEG.")
             % {"name": name}

@@ -8,6 +8,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from competition.conf import DEFAULTS as COMPETITION_DEFAULTS
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -147,22 +149,7 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 
 # Evidence files: an allowlist of types, a size cap, and downloads through Wagtail's serve view
 # (never straight from MEDIA_URL, so permissions and Content-Disposition apply).
-WAGTAILDOCS_EXTENSIONS = [
-    "pdf",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "odt",
-    "ods",
-    "odp",
-    "csv",
-    "png",
-    "jpg",
-    "jpeg",
-]
+WAGTAILDOCS_EXTENSIONS = list(COMPETITION_DEFAULTS["EVIDENCE_EXTENSIONS"])
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("COMPETITION_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
