@@ -10,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 from import_export.results import RowResult
 
+from .models import ImportRecord
 from .resources import RESOURCES
 
 FORMATS = ("csv", "xlsx", "json")
@@ -82,10 +83,22 @@ class ImportReport:
         return not self.errors
 
 
-def run_import(kind, dataset, *, competition=None, user=None, dry_run=False):
+def run_import(
+    kind,
+    dataset,
+    *,
+    competition=None,
+    user=None,
+    dry_run=False,
+    allowed_competitions=None,
+    progress=None,
+    file_name="",
+):
     """Import `dataset` as `kind` in one transaction: nothing is written unless every row is
-    valid (and nothing at all on a dry run)."""
-    resource = RESOURCES[kind](competition=competition, user=user)
+    valid (and nothing at all on a dry run). `allowed_competitions` limits the rows to the
+    competitions of that set of ids; `progress(done, total)` is called after each row."""
+    resource = RESOURCES[kind](competition=competition, user=user, allowed_competitions=allowed_competitions)
+    resource.progress = progress
     result = resource.import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
     )
@@ -106,6 +119,16 @@ def run_import(kind, dataset, *, competition=None, user=None, dry_run=False):
         report.created = totals[RowResult.IMPORT_TYPE_NEW]
         report.updated = totals[RowResult.IMPORT_TYPE_UPDATE]
         report.unchanged = totals[RowResult.IMPORT_TYPE_SKIP]
+        if not dry_run:
+            ImportRecord.objects.create(
+                user=user if getattr(user, "is_authenticated", False) else None,
+                kind=kind,
+                file_name=file_name[:255],
+                competition=competition or "",
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+            )
     return report
 
 

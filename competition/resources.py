@@ -76,9 +76,13 @@ class CompetitionResource(resources.ModelResource):
         use_transactions = True
         skip_html_diff = False
 
-    def __init__(self, competition=None, user=None, **kwargs):
+    def __init__(self, competition=None, user=None, allowed_competitions=None, **kwargs):
         super().__init__(**kwargs)
         self.competition_slug = competition
+        # The competitions the importing user manages (None: no limit, as for the command).
+        self.allowed_competitions = allowed_competitions
+        self.progress = None  # a callable (rows done, rows in all), for a progress bar
+        self._total = 0
         self.user = user if getattr(user, "is_authenticated", False) else None
         self._competitions = {}
         # Look-ups repeated on many rows, kept for the length of one import.
@@ -112,6 +116,7 @@ class CompetitionResource(resources.ModelResource):
     # Whole-file checks.
     def before_import(self, dataset, **kwargs):
         dataset.headers = [str(header or "").strip() for header in (dataset.headers or [])]
+        self._total = len(dataset)
         headers = dataset.headers
         if "competition" in self.required_columns and "competition" not in headers and self.competition_slug:
             dataset.append_col([self.competition_slug] * len(dataset), header="competition")
@@ -142,6 +147,10 @@ class CompetitionResource(resources.ModelResource):
     def import_row(self, row, instance_loader, **kwargs):
         self._row_number = kwargs.get("row_number")
         return super().import_row(row, instance_loader, **kwargs)
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self.progress is not None:
+            self.progress(kwargs.get("row_number") or 0, self._total)
 
     def before_import_row(self, row, **kwargs):
         first = self._duplicates.get(self._row_number)
@@ -297,6 +306,9 @@ class CompetitionResource(resources.ModelResource):
         matches = self._competitions[slug]
         if not matches:
             errors["competition"] = _("unknown competition %(slug)r.") % {"slug": slug}
+            return None
+        if self.allowed_competitions is not None and matches[0].pk not in self.allowed_competitions:
+            errors["competition"] = _("you do not manage competition %(slug)r.") % {"slug": slug}
             return None
         if len(matches) > 1:
             errors["competition"] = _("several competitions have the slug %(slug)r.") % {"slug": slug}
@@ -592,6 +604,8 @@ class CompetitionPageResource(CompetitionResource):
         matches = list(CompetitionPage.objects.filter(slug=parsed["slug"])[:2])
         if len(matches) > 1:
             raise ValidationError({"slug": _("several competitions have the slug %(slug)r.") % parsed})
+        if matches and self.allowed_competitions is not None and matches[0].pk not in self.allowed_competitions:
+            raise ValidationError({"slug": _("you do not manage competition %(slug)r.") % parsed})
         return matches[0] if matches else None
 
     def new_instance(self, parsed):

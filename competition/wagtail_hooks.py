@@ -35,11 +35,26 @@ class ReviewQueueMenuItem(MenuItem):
 @hooks.register("register_admin_urls")
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView
+    from .import_views import ConfirmImportView, ImportView, export_view, template_view
 
     return [
         path("review/", ReviewQueueView.as_view(), name="competition_review_queue"),
         path("review/<int:pk>/", ReviewView.as_view(), name="competition_review"),
+        path("competition-import/", ImportView.as_view(), name="competition_import"),
+        path("competition-import/confirm/", ConfirmImportView.as_view(), name="competition_import_confirm"),
+        path("competition-export/<str:kind>.<str:file_format>", export_view, name="competition_export"),
+        path("competition-import/template/<str:kind>.<str:file_format>", template_view, name="competition_template"),
     ]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser or permissions.is_manager(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return ImportMenuItem(_("Import and export"), reverse("competition_import"), icon_name="upload", order=220)
 
 
 @hooks.register("register_admin_menu_item")

@@ -1,6 +1,6 @@
 """The competition app's models, re-exported from one place."""
 
-from .agencies import Agency, AgencyMembership, Reminder
+from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
 from .evidence import Submission, SubmissionAttachment, SubmissionLink
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
@@ -28,6 +28,7 @@ __all__ = [
     "ReportingDeadline",
     "JuryScore",
     "Reminder",
+    "ImportRecord",
     "Juror",
     "Submission",
     "SubmissionAttachment",

@@ -100,3 +100,31 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.day.isoformat()}"
+
+
+class ImportRecord(models.Model):
+    """One import run through the admin or the command: who, when, what, and what it did."""
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    file_name = models.CharField(_("file"), max_length=255)
+    competition = models.CharField(_("competition"), max_length=255, blank=True)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -18,6 +18,20 @@ class Command(BaseCommand):
         parser.add_argument("--competition", metavar="SLUG", help="the competition, when the file has no such column")
         parser.add_argument("--dry-run", action="store_true", help="check the file and report, but write nothing")
 
+    def progress_bar(self, name):
+        """A one-line progress bar on the terminal, redrawn at each whole percent."""
+        shown = {"percent": -1}
+
+        def draw(done, total):
+            percent = 100 * done // max(total, 1)
+            if percent != shown["percent"]:
+                shown["percent"] = percent
+                bar = "#" * (percent // 4)
+                self.stderr.write(f"\r{name} [{bar:<25}] {percent:3d}% ({done}/{total})", ending="")
+                self.stderr.flush()
+
+        return draw
+
     def handle(self, *args, kind, file, competition=None, dry_run=False, **options):
         path = Path(file)
         file_format = file_format_of(path)
@@ -31,7 +45,14 @@ class Command(BaseCommand):
             dataset = load_dataset(content, file_format)
         except ImportFileError as error:
             raise CommandError(f"{path}: {error}") from None
-        report = run_import(kind, dataset, competition=competition, dry_run=dry_run)
+        progress = None
+        if self.stderr.isatty() and len(dataset) >= 200:
+            progress = self.progress_bar(path.name)
+        report = run_import(
+            kind, dataset, competition=competition, dry_run=dry_run, progress=progress, file_name=path.name
+        )
+        if progress is not None:
+            self.stderr.write("")
         if not report.ok:
             for line in report.errors:
                 self.stdout.write(line)

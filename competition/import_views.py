@@ -1,0 +1,267 @@
+"""Import and export screens in the Wagtail admin: upload a file, preview what would be created,
+updated and left unchanged (row errors against their rows), then confirm; export any kind in
+CSV, XLSX or JSON; download a template of each kind. Managers only, scoped to the competitions
+they manage."""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView, View
+from import_export.results import RowResult
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import permissions
+from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
+from .models import CompetitionPage
+from .resources import RESOURCES
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+PENDING = "competition-imports"
+# One example row per kind, for the downloadable templates.
+EXAMPLES = {
+    "agencies": {
+        "code": "26734",
+        "name": "Sài Gòn Ward",
+        "short_name": "Sài Gòn",
+        "parent_code": "HCMC-WARD",
+        "level": "ward",
+    },
+    "competitions": {
+        "slug": "hcmc-2025",
+        "title": "HCMC digital government 2025",
+        "start": "2025-01-01",
+        "end": "2025-12-31",
+        "parent": "",
+        "at_risk_margin": "0.10",
+        "jury_aggregation": "mean",
+        "tiers": "Excellent:90;Good:75;Fair:50;Below target:0",
+    },
+    "targets": {
+        "competition": "hcmc-2025",
+        "code": "T1",
+        "title": "Work files processed online",
+        "unit": "percent",
+        "direction": "higher",
+        "baseline": "60",
+        "target": "100",
+        "max_points": "20",
+        "deadline": "",
+        "milestones": "2025-06-30:80;2025-09-30:90",
+    },
+    "commitments": {"competition": "hcmc-2025", "agency": "26734", "target": "T1", "baseline": "", "target_value": ""},
+    "jurors": {
+        "competition": "hcmc-2025",
+        "username": "juror.nguyen",
+        "email": "juror.nguyen@example.org",
+        "agency": "",
+    },
+    "values": {
+        "competition": "hcmc-2025",
+        "agency": "26734",
+        "target": "T1",
+        "reported_on": "2025-06-30",
+        "value": "84.5",
+        "note": "From the task management system",
+    },
+    "scores": {
+        "competition": "hcmc-2025",
+        "agency": "26734",
+        "target": "T1",
+        "reported_on": "2025-06-30",
+        "juror": "juror.nguyen",
+        "points": "17.5",
+        "comment": "Evidence checked",
+    },
+    "adjustments": {"competition": "hcmc-2025", "agency": "26734", "points": "2", "reason": "Pilot of cashless fees"},
+}
+
+
+def require_manager(user):
+    if not (user.is_superuser or permissions.is_manager(user)):
+        raise PermissionDenied
+
+
+def allowed_competitions(user):
+    return None if user.is_superuser else set(permissions.managed_competition_ids(user))
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=[(k, k) for k in RESOURCES])
+    competition = forms.ModelChoiceField(
+        label=gettext_lazy("Competition"),
+        queryset=CompetitionPage.objects.none(),
+        required=False,
+        to_field_name="slug",
+        help_text=gettext_lazy("For files without a competition column."),
+    )
+    import_file = forms.FileField(label=gettext_lazy("File (.csv, .xlsx or .json)"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        queryset = CompetitionPage.objects.order_by("title")
+        if not user.is_superuser:
+            queryset = queryset.filter(pk__in=permissions.managed_competition_ids(user))
+        self.fields["competition"].queryset = queryset
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if file_format_of(upload.name) not in FORMATS:
+            raise forms.ValidationError(_("Use a .csv, .xlsx or .json file."))
+        return upload
+
+
+class ImportView(WagtailAdminTemplateMixin, FormView):
+    template_name = "competition/admin/import.html"
+    page_title = gettext_lazy("Import")
+    header_icon = "upload"
+    form_class = ImportForm
+
+    def dispatch(self, request, *args, **kwargs):
+        require_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        from .models import ImportRecord
+
+        context = super().get_context_data(**kwargs)
+        context["kinds"] = list(RESOURCES)
+        context["formats"] = FORMATS
+        context["recent"] = ImportRecord.objects.select_related("user")[:50]
+        return context
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["import_file"]
+        kind = form.cleaned_data["kind"]
+        competition = form.cleaned_data["competition"]
+        slug = competition.slug if competition else None
+        content = upload.read()
+        file_format = file_format_of(upload.name)
+        try:
+            dataset = load_dataset(content, file_format)
+        except ImportFileError as error:
+            form.add_error("import_file", str(error))
+            return self.form_invalid(form)
+        user = self.request.user
+        report = run_import(
+            kind, dataset, competition=slug, user=user, dry_run=True, allowed_competitions=allowed_competitions(user)
+        )
+        token = ""
+        if report.ok:
+            # Kept until confirmed; the confirmation imports exactly this file.
+            token = f"{uuid.uuid4().hex}.{file_format}"
+            default_storage.save(f"{PENDING}/{token}", ContentFile(content))
+        rows = []
+        errors_by_row = {}
+        for line in report.errors:
+            number = line.split(",", 1)[0].removeprefix("row ")
+            errors_by_row.setdefault(number, []).append(line)
+        for row in report.result.rows:
+            rows.append({"type": row.import_type, "diff": row.diff})
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                report=report,
+                preview_headers=report.result.diff_headers,
+                preview_rows=rows[:500],
+                token=token,
+                kind=kind,
+                competition_slug=slug or "",
+                file_name=upload.name,
+                types={"new": RowResult.IMPORT_TYPE_NEW, "update": RowResult.IMPORT_TYPE_UPDATE},
+            )
+        )
+
+
+class ConfirmImportView(View):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        require_manager(request.user)
+        token = request.POST.get("token", "")
+        kind = request.POST.get("kind", "")
+        if kind not in RESOURCES or not token or "/" in token or "." not in token:
+            raise Http404
+        path = f"{PENDING}/{token}"
+        if not default_storage.exists(path):
+            messages.error(request, _("This preview has expired; upload the file again."))
+            return redirect("competition_import")
+        with default_storage.open(path, "rb") as handle:
+            content = handle.read()
+        default_storage.delete(path)
+        dataset = load_dataset(content, token.rsplit(".", 1)[1])
+        report = run_import(
+            kind,
+            dataset,
+            competition=request.POST.get("competition") or None,
+            user=request.user,
+            allowed_competitions=allowed_competitions(request.user),
+            file_name=request.POST.get("file_name", token),
+        )
+        if report.ok:
+            messages.success(
+                request,
+                _("%(kind)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+                % {"kind": kind, "created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+            )
+        else:
+            # The data changed since the preview: nothing was written.
+            messages.error(request, _("Nothing was imported:") + " " + "; ".join(report.errors[:20]))
+        return redirect("competition_import")
+
+
+def export_view(request, kind, file_format):
+    """Any kind, in any format, scoped to the competitions the user manages."""
+    require_manager(request.user)
+    if kind not in RESOURCES or file_format not in FORMATS:
+        raise Http404
+    slug = request.GET.get("competition") or None
+    resource = RESOURCES[kind](competition=slug)
+    queryset = resource.get_queryset()
+    allowed = allowed_competitions(request.user)
+    if allowed is not None and kind != "agencies":
+        field = {
+            "competitions": "pk__in",
+            "targets": "competition_id__in",
+            "commitments": "commitment__competition_id__in",
+            "jurors": "competition_id__in",
+            "values": "line__commitment__competition_id__in",
+            "scores": "submission__line__commitment__competition_id__in",
+            "adjustments": "competition_id__in",
+        }[kind]
+        queryset = queryset.filter(**{field: allowed})
+    dataset = resource.export(queryset=queryset)
+    return _download(dataset, file_format, f"{kind}{'-' + slug if slug else ''}")
+
+
+def template_view(request, kind, file_format):
+    """The header row and one example row of a kind."""
+    require_manager(request.user)
+    if kind not in RESOURCES or file_format not in FORMATS:
+        raise Http404
+    import tablib
+
+    columns = RESOURCES[kind].columns()
+    dataset = tablib.Dataset(headers=columns)
+    dataset.append([EXAMPLES[kind].get(column, "") for column in columns])
+    return _download(dataset, file_format, f"{kind}-template")
+
+
+def _download(dataset, file_format, name):
+    response = HttpResponse(dataset.export(file_format), content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response

@@ -1,0 +1,166 @@
+"""The import and export screens of the admin: upload, preview, confirm; refusals shown against
+their rows with nothing written; exports and templates; managers only, scoped."""
+
+import io
+
+import pytest
+import tablib
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from wagtail.models import GroupPagePermission
+
+from competition.domain.roles import EDITORS, MANAGERS, ensure_roles
+from competition.models import Adjustment, Agency, ImportRecord
+from competition.resources import RESOURCES
+from tests.factories import UserFactory, make_competition
+from tests.helpers import table_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(worked):
+    user = UserFactory(username="boss")
+    user.groups.add(ensure_roles()[MANAGERS])
+    return user
+
+
+def upload(client, kind, text, name=None, **extra):
+    data = {"kind": kind, "import_file": SimpleUploadedFile(name or f"{kind}.csv", text.encode()), **extra}
+    return client.post(reverse("competition_import"), data)
+
+
+def test_preview_then_confirm(client, manager):
+    client.force_login(manager)
+    before = Adjustment.objects.count()
+
+    preview = upload(client, "adjustments", "agency,points,reason\nA,1,Open data\nB,-1,Late\n", competition="worked")
+    content = preview.content.decode()
+    token = preview.context["token"]
+
+    assert "will create 2, update 0 and leave 0 unchanged" in content
+    assert Adjustment.objects.count() == before  # the preview wrote nothing
+    response = client.post(
+        reverse("competition_import_confirm"),
+        {"token": token, "kind": "adjustments", "competition": "worked", "file_name": "adjustments.csv"},
+    )
+    assert response.status_code == 302
+    assert Adjustment.objects.count() == before + 2
+    record = ImportRecord.objects.get(user=manager)
+    assert (record.user, record.kind, record.file_name, record.created) == (
+        manager,
+        "adjustments",
+        "adjustments.csv",
+        2,
+    )
+    # The same token cannot import twice.
+    client.post(reverse("competition_import_confirm"), {"token": token, "kind": "adjustments"})
+    assert Adjustment.objects.count() == before + 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("values", "competition,agency,target,reported_on,value\nworked,A,T1,2025-07-31,120\n", "row 1, column value"),
+        ("values", "competition,agency,target,reported_on,value\nworked,ZZ,T1,2025-07-31,50\n", "row 1, column agency"),
+        (
+            "scores",
+            "competition,agency,target,reported_on,juror,points\nworked,A,T2,2025-06-30,j1,99\n",
+            "row 1, column points",
+        ),
+        ("agencies", "code,name\nX,One\nX,Two\n", "row 2, column code"),
+    ],
+)
+def test_refusals_shown_against_rows_and_nothing_written(client, manager, kind, text, expected):
+    client.force_login(manager)
+    before = table_counts()
+
+    content = upload(client, kind, text).content.decode()
+
+    assert expected in content and "nothing will be imported" in content
+    assert "Confirm the import" not in content
+    assert table_counts() == before
+
+
+def test_unreadable_file_is_refused_with_a_message(client, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("competition_import"), {"kind": "agencies", "import_file": SimpleUploadedFile("a.xlsx", b"not excel")}
+    )
+
+    assert "not a readable XLSX" in response.content.decode()
+
+
+def test_manager_of_another_competition_cannot_import_into_this_one(client, worked):
+    other = make_competition(slug="theirs")
+    group = ensure_roles()[MANAGERS].__class__.objects.create(name="Other managers")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    GroupPagePermission.objects.create(
+        group=group, page=other, permission=Permission.objects.get(codename="publish_page")
+    )
+    user = UserFactory(username="other-boss")
+    user.groups.add(group)
+    client.force_login(user)
+
+    content = upload(client, "adjustments", "competition,agency,points,reason\nworked,A,5,Sneaky\n").content.decode()
+    export = client.get(reverse("competition_export", args=("adjustments", "csv"))).content.decode()
+
+    assert "you do not manage competition" in content
+    assert not Adjustment.objects.filter(reason="Sneaky").exists()
+    assert "Initiative bonus" not in export
+
+
+def test_editors_cannot_open_the_screens(client, worked):
+    user = UserFactory(username="ed")
+    user.groups.add(ensure_roles()[EDITORS])
+    client.force_login(user)
+
+    for url in (
+        reverse("competition_import"),
+        reverse("competition_export", args=("values", "csv")),
+        reverse("competition_template", args=("values", "csv")),
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 403) and response.get("Location", "/admin/") == "/admin/"
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_templates_have_the_header_and_an_example(client, manager, kind):
+    client.force_login(manager)
+
+    response = client.get(reverse("competition_template", args=(kind, "xlsx")))
+
+    dataset = tablib.Dataset().load(response.content, format="xlsx")
+    assert dataset.headers == RESOURCES[kind].columns()
+    assert len(dataset) == 1
+
+
+def test_export_downloads_and_reimports_through_the_screen(client, manager):
+    client.force_login(manager)
+    exported = client.get(reverse("competition_export", args=("values", "csv")), {"competition": "worked"})
+
+    preview = upload(client, "values", exported.content.decode())
+
+    assert exported["Content-Disposition"].startswith("attachment")
+    assert "will create 0, update 0 and leave 5 unchanged" in preview.content.decode()
+
+
+def test_command_progress_bar_only_on_a_terminal(worked_dir, tmp_path, db):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rows = "code,name\n" + "".join(f"P{i:04d},Agency {i}\n" for i in range(250))
+    path = tmp_path / "agencies.csv"
+    path.write_text(rows, encoding="utf-8")
+    terminal, plain = Terminal(), io.StringIO()
+
+    call_command("competition_import", "agencies", str(path), "--dry-run", stdout=io.StringIO(), stderr=terminal)
+    call_command("competition_import", "agencies", str(path), "--dry-run", stdout=io.StringIO(), stderr=plain)
+
+    assert "100% (250/250)" in terminal.getvalue()
+    assert plain.getvalue() == ""
+    assert not Agency.objects.exists()
