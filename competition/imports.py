@@ -12,6 +12,7 @@ from import_export.results import RowResult
 
 from .models import ImportRecord
 from .resources import RESOURCES
+from .signals import invalidation_deferred
 
 FORMATS = ("csv", "xlsx", "json")
 
@@ -97,11 +98,21 @@ def run_import(
     """Import `dataset` as `kind` in one transaction: nothing is written unless every row is
     valid (and nothing at all on a dry run). `allowed_competitions` limits the rows to the
     competitions of that set of ids; `progress(done, total)` is called after each row."""
-    resource = RESOURCES[kind](competition=competition, user=user, allowed_competitions=allowed_competitions)
-    resource.progress = progress
-    result = resource.import_data(
-        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
+    resource = RESOURCES[kind](
+        competition=competition, user=user, allowed_competitions=allowed_competitions, html_diff=dry_run
     )
+    resource.progress = progress
+
+    def touched():
+        # Agencies and competitions: every board; other kinds: the competitions their rows named.
+        if kind in ("agencies", "competitions"):
+            return None
+        return [page.pk for pages in resource._competitions.values() for page in pages]
+
+    with invalidation_deferred(touched):
+        result = resource.import_data(
+            dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
+        )
     report = ImportReport(result=result)
     for error in result.base_errors:
         report.errors.append(_message_of(error.error))

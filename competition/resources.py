@@ -8,6 +8,7 @@ and publish real Wagtail pages with revisions. Rows that would change nothing ar
 unchanged (`skip`), so importing a file twice changes nothing the second time.
 """
 
+from copy import copy
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -15,10 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
+from wagtail.log_actions import log
 from wagtail.models import Page, Site
 
 from .domain.pages import create_and_publish, free_slug, publish
@@ -76,12 +79,15 @@ class CompetitionResource(resources.ModelResource):
         use_transactions = True
         skip_html_diff = False
 
-    def __init__(self, competition=None, user=None, allowed_competitions=None, **kwargs):
+    def __init__(self, competition=None, user=None, allowed_competitions=None, html_diff=True, **kwargs):
         super().__init__(**kwargs)
         self.competition_slug = competition
         # The competitions the importing user manages (None: no limit, as for the command).
         self.allowed_competitions = allowed_competitions
         self.progress = None  # a callable (rows done, rows in all), for a progress bar
+        # Row diffs as HTML are for previews only; a real import skips them (they are slow).
+        self._meta = copy(self._meta)
+        self._meta.skip_html_diff = not html_diff
         self._total = 0
         self.user = user if getattr(user, "is_authenticated", False) else None
         self._competitions = {}
@@ -90,6 +96,7 @@ class CompetitionResource(resources.ModelResource):
         self._targets = {}
         self._lines = {}
         self._jurors = {}
+        self._accepted = {}
         self._duplicates = {}
         self._row_number = None
 
@@ -193,7 +200,13 @@ class CompetitionResource(resources.ModelResource):
     def full_clean(self, instance):
         instance.full_clean(validate_unique=False, validate_constraints=False)
 
+    # Rows of a "leaf" kind are never read by a later row of the same file, so a preview (dry
+    # run) validates them fully but need not write them.
+    leaf = False
+
     def save_instance(self, instance, is_create, row, **kwargs):
+        if self.leaf and kwargs.get("dry_run"):
+            return
         self.save(instance, is_create, self.parsed)
 
     def after_import(self, dataset, result, **kwargs):
@@ -371,6 +384,22 @@ class CompetitionResource(resources.ModelResource):
                     "slug": competition.slug,
                 }
         return line
+
+    def accepted_submission(self, line, reported_on):
+        """The accepted submission the board uses for (line, date): the later acceptance, then
+        the higher key (SCORING.md, section 2). All of a competition's are read in one query."""
+        competition_id = line.commitment.competition_id
+        if competition_id not in self._accepted:
+            best = {}
+            for submission in (
+                Submission.objects.accepted()
+                .filter(line__commitment__competition_id=competition_id)
+                .only("pk", "line_id", "reported_on", "decided_at", "value", "narrative", "status")
+                .order_by(F("decided_at").asc(nulls_first=True), "pk")
+            ):
+                best[(submission.line_id, submission.reported_on)] = submission
+            self._accepted[competition_id] = best
+        return self._accepted[competition_id].get((line.pk, reported_on))
 
     @staticmethod
     def in_period(competition, day, column, errors, *, inclusive_start=True):
@@ -1024,6 +1053,7 @@ class ValueResource(CompetitionResource):
     """`values`: competition, agency, target, reported_on, value, [note]; key: competition,
     agency, target, reported_on. Records an accepted submission (official statistics)."""
 
+    leaf = True
     kind = "values"
     key_columns = ("competition", "agency", "target", "reported_on")
     required_columns = ("competition", "agency", "target", "reported_on", "value")
@@ -1074,12 +1104,7 @@ class ValueResource(CompetitionResource):
         return parsed
 
     def find_instance(self, parsed):
-        submission = (
-            Submission.objects.accepted()
-            .filter(line=parsed["line"], reported_on=parsed["reported_on"])
-            .order_by("-decided_at", "-pk")
-            .first()
-        )
+        submission = self.accepted_submission(parsed["line"], parsed["reported_on"])
         if submission is not None:
             submission.line = parsed["line"]  # the cached line, with its agency and competition
         return submission
@@ -1099,14 +1124,19 @@ class ValueResource(CompetitionResource):
             now = timezone.now()
             submission.created_by = submission.submitted_by = submission.decided_by = self.user
             submission.submitted_at = submission.decided_at = now
-        submission.save()
-        submission.save_revision(user=self.user, log_action=True, clean=False)
+            submission.save()
+            log(instance=submission, action="wagtail.create", user=self.user)
+        else:
+            # A changed official figure keeps the old one in the submission's history.
+            submission.save()
+            submission.save_revision(user=self.user, log_action=True, clean=False)
 
 
 class ScoreResource(CompetitionResource):
     """`scores`: competition, agency, target, reported_on, juror, points, [comment]; key:
     submission, juror. A reviewer's points for the accepted submission of that date."""
 
+    leaf = True
     kind = "scores"
     key_columns = ("competition", "agency", "target", "reported_on", "juror")
     required_columns = ("competition", "agency", "target", "reported_on", "juror", "points")
@@ -1179,12 +1209,7 @@ class ScoreResource(CompetitionResource):
                 ) % {"user": username, "agency": agency.code}
         submission = None
         if line is not None and reported_on is not None:
-            submission = (
-                Submission.objects.accepted()
-                .filter(line=line, reported_on=reported_on)
-                .order_by("-decided_at", "-pk")
-                .first()
-            )
+            submission = self.accepted_submission(line, reported_on)
             if submission is not None:
                 submission.line = line
             else:
@@ -1223,6 +1248,7 @@ class ScoreResource(CompetitionResource):
 class AdjustmentResource(CompetitionResource):
     """`adjustments`: competition, agency, points, reason; key: competition, agency, reason."""
 
+    leaf = True
     kind = "adjustments"
     key_columns = ("competition", "agency", "reason")
     required_columns = ("competition", "agency", "points", "reason")

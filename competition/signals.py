@@ -1,6 +1,9 @@
 """Keep cached scoreboards honest: any saved or deleted row that a board reads invalidates the
 boards of its competition."""
 
+import threading
+from contextlib import contextmanager
+
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.db.models.signals import post_delete, post_save, pre_delete
@@ -46,7 +49,28 @@ def _competition_ids(instance):
     return []
 
 
+_deferred = threading.local()
+
+
+@contextmanager
+def invalidation_deferred(competition_ids):
+    """Within the block, saves do not look up their competition one by one; at the end the
+    boards of `competition_ids` (None: every competition) are invalidated once. For bulk work
+    such as imports."""
+    _deferred.depth = getattr(_deferred, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _deferred.depth -= 1
+        ids = competition_ids() if callable(competition_ids) else competition_ids
+        if ids is None:
+            ids = CompetitionPage.objects.values_list("pk", flat=True)
+        _invalidate_later(list(ids))
+
+
 def on_change(sender, instance, **kwargs):
+    if getattr(_deferred, "depth", 0):
+        return
     _invalidate_later(list(_competition_ids(instance)))
 
 

@@ -235,3 +235,17 @@ def test_cached_board_is_served_without_computing(worked, client, django_assert_
 
     with django_assert_max_num_queries(3):
         client.get("/worked/scoreboard.json?as_of=2025-07-02")
+
+
+def test_an_import_invalidates_the_board(worked, client, tmp_path, django_capture_on_commit_callbacks):
+    from tests.helpers import call_import
+
+    before = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()["agencies"][1]["score_percent"]
+    path = tmp_path / "values.csv"
+    path.write_text("competition,agency,target,reported_on,value\nworked,B,T3,2025-07-01,95\n", encoding="utf-8")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert call_import("values", path)[0] == 0
+
+    after = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()["agencies"][1]["score_percent"]
+    assert (before, after) == (17, 67)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.cache import caches
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from .. import conf, scoring
@@ -68,7 +68,7 @@ def chosen_submissions(as_of):
     best first: latest reporting date, then the later acceptance, then the higher key."""
     return Submission.objects.filter(
         line=OuterRef("pk"), status=SubmissionStatus.ACCEPTED, reported_on__lte=as_of
-    ).order_by("-reported_on", "-decided_at", "-pk")
+    ).order_by("-reported_on", F("decided_at").desc(nulls_last=True), "-pk")
 
 
 def load_board(competition, as_of):

@@ -64,6 +64,10 @@ class Submission(RevisionMixin, ClusterableModel):
 
     objects = SubmissionQuerySet.as_manager()
 
+    # Nothing links to a submission from content: keeping Wagtail's reference index of
+    # submissions up to date would only slow down imports of official statistics.
+    wagtail_reference_index_ignore = True
+
     panels = [
         FieldPanel("line"),
         FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
