@@ -16,6 +16,7 @@ from competition.models import Adjustment, Agency, ImportRecord
 from competition.resources import RESOURCES
 from tests.factories import UserFactory, make_competition
 from tests.helpers import table_counts
+from tests.test_imports import REFUSALS
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,16 @@ def test_command_progress_bar_only_on_a_terminal(worked_dir, tmp_path, db):
     assert "100% (250/250)" in terminal.getvalue()
     assert plain.getvalue() == ""
     assert not Agency.objects.exists()
+
+
+@pytest.mark.parametrize(("kind", "text", "where", "words"), REFUSALS)
+def test_every_refusal_of_the_contract_through_the_admin(client, manager, kind, text, where, words):
+    client.force_login(manager)
+    before = table_counts()
+
+    response = upload(client, kind, text)
+
+    errors = response.context["report"].errors
+    assert any(line.startswith(where) and words in line for line in errors), errors
+    assert "Confirm the import" not in response.content.decode()
+    assert table_counts() == before
