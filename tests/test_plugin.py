@@ -1,0 +1,105 @@
+"""The competition app installs into a site made by `wagtail start`, from its wheel alone:
+no `home` app, no templates or settings of ours (issue 10)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKED = ROOT.parent / "shared" / "examples" / "worked"
+KINDS = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="uses its own SQLite site; run once"
+)
+
+
+def run(args, cwd, env=None, timeout=300):
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_no_module_of_the_app_imports_the_demo_site():
+    offenders = []
+    for path in (ROOT / "competition").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(from|import)\s+(home|config)\b", text, re.MULTILINE):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
+    python = sys.executable
+    run(
+        [
+            python,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        ROOT,
+    )
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    run([python, "-m", "pip", "install", "--no-deps", "-q", "--target", str(tmp_path / "lib"), str(wheel)], tmp_path)
+    wagtail = Path(python).with_name("wagtail")
+    (tmp_path / "site").mkdir()
+    run([str(wagtail), "start", "hostsite", str(tmp_path / "site")], tmp_path)
+    site = tmp_path / "site"
+
+    # Integrate as docs/integration.md says.
+    base = site / "hostsite" / "settings" / "base.py"
+    settings_text = base.read_text()
+    settings_text = "import os\n" + settings_text.replace(
+        "INSTALLED_APPS = [\n",
+        'INSTALLED_APPS = [\n    "competition",\n    "wagtail.contrib.routable_page",\n'
+        '    "django_tables2",\n    "import_export",\n',
+        1,
+    )
+    base.write_text(settings_text)
+    urls = site / "hostsite" / "urls.py"
+    urls.write_text(
+        urls.read_text().replace(
+            "urlpatterns = urlpatterns + [\n",
+            'urlpatterns = urlpatterns + [\n    path("", include("competition.urls")),\n',
+            1,
+        )
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "PYTEST", "MEDIA_ROOT"))
+    }
+    env.update(PYTHONPATH=str(tmp_path / "lib"), DJANGO_SETTINGS_MODULE="hostsite.settings.dev")
+    manage = [python, "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], site, env)
+    for kind in KINDS:
+        run([*manage, "competition_import", kind, str(WORKED / f"{kind}.csv")], site, env)
+    probe = (
+        "import json, competition;"
+        "from django.test import Client;"
+        "c = Client();"
+        "r = c.get('/worked/scoreboard.json?as_of=2025-07-02', HTTP_HOST='localhost');"
+        "p = c.get('/worked/?as_of=2025-07-02', HTTP_HOST='localhost');"
+        "print(competition.__file__);"
+        "print(json.dumps({'json': r.status_code, 'page': p.status_code, "
+        "'a': [a['score_percent'] for a in r.json()['agencies']], 'html': p.content.decode()}))"
+    )
+    output = run([*manage, "shell", "-c", probe], site, env).strip().splitlines()
+    import json
+
+    module_file, data = output[-2], json.loads(output[-1])
+    assert module_file.startswith(str(tmp_path / "lib"))  # the installed wheel, not this checkout
+    assert (data["json"], data["page"], data["a"]) == (200, 200, [86, 17])
+    assert "Agency A" in data["html"] and "86.00 %" in data["html"]
+    assert "/static/competition/vendor/chart.umd.js" in data["html"]
