@@ -1,4 +1,4 @@
-# Set-up, demo and tests (CONTRACTS.md): `make demo`, `make test`, `make lint`, `make bench`.
+# Set-up, demo and tests (CONTRACTS.md): `make demo`, `make test`, `make lint`.
 SHELL := /bin/bash
 PYTHON ?= python3
 PORT ?= 8000
@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
 
-.PHONY: demo test test-sqlite test-postgres lint format static venv bench clean
+.PHONY: demo test test-sqlite test-postgres lint format static venv clean
 
 venv: $(STAMP)
 
@@ -53,9 +53,6 @@ test-sqlite: venv static
 
 test-postgres: venv static
 	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
-
-bench: venv static
-	$(PY) manage.py competition_bench
 
 clean:
 	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static
