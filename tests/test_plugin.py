@@ -3,6 +3,7 @@ no `home` app, no templates or settings of ours (issue 10)."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,21 +36,13 @@ def test_no_module_of_the_app_imports_the_demo_site():
 
 def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     python = sys.executable
-    run(
-        [
-            python,
-            "-m",
-            "pip",
-            "wheel",
-            str(ROOT),
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-        ],
-        ROOT,
-    )
+    # Build from a copy, so that no build/ folder of an earlier run leaks stale files in.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "competition", source / "competition", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    build = [python, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q"]
+    run([*build, "-w", str(tmp_path / "dist")], source)
     wheel = next((tmp_path / "dist").glob("*.whl"))
     run([python, "-m", "pip", "install", "--no-deps", "-q", "--target", str(tmp_path / "lib"), str(wheel)], tmp_path)
     wagtail = Path(python).with_name("wagtail")
