@@ -1,34 +1,72 @@
 """SCORING.md as pure Python: plain data in, results out. No Django, no database.
 
-Every number is a Decimal kept at full precision; rounding happens only for ranking (two
-decimals, section 7) and, outside this module, for display and open data.
+Every number is a Decimal kept at the precision of the current decimal context (28 significant
+digits by default); nothing is rounded here except the two-decimal key used for ranking
+(section 7). Rounding for display and open data happens outside this module.
+
+`compute_board` scores a whole competition in one pass over the commitment lines. Everything a
+line needs that does not depend on its own value (bounds, expected progress, deadline) is worked
+out once per target and commitment baseline/target pair and shared by every line using it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
+from typing import NamedTuple
 
 STATUSES = ("no_data", "achieved", "missed", "on_track", "at_risk", "off_track")
-DEFAULT_TIERS = (("Excellent", Decimal(90)), ("Good", Decimal(75)), ("Fair", Decimal(50)), ("Below target", Decimal(0)))
+DEFAULT_TIERS = (
+    ("Excellent", Decimal(90)),
+    ("Good", Decimal(75)),
+    ("Fair", Decimal(50)),
+    ("Below target", Decimal(0)),
+)
 DEFAULT_MARGIN = Decimal("0.10")
+
+UNITS = ("percent", "number", "days", "boolean")
+DIRECTIONS = ("higher", "lower")
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
-TWO_PLACES = Decimal("0.01")
+RANK_PLACES = Decimal("0.01")
+
+# Positions in STATUSES, so that a line's status counts into a list without a dict lookup.
+NO_DATA, ACHIEVED, MISSED, ON_TRACK, AT_RISK, OFF_TRACK = range(len(STATUSES))
+
+
+def _pickled_by_fields(cls):
+    """Pickle the instances of a result type as its class and init field values.
+
+    Boards are cached, so they are pickled and unpickled whole. The state methods dataclasses
+    give frozen slotted classes call `fields()` for every instance; with 66,000 lines that
+    doubled the time to pickle or unpickle a board.
+    """
+    values = attrgetter(*(f.name for f in fields(cls) if f.init))
+
+    def __reduce__(self):
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__
+    return cls
 
 
 @dataclass(frozen=True, slots=True)
 class Milestone:
+    """An intermediate value the target should reach on a date (section 4)."""
+
     on: date
     value: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
+    """A target of the competition with its default baseline and target value (section 3)."""
+
     code: str
     title: str
     unit: str  # "percent" | "number" | "days" | "boolean"
@@ -42,7 +80,7 @@ class TargetSpec:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The value V chosen for a line (section 2) and the jury scores of that submission."""
+    """The value V chosen for a line (section 2) and the jury scores given to that submission."""
 
     value: Decimal
     reported_on: date
@@ -51,14 +89,18 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class LineInput:
+    """One target an agency committed to, with the commitment's own B and T where set."""
+
     target_code: str
     baseline: Decimal | None = None  # the commitment's own B; None: the target's
     target: Decimal | None = None  # the commitment's own T; None: the target's
-    reading: Reading | None = None
+    reading: Reading | None = None  # None: no data
 
 
 @dataclass(frozen=True, slots=True)
 class AgencyInput:
+    """A participating agency, its commitment lines and its adjustments (sections 6 to 8)."""
+
     code: str
     name: str
     parent_code: str | None = None
@@ -67,8 +109,11 @@ class AgencyInput:
     adjustments: Decimal = ZERO  # sum of bonus and deduction points
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CompetitionSpec:
+    """The competition's period and scoring settings."""
+
     slug: str
     title: str
     start: date
@@ -80,17 +125,20 @@ class CompetitionSpec:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One submission, for choose_reading (section 2)."""
+    """One submission of an agency for a target, for `choose_reading` (section 2)."""
 
     pk: int
-    status: str
+    status: str  # only "accepted" counts
     reported_on: date
     accepted_at: datetime | None
     value: Decimal
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class LineResult:
+    """The score of one commitment line (sections 2 to 6)."""
+
     target_code: str
     value: Decimal | None
     reported_on: date | None
@@ -103,11 +151,14 @@ class LineResult:
     jury_points: Decimal | None
     awarded_points: Decimal
     max_points: Decimal
-    provisional: bool
+    provisional: bool  # awarded points came from computed points: nobody scored the submission
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgencyResult:
+    """An agency's result (section 7); `lines` sorted by target code."""
+
     code: str
     name: str
     parent_code: str | None
@@ -117,28 +168,34 @@ class AgencyResult:
     score_percent: Decimal
     progress_percent: Decimal
     total_points: Decimal
-    max_points: Decimal
+    max_points: Decimal  # max_points_total
     adjustments: Decimal
     lines: tuple[LineResult, ...]
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TargetSummary:
+    """A target across the agencies committed to it (section 8)."""
+
     code: str
     title: str
     unit: str
     direction: str
-    deadline: date
+    deadline: date  # the effective deadline: the target's own or the competition's end
     max_points: Decimal
     committed: int
     reporting: int
     achieved: int
     mean_progress: Decimal
-    status_counts: dict = field(default_factory=dict)
+    status_counts: dict[str, int] = field(default_factory=dict)  # every key of STATUSES, in order
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class GroupResult:
+    """The children of one parent agency taken together (section 8)."""
+
     code: str
     name: str
     agencies: int
@@ -146,299 +203,415 @@ class GroupResult:
     mean_progress_percent: Decimal
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Board:
+    """The whole scoreboard of a competition at one date."""
+
     competition: CompetitionSpec
     as_of: date
-    agencies: tuple[AgencyResult, ...]
-    targets: tuple[TargetSummary, ...]
-    groups: tuple[GroupResult, ...]
+    agencies: tuple[AgencyResult, ...]  # by rank, then code
+    targets: tuple[TargetSummary, ...]  # by code
+    groups: tuple[GroupResult, ...]  # by parent code
+    # Derived from `agencies` so that looking agencies up one by one stays linear overall.
+    _by_code: dict[str, AgencyResult] = field(init=False, repr=False, compare=False)
 
-    def agency(self, code):
-        for result in self.agencies:
-            if result.code == code:
-                return result
-        return None
+    def __post_init__(self):
+        object.__setattr__(self, "_by_code", {result.code: result for result in self.agencies})
+
+    def agency(self, code: str) -> AgencyResult | None:
+        """The result of the agency with this code, or None when it does not take part."""
+        return self._by_code.get(code)
 
 
 def clamp_as_of(spec: CompetitionSpec, as_of: date | None = None, today: date | None = None) -> date:
-    """Section 1: the evaluation date, `as_of` (default `today`) clamped into [start, end]."""
+    """Section 1: the evaluation date, `as_of` (default `today`, default the system's date)
+    clamped into the competition's period [start, end]."""
     day = as_of if as_of is not None else (today if today is not None else date.today())
     return min(max(day, spec.start), spec.end)
 
 
+def _reading_order(candidate: Candidate):
+    # A missing acceptance time counts as earlier than any real one; the flag in front keeps a
+    # None from ever being compared with a datetime.
+    accepted = candidate.accepted_at
+    return (candidate.reported_on, accepted is not None, accepted or datetime.min, candidate.pk)
+
+
 def choose_reading(candidates: Iterable[Candidate], as_of: date) -> Candidate | None:
-    """Section 2: the latest accepted submission reported on or before `as_of`; on equal dates
-    the later acceptance, then the higher primary key. Other statuses never count."""
-    best = None
-    best_key = None
-    for candidate in candidates:
-        if candidate.status != "accepted" or candidate.reported_on > as_of:
-            continue
-        # A missing acceptance time sorts before any real one.
-        key = (candidate.reported_on, candidate.accepted_at is not None, candidate.accepted_at or 0, candidate.pk)
-        if best_key is None or _later(key, best_key):
-            best, best_key = candidate, key
-    return best
+    """Section 2: the submission that supplies V at `as_of`: among the accepted ones reported on
+    or before `as_of`, the latest reporting date, then the later acceptance, then the higher
+    primary key. Drafts, submitted, returned and rejected submissions never count. None: no data."""
+    eligible = (c for c in candidates if c.status == "accepted" and c.reported_on <= as_of)
+    return max(eligible, key=_reading_order, default=None)
 
 
-def _later(key, other):
-    if key[0] != other[0]:
-        return key[0] > other[0]
-    if key[1] != other[1]:
-        return key[1]
-    if key[1] and key[2] != other[2]:
-        return key[2] > other[2]
-    return key[3] > other[3]
-
-
-def effective_bounds(unit: str, baseline: Decimal, target: Decimal) -> tuple[Decimal, Decimal]:
-    """Section 3: a boolean target always runs from 0 to 1."""
+def _bounds(unit: str, direction: str, baseline: Decimal, target: Decimal) -> tuple[str, Decimal, Decimal]:
+    """Section 3: the direction, B and T progress is measured with; a boolean always runs from 0
+    up to 1, whatever B, T and direction say."""
     if unit == "boolean":
-        return ZERO, ONE
-    return baseline, target
+        return "higher", ZERO, ONE
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit {unit!r}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}")
+    return direction, baseline, target
+
+
+def _ratio(value: Decimal, direction: str, baseline: Decimal, target: Decimal) -> Decimal:
+    """Section 3 for a value that exists, with bounds from `_bounds`."""
+    if direction == "higher":
+        if target > baseline:
+            p = (value - baseline) / (target - baseline)
+        else:
+            return ONE if value >= target else ZERO
+    elif target < baseline:
+        p = (baseline - value) / (baseline - target)
+    else:
+        return ONE if value <= target else ZERO
+    if p < ZERO:
+        return ZERO
+    if p > ONE:
+        return ONE
+    return p
 
 
 def progress(value, baseline, target, unit, direction) -> Decimal:
-    """Section 3: progress P in [0, 1] of `value` from baseline B toward target T."""
+    """Section 3: the progress P in [0, 1] of `value` from baseline B towards target value T, in
+    the target's direction; 0 when there is no value."""
+    direction, baseline, target = _bounds(unit, direction, baseline, target)
     if value is None:
         return ZERO
-    baseline, target = effective_bounds(unit, baseline, target)
-    if unit == "boolean":
-        direction = "higher"
-    if direction == "lower":
-        if target < baseline:
-            return _clamp((baseline - value) / (baseline - target))
-        return ONE if value <= target else ZERO
-    if target > baseline:
-        return _clamp((value - baseline) / (target - baseline))
-    return ONE if value >= target else ZERO
+    return _ratio(value, direction, baseline, target)
 
 
-def _clamp(value: Decimal) -> Decimal:
-    if value < ZERO:
+def _deadline(spec: CompetitionSpec, target: TargetSpec) -> date:
+    return target.deadline if target.deadline is not None else spec.end
+
+
+def _expected(
+    spec: CompetitionSpec,
+    target: TargetSpec,
+    direction: str,
+    baseline,
+    target_value,
+    deadline: date,
+    as_of: date,
+) -> Decimal:
+    """Section 4 with bounds from `_bounds`: E(as_of) on the trajectory (start, 0), milestones in
+    date order, (deadline, 1)."""
+    # "E = 0 on or before the start" is checked first, so a deadline on or before the start
+    # still gives 0 up to the start and 1 after it.
+    if as_of <= spec.start:
         return ZERO
-    if value > ONE:
+    if as_of >= deadline:
         return ONE
-    return value
+    previous_on, previous_f = spec.start, ZERO
+    for milestone in sorted(target.milestones, key=attrgetter("on")):
+        if not spec.start < milestone.on < deadline:
+            continue
+        f = _ratio(milestone.value, direction, baseline, target_value)
+        if as_of <= milestone.on:
+            return _between(previous_on, previous_f, milestone.on, f, as_of)
+        previous_on, previous_f = milestone.on, f
+    return _between(previous_on, previous_f, deadline, ONE, as_of)
 
 
-def deadline_of(spec: CompetitionSpec, target: TargetSpec) -> date:
-    return target.deadline or spec.end
+def _between(d1: date, f1: Decimal, d2: date, f2: Decimal, day: date) -> Decimal:
+    # Only called with d1 < day <= d2, so the span is never zero (milestones on one date that
+    # `day` lies after are passed over; on the date itself the first of them counts).
+    return f1 + (f2 - f1) * (day - d1).days / (d2 - d1).days
 
 
-def trajectory(spec: CompetitionSpec, target: TargetSpec, baseline, target_value) -> list[tuple[date, Decimal]]:
-    """Section 4: the points (date, expected progress) of the piecewise-linear trajectory."""
-    deadline = deadline_of(spec, target)
-    points = [(spec.start, ZERO)]
-    for milestone in sorted(target.milestones, key=lambda m: m.on):
-        if spec.start < milestone.on < deadline:
-            points.append(
-                (milestone.on, progress(milestone.value, baseline, target_value, target.unit, target.direction))
-            )
-    points.append((deadline, ONE))
-    return points
+def expected_progress(
+    spec: CompetitionSpec,
+    target: TargetSpec,
+    baseline,
+    target_value,
+    as_of: date,
+) -> Decimal:
+    """Section 4: the expected progress E at `as_of` of a commitment to `target` with baseline
+    `baseline` and target value `target_value` (the milestones' progress depends on both)."""
+    direction, baseline, target_value = _bounds(target.unit, target.direction, baseline, target_value)
+    return _expected(spec, target, direction, baseline, target_value, _deadline(spec, target), as_of)
 
 
-def expected_on(points: Sequence[tuple[date, Decimal]], as_of: date) -> Decimal:
-    """Linear interpolation in whole days along `points` (0 before the first, 1 after the last)."""
-    if as_of <= points[0][0]:
-        return ZERO
-    if as_of >= points[-1][0]:
-        return ONE
-    for (d1, f1), (d2, f2) in zip(points, points[1:], strict=False):
-        if d1 <= as_of <= d2:
-            span = (d2 - d1).days
-            if span == 0:
-                return f2
-            return f1 + (f2 - f1) * Decimal((as_of - d1).days) / Decimal(span)
-    return ONE  # not reached: the points cover [start, deadline]
+def _mean(scores: Sequence[Decimal]) -> Decimal:
+    return sum(scores, ZERO) / len(scores)
 
 
-def expected_progress(spec: CompetitionSpec, target: TargetSpec, baseline, target_value, as_of: date) -> Decimal:
-    """Section 4: the expected progress E(d) of a commitment with baseline B and target T."""
-    return expected_on(trajectory(spec, target, baseline, target_value), as_of)
+def _median(scores: Sequence[Decimal]) -> Decimal:
+    ordered = sorted(scores)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def status_of(value, p: Decimal, e: Decimal, as_of: date, deadline: date, margin: Decimal) -> str:
-    """Section 5: the first matching status."""
-    if value is None:
-        return "no_data"
-    if p >= ONE:
-        return "achieved"
-    if as_of > deadline:
-        return "missed"
-    if p >= e:
-        return "on_track"
-    if p >= e - margin:
-        return "at_risk"
-    return "off_track"
+def _trimmed_mean(scores: Sequence[Decimal]) -> Decimal:
+    if len(scores) < 3:
+        return _mean(scores)
+    # Dropping one lowest and one highest: subtracting them from the sum spares a sort.
+    return (sum(scores, ZERO) - min(scores) - max(scores)) / (len(scores) - 2)
+
+
+_AGGREGATORS = {"mean": _mean, "median": _median, "trimmed_mean": _trimmed_mean}
+
+
+def _aggregator(method: str):
+    try:
+        return _AGGREGATORS[method]
+    except KeyError:
+        raise ValueError(f"unknown aggregation method {method!r}") from None
 
 
 def aggregate(scores: Sequence[Decimal], method: str) -> Decimal | None:
-    """Section 6: the jury points of a submission; None when nobody scored it."""
+    """Section 6: the jury points JP of a submission from its jury scores, by the competition's
+    method ("mean", "median" or "trimmed_mean"); None when nobody scored it."""
+    aggregator = _aggregator(method)
     if not scores:
         return None
-    ordered = sorted(scores)
-    n = len(ordered)
-    if method == "median":
-        middle = n // 2
-        if n % 2:
-            return ordered[middle]
-        return (ordered[middle - 1] + ordered[middle]) / 2
-    if method == "trimmed_mean" and n >= 3:
-        ordered = ordered[1:-1]
-    elif method not in ("mean", "trimmed_mean"):
-        raise ValueError(f"unknown aggregation method {method!r}")
-    return sum(ordered, ZERO) / len(ordered)
+    return aggregator(scores)
+
+
+def _tiers_by_minimum(tiers) -> list[tuple[str, Decimal]]:
+    # Highest minimum first; the sort is stable, so of two labels with one minimum the first
+    # listed wins.
+    return sorted(tiers or DEFAULT_TIERS, key=lambda tier: tier[1], reverse=True)
+
+
+def _tier(score_percent: Decimal, tiers_by_minimum: Sequence[tuple[str, Decimal]]) -> str:
+    for label, minimum in tiers_by_minimum:
+        if score_percent >= minimum:
+            return label
+    return ""
 
 
 def tier_for(score_percent: Decimal, tiers) -> str:
-    """Section 7: the label of the highest minimum that `score_percent` reaches."""
-    reached = [(minimum, label) for label, minimum in (tiers or DEFAULT_TIERS) if score_percent >= minimum]
-    if not reached:
-        return ""
-    return max(reached, key=lambda pair: pair[0])[1]
+    """Section 7: the label of the highest minimum that `score_percent` (full precision, not the
+    displayed rounding) reaches; empty `tiers` means DEFAULT_TIERS. A score below every minimum
+    (possible with custom tiers) gets the empty label."""
+    return _tier(score_percent, _tiers_by_minimum(tiers))
 
 
-def round_for_rank(value: Decimal) -> Decimal:
-    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+class _Plan:
+    """What every line of one target with one (B, T) pair shares at the evaluation date."""
+
+    __slots__ = ("baseline", "direction", "expected", "floor", "max_points", "missed", "target")
+
+    def __init__(self, spec, target, baseline, target_value, deadline, as_of):
+        bounds = _bounds(target.unit, target.direction, baseline, target_value)
+        self.direction, self.baseline, self.target = bounds
+        self.expected = _expected(spec, target, self.direction, self.baseline, self.target, deadline, as_of)
+        self.floor = self.expected - spec.at_risk_margin  # the lowest P still at risk
+        self.missed = as_of > deadline
+        self.max_points = target.max_points
+
+
+class _Tally:
+    """The running figures of one target's summary (section 8)."""
+
+    __slots__ = ("counts", "deadline", "plans", "progress", "target")
+
+    def __init__(self, target, deadline):
+        self.target = target
+        self.deadline = deadline
+        # Keyed on the commitment's own (B, T), None where unset; most lines share (None, None).
+        self.plans: dict[tuple[Decimal | None, Decimal | None], _Plan] = {}
+        self.counts = [0] * len(STATUSES)
+        self.progress = ZERO
+
+    def plan(self, spec, line, as_of) -> _Plan:
+        key = (line.baseline, line.target)
+        plan = self.plans.get(key)
+        if plan is None:
+            target = self.target
+            baseline = target.baseline if line.baseline is None else line.baseline
+            target_value = target.target if line.target is None else line.target
+            plan = self.plans[key] = _Plan(spec, target, baseline, target_value, self.deadline, as_of)
+        return plan
+
+
+class _Scored(NamedTuple):
+    """An agency's figures before ranking (section 7)."""
+
+    rank_key: Decimal  # score_percent rounded to 2 decimals
+    agency: AgencyInput
+    total_points: Decimal
+    max_points: Decimal
+    score_percent: Decimal
+    progress_percent: Decimal
+    provisional: bool
+    lines: tuple[LineResult, ...]
+
+
+_by_target_code = attrgetter("target_code")
 
 
 def compute_board(
     spec: CompetitionSpec, targets: Sequence[TargetSpec], agencies: Sequence[AgencyInput], as_of: date
 ) -> Board:
-    """Sections 2 to 8: the whole board at `as_of`. The caller passes an already clamped date
-    (see `clamp_as_of`)."""
-    by_code = {target.code: target for target in targets}
-    margin = spec.at_risk_margin
-    expected_cache: dict[tuple[str, Decimal, Decimal], Decimal] = {}
-    summaries = {
-        target.code: {"committed": 0, "reporting": 0, "progress": ZERO, "counts": dict.fromkeys(STATUSES, 0)}
-        for target in targets
-    }
-    unranked = []
+    """Sections 2 to 8: the whole scoreboard at `as_of`.
+
+    `as_of` is used as given: the caller clamps it first (`clamp_as_of`, section 1), so that one
+    board is computed, cached and labelled with the same date. Each line carries the reading
+    already chosen by section 2 (`choose_reading` or an equivalent database query). A line whose
+    target code is not among `targets` is a programming error and raises KeyError.
+    """
+    aggregator = _aggregator(spec.jury_aggregation)
+    tiers = _tiers_by_minimum(spec.tiers)
+    tallies = {target.code: _Tally(target, _deadline(spec, target)) for target in targets}
+
+    scored = []
+    parent_names: dict[str, str] = {}  # the first name given for each parent code
     for agency in agencies:
-        line_results = []
-        awarded_total = ZERO
-        weighted_progress = ZERO
-        max_total = ZERO
+        if agency.parent_code and agency.parent_name:
+            parent_names.setdefault(agency.parent_code, agency.parent_name)
+        lines = []
+        awarded_total = computed_total = max_total = ZERO
         provisional = False
-        for line in sorted(agency.lines, key=lambda line: line.target_code):
-            target = by_code[line.target_code]
-            baseline = target.baseline if line.baseline is None else line.baseline
-            target_value = target.target if line.target is None else line.target
-            baseline, target_value = effective_bounds(target.unit, baseline, target_value)
+        for line in sorted(agency.lines, key=_by_target_code):
+            tally = tallies[line.target_code]
+            plan = tally.plan(spec, line, as_of)
             reading = line.reading
-            value = reading.value if reading else None
-            p = progress(value, baseline, target_value, target.unit, target.direction)
-            key = (target.code, baseline, target_value)
-            e = expected_cache.get(key)
-            if e is None:
-                e = expected_cache[key] = expected_progress(spec, target, baseline, target_value, as_of)
-            deadline = deadline_of(spec, target)
-            status = status_of(value, p, e, as_of, deadline, margin)
-            computed = p * target.max_points
-            jury = aggregate(reading.jury_scores, spec.jury_aggregation) if reading else None
-            line_provisional = jury is None
-            awarded = computed if line_provisional else jury
-            provisional = provisional or line_provisional
+            if reading is None:
+                value = reported_on = jury = None
+                p = ZERO
+                status = NO_DATA
+            else:
+                value, reported_on = reading.value, reading.reported_on
+                p = _ratio(value, plan.direction, plan.baseline, plan.target)
+                # Section 5: the first rule that matches.
+                if p >= ONE:
+                    status = ACHIEVED
+                elif plan.missed:
+                    status = MISSED
+                elif p >= plan.expected:
+                    status = ON_TRACK
+                elif p >= plan.floor:
+                    status = AT_RISK
+                else:
+                    status = OFF_TRACK
+                jury = aggregator(reading.jury_scores) if reading.jury_scores else None
+            computed = p * plan.max_points
+            if jury is None:
+                awarded = computed
+                provisional = True
+            else:
+                awarded = jury
             awarded_total += awarded
-            weighted_progress += target.max_points * p
-            max_total += target.max_points
-            line_results.append(
+            computed_total += computed  # = sum(max_points * P), section 7's progress numerator
+            max_total += plan.max_points
+            tally.counts[status] += 1
+            tally.progress += p
+            # Positional, in field order: a third faster than keywords, once per line.
+            lines.append(
                 LineResult(
-                    target_code=target.code,
-                    value=value,
-                    reported_on=reading.reported_on if reading else None,
-                    baseline=baseline,
-                    target=target_value,
-                    progress=p,
-                    expected=e,
-                    status=status,
-                    computed_points=computed,
-                    jury_points=jury,
-                    awarded_points=awarded,
-                    max_points=target.max_points,
-                    provisional=line_provisional,
+                    line.target_code,
+                    value,
+                    reported_on,
+                    plan.baseline,
+                    plan.target,
+                    p,  # progress
+                    plan.expected,
+                    STATUSES[status],
+                    computed,  # computed_points
+                    jury,  # jury_points
+                    awarded,  # awarded_points
+                    plan.max_points,
+                    jury is None,  # provisional
                 )
             )
-            summary = summaries[target.code]
-            summary["committed"] += 1
-            summary["reporting"] += value is not None
-            summary["progress"] += p
-            summary["counts"][status] += 1
         total = max(ZERO, awarded_total + agency.adjustments)
-        # An agency committed to nothing has no maximum: its percentages are 0, not undefined.
-        score_percent = HUNDRED * total / max_total if max_total else ZERO
-        progress_percent = HUNDRED * weighted_progress / max_total if max_total else ZERO
-        unranked.append((agency, tuple(line_results), total, max_total, score_percent, progress_percent, provisional))
-
-    # Section 7: rank by score rounded to 2 decimals, ties share a rank, the next rank skips.
-    unranked.sort(key=lambda item: (-round_for_rank(item[4]), item[0].code))
-    results = []
-    previous_score = None
-    rank = 0
-    for position, (agency, lines, total, max_total, score, progress_pct, provisional) in enumerate(unranked, 1):
-        rounded = round_for_rank(score)
-        if rounded != previous_score:
-            rank, previous_score = position, rounded
-        results.append(
-            AgencyResult(
-                code=agency.code,
-                name=agency.name,
-                parent_code=agency.parent_code,
-                rank=rank,
-                tier=tier_for(score, spec.tiers),
-                provisional=provisional,
-                score_percent=score,
-                progress_percent=progress_pct,
+        if max_total:
+            score_percent = HUNDRED * total / max_total
+            progress_percent = HUNDRED * computed_total / max_total
+        else:
+            # Committed to nothing: there is no maximum to divide by, so both percentages are 0
+            # (bonus points included) rather than undefined.
+            score_percent = progress_percent = ZERO
+        scored.append(
+            _Scored(
+                rank_key=score_percent.quantize(RANK_PLACES, rounding=ROUND_HALF_UP),
+                agency=agency,
                 total_points=total,
                 max_points=max_total,
-                adjustments=agency.adjustments,
-                lines=lines,
+                score_percent=score_percent,
+                progress_percent=progress_percent,
+                provisional=provisional,
+                lines=tuple(lines),
             )
         )
 
-    target_results = []
-    for target in sorted(targets, key=lambda target: target.code):
-        summary = summaries[target.code]
-        committed = summary["committed"]
-        target_results.append(
-            TargetSummary(
-                code=target.code,
-                title=target.title,
-                unit=target.unit,
-                direction=target.direction,
-                deadline=deadline_of(spec, target),
-                max_points=target.max_points,
-                committed=committed,
-                reporting=summary["reporting"],
-                achieved=summary["counts"]["achieved"],
-                mean_progress=summary["progress"] / committed if committed else ZERO,
-                status_counts=summary["counts"],
+    # Section 7: descending by the score rounded to 2 decimals; equal rounded scores share the
+    # rank of the first of them and the next rank skips ("1, 2, 2, 4"). Ties are listed by code.
+    scored.sort(key=lambda item: (-item.rank_key, item.agency.code))
+    results = []
+    rank, previous_key = 0, None
+    for position, item in enumerate(scored, 1):
+        if item.rank_key != previous_key:
+            rank, previous_key = position, item.rank_key
+        results.append(
+            AgencyResult(
+                code=item.agency.code,
+                name=item.agency.name,
+                parent_code=item.agency.parent_code,
+                rank=rank,
+                tier=_tier(item.score_percent, tiers),
+                provisional=item.provisional,
+                score_percent=item.score_percent,
+                progress_percent=item.progress_percent,
+                total_points=item.total_points,
+                max_points=item.max_points,
+                adjustments=item.agency.adjustments,
+                lines=item.lines,
             )
         )
 
-    # Section 8: groups by parent agency.
-    groups: dict[str, list] = {}
-    names: dict[str, str] = {}
-    inputs = {agency.code: agency for agency in agencies}
-    for result in results:
-        parent = result.parent_code
+    return Board(
+        competition=spec,
+        as_of=as_of,
+        agencies=tuple(results),
+        targets=tuple(_summary(tallies[code]) for code in sorted(tallies)),
+        groups=_groups(scored, parent_names),
+    )
+
+
+def _summary(tally: _Tally) -> TargetSummary:
+    """Section 8: one target's summary; mean progress over committed agencies, 0 for none."""
+    target, counts = tally.target, tally.counts
+    committed = sum(counts)
+    return TargetSummary(
+        code=target.code,
+        title=target.title,
+        unit=target.unit,
+        direction=target.direction,
+        deadline=tally.deadline,
+        max_points=target.max_points,
+        committed=committed,
+        reporting=committed - counts[NO_DATA],
+        achieved=counts[ACHIEVED],
+        mean_progress=tally.progress / committed if committed else ZERO,
+        status_counts=dict(zip(STATUSES, counts, strict=True)),
+    )
+
+
+def _groups(scored: Sequence[_Scored], parent_names: dict[str, str]) -> tuple[GroupResult, ...]:
+    """Section 8: each parent agency with at least one participating child (every agency passed
+    to `compute_board` takes part, lines or not), with the means of its children's percentages;
+    agencies without a parent form no group."""
+    members: dict[str, list] = {}
+    for item in scored:
+        parent = item.agency.parent_code
         if parent:
-            groups.setdefault(parent, []).append(result)
-            names.setdefault(parent, inputs[result.code].parent_name or parent)
-    group_results = tuple(
+            members.setdefault(parent, []).append((item.score_percent, item.progress_percent))
+    return tuple(
         GroupResult(
             code=code,
-            name=names[code],
-            agencies=len(members),
-            mean_score_percent=sum((m.score_percent for m in members), ZERO) / len(members),
-            mean_progress_percent=sum((m.progress_percent for m in members), ZERO) / len(members),
+            name=parent_names.get(code) or code,
+            agencies=len(children),
+            mean_score_percent=sum((score for score, _ in children), ZERO) / len(children),
+            mean_progress_percent=sum((progress_pct for _, progress_pct in children), ZERO) / len(children),
         )
-        for code, members in sorted(groups.items())
-    )
-    return Board(
-        competition=spec, as_of=as_of, agencies=tuple(results), targets=tuple(target_results), groups=group_results
+        for code, children in sorted(members.items())
     )

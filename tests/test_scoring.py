@@ -1,12 +1,20 @@
-"""SCORING.md rule by rule, on plain data (no database)."""
+"""SCORING.md rule by rule, on plain data: no database, no Django.
 
+Sections are tested in the order of SCORING.md; the worked example closes the file.
+"""
+
+import itertools
+import pickle
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 
-from competition import scoring
 from competition.scoring import (
+    DEFAULT_MARGIN,
+    DEFAULT_TIERS,
+    STATUSES,
     AgencyInput,
     Candidate,
     CompetitionSpec,
@@ -14,16 +22,25 @@ from competition.scoring import (
     Milestone,
     Reading,
     TargetSpec,
+    aggregate,
+    choose_reading,
+    clamp_as_of,
+    compute_board,
+    expected_progress,
+    progress,
+    tier_for,
 )
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 SPEC = CompetitionSpec(slug="c", title="C", start=START, end=END)
+MID_YEAR = date(2025, 7, 2)  # 182 of the 364 days of SPEC: E = 0.5 without milestones
+REPORTED = date(2025, 6, 30)
 
 
-def target(code="T1", unit="percent", direction="higher", baseline=40, goal=100, max_points=30, **kw):
+def target(code="T1", unit="percent", direction="higher", baseline=0, goal=100, max_points=100, **kw):
     return TargetSpec(
         code=code,
-        title=code,
+        title=f"Title {code}",
         unit=unit,
         direction=direction,
         baseline=D(baseline),
@@ -33,336 +50,902 @@ def target(code="T1", unit="percent", direction="higher", baseline=40, goal=100,
     )
 
 
-def reading(value, scores=(), day=date(2025, 6, 30)):
-    return Reading(value=D(value), reported_on=day, jury_scores=tuple(D(s) for s in scores))
+def line(code="T1", value=None, scores=(), baseline=None, goal=None, day=REPORTED):
+    reading = None
+    if value is not None:
+        reading = Reading(value=D(value), reported_on=day, jury_scores=tuple(D(s) for s in scores))
+    return LineInput(
+        target_code=code,
+        baseline=None if baseline is None else D(baseline),
+        target=None if goal is None else D(goal),
+        reading=reading,
+    )
+
+
+def agency(code, *lines, adjustments=0, parent=None, parent_name=None):
+    return AgencyInput(
+        code=code,
+        name=f"Agency {code}",
+        parent_code=parent,
+        parent_name=parent_name,
+        lines=lines,
+        adjustments=D(adjustments),
+    )
+
+
+def one_line_board(value, scores=(), as_of=MID_YEAR, spec=SPEC, **target_kw):
+    """The board of one agency "A" committed to one target "T1" (0 -> 100, 100 points)."""
+    return compute_board(spec, [target(**target_kw)], [agency("A", line("T1", value, scores))], as_of)
 
 
 # Section 1: the evaluation date.
+
+
 @pytest.mark.parametrize(
     ("as_of", "today", "expected"),
     [
-        (None, date(2025, 5, 5), date(2025, 5, 5)),
-        (None, date(2024, 5, 5), START),
-        (None, date(2026, 5, 5), END),
-        (date(2025, 2, 1), date(2026, 5, 5), date(2025, 2, 1)),
-        (date(2030, 2, 1), None, END),
-        (date(2020, 2, 1), None, START),
+        (None, date(2025, 5, 5), date(2025, 5, 5)),  # default: today
+        (None, date(2024, 5, 5), START),  # today before the period
+        (None, date(2026, 5, 5), END),  # today after the period
+        (None, START, START),
+        (None, END, END),
+        (date(2025, 2, 1), date(2026, 5, 5), date(2025, 2, 1)),  # an asked date wins over today
+        (date(2030, 2, 1), date(2025, 5, 5), END),
+        (date(2020, 2, 1), date(2025, 5, 5), START),
     ],
 )
 def test_clamp_as_of_into_the_period(as_of, today, expected):
-    assert scoring.clamp_as_of(SPEC, as_of, today) == expected
+    # Arrange: SPEC runs through 2025.
+
+    # Act
+    day = clamp_as_of(SPEC, as_of, today)
+
+    # Assert
+    assert day == expected
 
 
-# Section 2: the choice of value.
-def test_choose_reading_latest_accepted_on_or_before_the_date():
-    t0 = datetime(2025, 7, 1, 9)
-    candidates = [
-        Candidate(1, "accepted", date(2025, 3, 31), t0, D(10)),
-        Candidate(2, "accepted", date(2025, 6, 30), t0, D(20)),
-        Candidate(3, "accepted", date(2025, 6, 30), t0 + timedelta(hours=1), D(30)),
-        Candidate(4, "submitted", date(2025, 6, 30), None, D(40)),
-        Candidate(5, "returned", date(2025, 6, 30), None, D(41)),
-        Candidate(6, "rejected", date(2025, 6, 30), t0 + timedelta(days=1), D(42)),
-        Candidate(7, "draft", date(2025, 6, 30), None, D(43)),
-        Candidate(8, "accepted", date(2025, 9, 30), t0, D(50)),
-    ]
+def test_clamp_as_of_defaults_to_the_system_date():
+    today = date.today()
+    around_today = replace(SPEC, start=today - timedelta(days=10), end=today + timedelta(days=10))
+    long_ago = replace(SPEC, start=date(2000, 1, 1), end=date(2000, 12, 31))
 
-    assert scoring.choose_reading(candidates, date(2025, 7, 2)).pk == 3
-    assert scoring.choose_reading(candidates, date(2025, 4, 1)).pk == 1
-    assert scoring.choose_reading(candidates, date(2025, 3, 30)) is None
-    assert scoring.choose_reading(candidates, date(2025, 9, 30)).pk == 8
+    assert clamp_as_of(around_today) == today
+    assert clamp_as_of(long_ago) == date(2000, 12, 31)
 
 
-def test_choose_reading_equal_acceptance_uses_the_higher_key():
-    t0 = datetime(2025, 7, 1, 9)
-    candidates = [
-        Candidate(9, "accepted", date(2025, 6, 30), t0, D(1)),
-        Candidate(4, "accepted", date(2025, 6, 30), t0, D(2)),
-    ]
+# Section 2: the value of a commitment target.
 
-    assert scoring.choose_reading(candidates, date(2025, 7, 1)).pk == 9
+T0 = datetime(2025, 7, 1, 9, 0)
 
 
-# Section 3: progress.
+@pytest.mark.parametrize(
+    ("candidates", "as_of", "expected_pk"),
+    [
+        # The latest reporting date on or before the evaluation date.
+        ([Candidate(1, "accepted", date(2025, 3, 31), T0, D(10))], date(2025, 3, 31), 1),
+        ([Candidate(1, "accepted", date(2025, 3, 31), T0, D(10))], date(2025, 3, 30), None),
+        (
+            [
+                Candidate(1, "accepted", date(2025, 3, 31), T0, D(10)),
+                Candidate(2, "accepted", date(2025, 6, 30), T0, D(20)),
+                Candidate(3, "accepted", date(2025, 9, 30), T0, D(30)),
+            ],
+            date(2025, 7, 2),
+            2,
+        ),
+        # On equal dates the later acceptance, whatever the keys.
+        (
+            [
+                Candidate(9, "accepted", date(2025, 6, 30), T0, D(1)),
+                Candidate(4, "accepted", date(2025, 6, 30), T0 + timedelta(seconds=1), D(2)),
+            ],
+            date(2025, 7, 2),
+            4,
+        ),
+        # A missing acceptance time loses to a real one.
+        (
+            [
+                Candidate(9, "accepted", date(2025, 6, 30), None, D(1)),
+                Candidate(4, "accepted", date(2025, 6, 30), T0, D(2)),
+            ],
+            date(2025, 7, 2),
+            4,
+        ),
+        # Then the higher primary key.
+        (
+            [
+                Candidate(4, "accepted", date(2025, 6, 30), T0, D(2)),
+                Candidate(9, "accepted", date(2025, 6, 30), T0, D(1)),
+            ],
+            date(2025, 7, 2),
+            9,
+        ),
+        # Only accepted submissions count, however recent the others.
+        (
+            [
+                Candidate(1, "accepted", date(2025, 3, 31), T0, D(10)),
+                Candidate(2, "draft", date(2025, 6, 30), None, D(20)),
+                Candidate(3, "submitted", date(2025, 6, 30), None, D(30)),
+                Candidate(4, "returned", date(2025, 6, 30), None, D(40)),
+                Candidate(5, "rejected", date(2025, 6, 30), T0, D(50)),
+            ],
+            date(2025, 7, 2),
+            1,
+        ),
+        ([Candidate(5, "rejected", date(2025, 6, 30), T0, D(50))], date(2025, 7, 2), None),
+        ([], date(2025, 7, 2), None),
+    ],
+)
+def test_choose_reading_picks_the_latest_accepted_submission(candidates, as_of, expected_pk):
+    # Act: in every order the candidates may come in.
+    chosen = {choose_reading(order, as_of) for order in itertools.permutations(candidates)}
+
+    # Assert
+    assert {None if c is None else c.pk for c in chosen} == {expected_pk}
+
+
+def test_choose_reading_accepts_any_iterable():
+    candidates = (Candidate(pk, "accepted", REPORTED, T0, D(pk)) for pk in (1, 3, 2))
+
+    assert choose_reading(candidates, MID_YEAR).value == 3
+
+
+# Section 3: baseline, target value, progress.
+
+
 @pytest.mark.parametrize(
     ("value", "baseline", "goal", "unit", "direction", "expected"),
     [
-        (85, 40, 100, "percent", "higher", D("0.75")),
-        (30, 40, 100, "percent", "higher", D(0)),  # clamped below
-        (100, 40, 100, "percent", "higher", D(1)),
-        (7, 10, 5, "days", "lower", D("0.6")),
-        (12, 10, 5, "days", "lower", D(0)),
-        (3, 10, 5, "days", "lower", D(1)),  # clamped above
-        (50, 100, 1000, "number", "higher", D(0)),
-        (550, 100, 1000, "number", "higher", D("0.5")),
-        (95, 100, 90, "percent", "higher", D(1)),  # T <= B, V >= T
-        (85, 100, 90, "percent", "higher", D(0)),  # T <= B, V < T
-        (90, 90, 90, "percent", "higher", D(1)),  # T == B
-        (4, 3, 5, "days", "lower", D(1)),  # lower with T >= B, V <= T
-        (6, 3, 5, "days", "lower", D(0)),
-        (1, 0, 1, "boolean", "higher", D(1)),
-        (0, 0, 1, "boolean", "higher", D(0)),
-        (1, 1, 1, "boolean", "lower", D(1)),  # a boolean is always 0 -> 1, higher
+        # higher, T > B: linear, clamped into [0, 1]
+        ("85", 40, 100, "percent", "higher", D("0.75")),
+        ("40", 40, 100, "percent", "higher", D(0)),
+        ("30", 40, 100, "percent", "higher", D(0)),
+        ("100", 40, 100, "percent", "higher", D(1)),
+        ("120", 40, 100, "number", "higher", D(1)),
+        ("550", 100, 1000, "number", "higher", D("0.5")),
+        ("2.5", 1, 4, "days", "higher", D("0.5")),
+        # higher, T <= B: all or nothing
+        ("95", 100, 90, "percent", "higher", D(1)),
+        ("90", 100, 90, "percent", "higher", D(1)),
+        ("89.99", 100, 90, "percent", "higher", D(0)),
+        ("90", 90, 90, "number", "higher", D(1)),
+        ("89", 90, 90, "number", "higher", D(0)),
+        # lower, T < B: linear, clamped into [0, 1]
+        ("7", 10, 5, "days", "lower", D("0.6")),
+        ("10", 10, 5, "days", "lower", D(0)),
+        ("12", 10, 5, "days", "lower", D(0)),
+        ("5", 10, 5, "days", "lower", D(1)),
+        ("3", 10, 5, "days", "lower", D(1)),
+        ("30", 50, 10, "percent", "lower", D("0.5")),
+        ("325", 400, 250, "number", "lower", D("0.5")),
+        # lower, T >= B: all or nothing
+        ("5", 3, 5, "days", "lower", D(1)),
+        ("4", 3, 5, "days", "lower", D(1)),
+        ("6", 3, 5, "days", "lower", D(0)),
+        ("5", 5, 5, "number", "lower", D(1)),
+        ("5.01", 5, 5, "number", "lower", D(0)),
+        # boolean: always higher from 0 to 1, whatever B, T and direction say
+        ("1", 0, 1, "boolean", "higher", D(1)),
+        ("0", 0, 1, "boolean", "higher", D(0)),
+        ("1", 1, 0, "boolean", "higher", D(1)),
+        ("0", 1, 1, "boolean", "lower", D(0)),
+        ("1", 1, 1, "boolean", "lower", D(1)),
+        # no data
         (None, 40, 100, "percent", "higher", D(0)),
+        (None, 10, 5, "days", "lower", D(0)),
+        (None, 100, 1000, "number", "higher", D(0)),
+        (None, 0, 1, "boolean", "higher", D(0)),
     ],
 )
 def test_progress_by_unit_and_direction(value, baseline, goal, unit, direction, expected):
     value = None if value is None else D(value)
 
-    assert scoring.progress(value, D(baseline), D(goal), unit, direction) == expected
+    p = progress(value, D(baseline), D(goal), unit, direction)
+
+    assert p == expected
+
+
+def test_progress_keeps_full_precision():
+    p = progress(D(50), D(0), D(300), "number", "higher")
+
+    assert p == D(1) / D(6)
+    assert p != D("0.1667")
+
+
+@pytest.mark.parametrize(("unit", "direction"), [("percent", "sideways"), ("liters", "higher")])
+def test_progress_unknown_unit_or_direction_is_refused(unit, direction):
+    with pytest.raises(ValueError, match="unknown"):
+        progress(D(1), D(0), D(2), unit, direction)
 
 
 # Section 4: expected progress.
-def test_expected_progress_without_milestones_is_linear_in_days():
-    t = target()
 
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), date(2025, 7, 2)) == D(182) / D(364)
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), START) == 0
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), END) == 1
+JUNE_MILESTONE = Milestone(date(2025, 6, 30), D(80))  # f = (80 - 40) / 60 = 2/3 for 40 -> 100
+SEPTEMBER_MILESTONE = Milestone(date(2025, 9, 30), D(90))  # f = 5/6 for 40 -> 100
 
 
-def test_expected_progress_through_milestones_in_date_order():
-    t = target(milestones=(Milestone(date(2025, 9, 30), D(90)), Milestone(date(2025, 6, 30), D(80))))
-    f1 = D(40) / D(60)
-
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), date(2025, 6, 30)) == f1
-    mid = scoring.expected_progress(SPEC, t, D(40), D(100), date(2025, 7, 2))
-    assert round(mid, 4) == round(f1 + (D(50) / D(60) - f1) * 2 / 92, 4)
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), date(2025, 9, 30)) == D(50) / D(60)
-
-
-@pytest.mark.parametrize("milestone_day", [START, date(2024, 12, 1), date(2025, 6, 30), date(2025, 8, 1)])
-def test_milestones_on_or_outside_start_and_deadline_are_ignored(milestone_day):
-    t = target(deadline=date(2025, 6, 30), milestones=(Milestone(milestone_day, D(95)),))
-    plain = target(deadline=date(2025, 6, 30))
-    day = date(2025, 4, 1)
-
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), day) == scoring.expected_progress(
-        SPEC, plain, D(40), D(100), day
-    )
-
-
-def test_expected_progress_uses_the_commitments_own_baseline():
-    t = target(milestones=(Milestone(date(2025, 6, 30), D(80)),))
-
-    assert scoring.expected_progress(SPEC, t, D(60), D(100), date(2025, 6, 30)) == D("0.5")
-
-
-def test_expected_progress_after_target_deadline_is_one():
-    t = target(deadline=date(2025, 6, 30))
-
-    assert scoring.expected_progress(SPEC, t, D(40), D(100), date(2025, 7, 1)) == 1
-
-
-# Section 5: statuses.
 @pytest.mark.parametrize(
-    ("value", "p", "e", "as_of", "expected"),
+    ("as_of", "expected"),
     [
-        (None, D(1), D(0), date(2025, 6, 1), "no_data"),
-        (D(1), D(1), D(1), date(2026, 6, 1), "achieved"),  # achieved beats missed
-        (D(1), D("0.99"), D(1), date(2026, 1, 1), "missed"),
-        (D(1), D("0.99"), D(1), END, "at_risk"),  # on the deadline itself, not missed yet
-        (D(1), D("0.5"), D("0.5"), date(2025, 6, 1), "on_track"),  # exactly at E
-        (D(1), D("0.4"), D("0.5"), date(2025, 6, 1), "at_risk"),  # exactly at E - margin
-        (D(1), D("0.3999"), D("0.5"), date(2025, 6, 1), "off_track"),
+        (date(2024, 12, 1), D(0)),  # before the start
+        (START, D(0)),  # at the start
+        (date(2025, 1, 2), D(1) / D(364)),
+        (MID_YEAR, D("0.5")),
+        (END, D(1)),  # at the deadline (the competition's end by default)
     ],
 )
-def test_status_first_rule_that_matches(value, p, e, as_of, expected):
-    assert scoring.status_of(value, p, e, as_of, END, D("0.10")) == expected
+def test_expected_progress_without_milestones_is_linear_in_days(as_of, expected):
+    t = target(baseline=40, goal=100)
+
+    e = expected_progress(SPEC, t, D(40), D(100), as_of)
+
+    assert e == expected
 
 
-# Section 6: aggregation.
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (date(2025, 4, 1), D(90) / D(180)),  # 90 of the 180 days to its own deadline
+        (date(2025, 6, 30), D(1)),  # at its own deadline
+        (date(2025, 7, 1), D(1)),  # after it
+        (END, D(1)),
+    ],
+)
+def test_expected_progress_with_the_targets_own_deadline(as_of, expected):
+    t = target(deadline=date(2025, 6, 30))
+
+    e = expected_progress(SPEC, t, D(0), D(100), as_of)
+
+    assert e == expected
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (START, D(0)),
+        (date(2025, 3, 31), (D(40) / D(60)) * 89 / 180),  # (start, 0) -> (30 June, 2/3)
+        (date(2025, 6, 30), D(40) / D(60)),  # on the first milestone
+        (date(2025, 8, 15), D(40) / D(60) + (D(50) / D(60) - D(40) / D(60)) * 46 / 92),  # between milestones
+        (date(2025, 9, 30), D(50) / D(60)),  # on the second milestone
+        (date(2025, 11, 15), D(50) / D(60) + (1 - D(50) / D(60)) * 46 / 92),  # -> (deadline, 1)
+        (END, D(1)),
+    ],
+)
+def test_expected_progress_through_milestones_in_date_order(as_of, expected):
+    # Arrange: the milestones are passed out of date order.
+    t = target(baseline=40, goal=100, milestones=(SEPTEMBER_MILESTONE, JUNE_MILESTONE))
+
+    e = expected_progress(SPEC, t, D(40), D(100), as_of)
+
+    assert e == expected
+
+
+def test_expected_progress_of_the_worked_example_t1():
+    t = target(baseline=40, goal=100, milestones=(JUNE_MILESTONE,))
+
+    e = expected_progress(SPEC, t, D(40), D(100), MID_YEAR)
+
+    assert e == D(40) / D(60) + (1 - D(40) / D(60)) * 2 / 184
+    assert round(e, 4) == D("0.6703")
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [(START, D(0)), (date(2025, 1, 2), D(1))])
+def test_expected_progress_deadline_on_the_start(as_of, expected):
+    # Both ends of section 4 apply on the start itself; "E = 0 on or before the start" comes first.
+    t = target(deadline=START)
+
+    e = expected_progress(SPEC, t, D(0), D(100), as_of)
+
+    assert e == expected
+
+
+@pytest.mark.parametrize(
+    "milestone_day",
+    [
+        date(2024, 12, 1),  # before the start
+        START,  # on the start
+        date(2025, 6, 30),  # on the target's deadline
+        date(2025, 8, 1),  # after the target's deadline
+        date(2026, 3, 1),  # after the competition too
+    ],
+)
+@pytest.mark.parametrize("as_of", [date(2025, 1, 2), date(2025, 4, 1), date(2025, 6, 29)])
+def test_expected_progress_ignores_milestones_on_or_outside_start_and_deadline(milestone_day, as_of):
+    with_milestone = target(deadline=date(2025, 6, 30), milestones=(Milestone(milestone_day, D(95)),))
+    plain = target(deadline=date(2025, 6, 30))
+
+    e = expected_progress(SPEC, with_milestone, D(0), D(100), as_of)
+
+    assert e == expected_progress(SPEC, plain, D(0), D(100), as_of)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "goal", "expected"),
+    [
+        (40, 100, D(40) / D(60)),  # the target's own values
+        (60, 100, D("0.5")),  # the commitment's own baseline
+        (40, 120, D(40) / D(80)),  # the commitment's own target value
+        (90, 100, D(0)),  # a milestone below the baseline counts as 0
+        (0, 50, D(1)),  # a milestone beyond the target value counts as 1
+    ],
+)
+def test_expected_progress_milestones_measured_with_the_commitments_values(baseline, goal, expected):
+    t = target(baseline=40, goal=100, milestones=(JUNE_MILESTONE,))
+
+    e = expected_progress(SPEC, t, D(baseline), D(goal), JUNE_MILESTONE.on)
+
+    assert e == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "direction", "baseline", "goal", "milestone_value", "expected"),
+    [
+        ("days", "lower", 10, 5, 8, D("0.4")),
+        ("days", "lower", 3, 5, 4, D(1)),  # T >= B: all or nothing
+        ("percent", "higher", 100, 90, 80, D(0)),  # T <= B: all or nothing
+        ("boolean", "higher", 0, 1, 1, D(1)),
+        ("boolean", "higher", 0, 1, 0, D(0)),
+    ],
+)
+def test_expected_progress_milestones_use_the_progress_formula(
+    unit, direction, baseline, goal, milestone_value, expected
+):
+    t = target(
+        unit=unit,
+        direction=direction,
+        baseline=baseline,
+        goal=goal,
+        milestones=(Milestone(JUNE_MILESTONE.on, D(milestone_value)),),
+    )
+
+    e = expected_progress(SPEC, t, D(baseline), D(goal), JUNE_MILESTONE.on)
+
+    assert e == expected
+
+
+# Section 5: status of a commitment target. E is exactly 0.5 at HALFWAY: 100 of the 200 days
+# from the start to the target's deadline.
+
+DEADLINE = date(2025, 7, 20)
+HALFWAY = date(2025, 4, 11)
+
+
+@pytest.mark.parametrize(
+    ("value", "as_of", "margin", "expected"),
+    [
+        (None, HALFWAY, DEFAULT_MARGIN, "no_data"),
+        (None, date(2025, 8, 1), DEFAULT_MARGIN, "no_data"),  # no data beats missed
+        ("100", HALFWAY, DEFAULT_MARGIN, "achieved"),
+        ("100", date(2025, 8, 1), DEFAULT_MARGIN, "achieved"),  # achieved beats missed
+        ("99.99", date(2025, 7, 21), DEFAULT_MARGIN, "missed"),  # the day after the deadline
+        ("0", date(2025, 7, 21), DEFAULT_MARGIN, "missed"),
+        ("99.99", DEADLINE, DEFAULT_MARGIN, "at_risk"),  # on the deadline: E = 1, not missed yet
+        ("89.99", DEADLINE, DEFAULT_MARGIN, "off_track"),
+        ("60", HALFWAY, DEFAULT_MARGIN, "on_track"),
+        ("50", HALFWAY, DEFAULT_MARGIN, "on_track"),  # exactly at E
+        ("49.99", HALFWAY, DEFAULT_MARGIN, "at_risk"),  # just below E
+        ("40", HALFWAY, DEFAULT_MARGIN, "at_risk"),  # exactly at E - margin
+        ("39.99", HALFWAY, DEFAULT_MARGIN, "off_track"),  # just below E - margin
+        ("0", HALFWAY, DEFAULT_MARGIN, "off_track"),
+        ("30", HALFWAY, D("0.20"), "at_risk"),  # the competition's own margin
+        ("29.99", HALFWAY, D("0.20"), "off_track"),
+        ("49.99", HALFWAY, D(0), "off_track"),  # no margin: below E is off track
+        ("0", START, DEFAULT_MARGIN, "on_track"),  # E = 0 at the start
+        ("0", date(2025, 1, 11), DEFAULT_MARGIN, "at_risk"),  # E = 0.05: E - margin < 0
+    ],
+)
+def test_status_first_rule_that_matches(value, as_of, margin, expected):
+    spec = replace(SPEC, at_risk_margin=margin)
+
+    board = one_line_board(value, as_of=as_of, spec=spec, deadline=DEADLINE)
+
+    assert board.agencies[0].lines[0].status == expected
+
+
+def test_status_missed_needs_a_date_after_the_deadline():
+    # The competition's end is the default deadline, and the evaluation date never passes it.
+    board = one_line_board("10", as_of=END)
+
+    assert board.agencies[0].lines[0].status == "off_track"
+
+
+# Section 6: points.
+
+
 @pytest.mark.parametrize(
     ("scores", "method", "expected"),
     [
         ((), "mean", None),
-        ((25, 20, 24), "mean", D(23)),
-        ((15, 17), "mean", D(16)),
-        ((1, 9, 5), "median", D(5)),
-        ((1, 9, 5, 7), "median", D(6)),
-        ((4,), "median", D(4)),
-        ((10, 20), "trimmed_mean", D(15)),  # fewer than 3: the mean
-        ((0, 10, 30), "trimmed_mean", D(10)),
-        ((0, 10, 20, 30, 100), "trimmed_mean", D(20)),
+        ((), "median", None),
+        ((), "trimmed_mean", None),
+        (("7",), "mean", D(7)),
+        (("25", "20", "24"), "mean", D(23)),
+        (("15", "17"), "mean", D(16)),
+        (("1", "2"), "mean", D("1.5")),
+        (("10", "0", "0"), "mean", D(10) / 3),
+        (("4",), "median", D(4)),
+        (("9", "1", "5"), "median", D(5)),  # odd count: the middle one
+        (("9", "1", "7", "5"), "median", D(6)),  # even count: the mean of the middle two
+        (("48", "50"), "median", D(49)),
+        (("30", "10"), "trimmed_mean", D(20)),  # 2 scores: the mean
+        (("3",), "trimmed_mean", D(3)),
+        (("30", "0", "10"), "trimmed_mean", D(10)),  # 3 scores: drop 0 and 30
+        (("100", "0", "20", "30", "10"), "trimmed_mean", D(20)),  # 5 scores: the mean of 10, 20, 30
+        (("5", "5", "5", "10"), "trimmed_mean", D(5)),  # only one of the equal lowest is dropped
+        (("1", "2", "4"), "trimmed_mean", D(2)),
     ],
 )
-def test_aggregate_methods(scores, method, expected):
-    assert scoring.aggregate(tuple(D(s) for s in scores), method) == expected
+def test_aggregate_by_method(scores, method, expected):
+    result = aggregate(tuple(D(s) for s in scores), method)
+
+    assert result == expected
 
 
-def test_aggregate_refuses_an_unknown_method():
+def test_aggregate_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown aggregation"):
-        scoring.aggregate((D(1),), "max")
+        aggregate((D(1),), "max")
 
 
-# Section 7: tiers and ranks.
+def test_compute_board_unknown_aggregation_is_refused():
+    with pytest.raises(ValueError, match="unknown aggregation"):
+        one_line_board("50", spec=replace(SPEC, jury_aggregation="max"))
+
+
 @pytest.mark.parametrize(
-    ("score", "expected"),
+    ("method", "scores", "expected_jury"),
     [
-        (D(90), "Excellent"),
-        (D("89.999"), "Good"),
-        (D(75), "Good"),
-        (D(50), "Fair"),
-        (D(0), "Below target"),
-        (D(120), "Excellent"),
+        ("mean", ("9", "1", "5", "7"), D("5.5")),
+        ("median", ("9", "1", "5", "7"), D(6)),
+        ("trimmed_mean", ("9", "1", "5", "7"), D(6)),
+        ("trimmed_mean", ("9", "1"), D(5)),
     ],
 )
-def test_default_tiers(score, expected):
-    assert scoring.tier_for(score, ()) == expected
+def test_jury_points_use_the_competitions_aggregation(method, scores, expected_jury):
+    board = one_line_board("50", scores, spec=replace(SPEC, jury_aggregation=method), max_points=10)
 
-
-def test_custom_tiers_take_the_highest_minimum_reached():
-    tiers = (("Gold", D(80)), ("Silver", D(60)), ("Bronze", D(40)))
-
-    assert scoring.tier_for(D(70), tiers) == "Silver"
-    assert scoring.tier_for(D(10), tiers) == ""
-
-
-def one_line_agency(code, value, max_points=100, adjustments=0, parent=None, scores=()):
-    return AgencyInput(
-        code=code,
-        name=code,
-        parent_code=parent,
-        parent_name=f"Parent {parent}" if parent else None,
-        lines=(LineInput("T1", reading=reading(value, scores)),),
-        adjustments=D(adjustments),
+    result = board.agencies[0].lines[0]
+    assert (result.computed_points, result.jury_points, result.awarded_points) == (
+        5,
+        expected_jury,
+        expected_jury,
     )
-
-
-def test_ranks_tie_on_two_decimals_and_skip():
-    t = target(baseline=0, goal=100, max_points=100)
-    agencies = [
-        one_line_agency("A", "86.004"),
-        one_line_agency("B", "86.001"),
-        one_line_agency("C", "90"),
-        one_line_agency("D", "50"),
-    ]
-
-    board = scoring.compute_board(SPEC, [t], agencies, date(2025, 7, 2))
-
-    assert [(a.code, a.rank) for a in board.agencies] == [("C", 1), ("A", 2), ("B", 2), ("D", 4)]
-
-
-def test_rank_rounds_half_up_at_the_second_decimal():
-    t = target(baseline=0, goal=100, max_points=100)
-
-    board = scoring.compute_board(
-        SPEC, [t], [one_line_agency("A", "86.005"), one_line_agency("B", "86.004")], date(2025, 7, 2)
-    )
-
-    assert [(a.code, a.rank) for a in board.agencies] == [("A", 1), ("B", 2)]
-
-
-def test_adjustments_cannot_push_the_total_below_zero():
-    t = target(baseline=0, goal=100, max_points=10)
-
-    board = scoring.compute_board(SPEC, [t], [one_line_agency("A", 10, adjustments=-5)], date(2025, 7, 2))
-
-    assert board.agencies[0].total_points == 0
-    assert board.agencies[0].score_percent == 0
-
-
-def test_bonus_may_lift_the_score_above_one_hundred():
-    t = target(baseline=0, goal=100, max_points=10)
-
-    board = scoring.compute_board(SPEC, [t], [one_line_agency("A", 100, adjustments=2)], date(2025, 7, 2))
-
-    assert board.agencies[0].score_percent == 120
-    assert board.agencies[0].tier == "Excellent"
-
-
-def test_jury_points_replace_computed_points_and_clear_provisional():
-    t = target(baseline=0, goal=100, max_points=10)
-
-    board = scoring.compute_board(SPEC, [t], [one_line_agency("A", 50, scores=(9, 7))], date(2025, 7, 2))
-
-    line = board.agencies[0].lines[0]
-    assert (line.computed_points, line.jury_points, line.awarded_points, line.provisional) == (5, 8, 8, False)
+    assert result.provisional is False
     assert board.agencies[0].provisional is False
 
 
-def test_agency_with_no_lines_scores_zero():
-    board = scoring.compute_board(SPEC, [target()], [AgencyInput(code="E", name="Empty")], date(2025, 7, 2))
+@pytest.mark.parametrize(
+    ("value", "scores", "expected"),
+    [
+        ("50", ("8",), (D(5), D(8), D(8), False)),  # jury above the computed points
+        ("50", ("2",), (D(5), D(2), D(2), False)),  # jury below them: still the jury's
+        ("50", ("0",), (D(5), D(0), D(0), False)),  # a jury score of 0 is a score
+        ("50", (), (D(5), None, D(5), True)),  # nobody scored: computed points, provisional
+        ("25", (), (D("2.5"), None, D("2.5"), True)),
+        (None, (), (D(0), None, D(0), True)),  # no data: 0, provisional
+    ],
+)
+def test_awarded_points_from_jury_else_computed(value, scores, expected):
+    board = one_line_board(value, scores, max_points=10)
 
-    assert (board.agencies[0].score_percent, board.agencies[0].max_points) == (0, 0)
-
-
-# Section 8: summaries and groups.
-def test_target_summaries_and_groups():
-    t = target(baseline=0, goal=100, max_points=10)
-    agencies = [
-        one_line_agency("A", 100, parent="P"),
-        one_line_agency("B", 50, parent="P"),
-        one_line_agency("C", 20, parent="Q"),
-        AgencyInput(code="D", name="D", lines=(LineInput("T1"),)),
-    ]
-
-    board = scoring.compute_board(SPEC, [t], agencies, date(2025, 7, 2))
-
-    summary = board.targets[0]
-    assert (summary.committed, summary.reporting, summary.achieved) == (4, 3, 1)
-    assert summary.mean_progress == D("0.425")
-    assert list(summary.status_counts) == list(scoring.STATUSES)
-    assert summary.status_counts["no_data"] == 1 and summary.status_counts["missed"] == 0
-    assert [(g.code, g.name, g.agencies) for g in board.groups] == [("P", "Parent P", 2), ("Q", "Parent Q", 1)]
-    assert board.groups[0].mean_score_percent == 75
-    assert board.groups[0].mean_progress_percent == 75
+    result = board.agencies[0].lines[0]
+    assert (result.computed_points, result.jury_points, result.awarded_points, result.provisional) == expected
+    assert board.agencies[0].provisional is expected[3]
 
 
-def test_commitment_own_baseline_and_target():
-    t = target(baseline=40, goal=100, max_points=10)
-    agency = AgencyInput(
-        code="A", name="A", lines=(LineInput("T1", baseline=D(70), target=D(90), reading=reading(80)),)
+def test_agency_provisional_when_any_line_lacks_jury_scores():
+    targets = [target("T1", max_points=10), target("T2", max_points=10)]
+    scored = agency("A", line("T1", "50", ("5",)), line("T2", "50", ("4",)))
+    half = agency("B", line("T1", "50", ("5",)), line("T2", "50"))
+    unreported = agency("C", line("T1", "50", ("5",)), line("T2"))
+
+    board = compute_board(SPEC, targets, [scored, half, unreported], MID_YEAR)
+
+    assert {a.code: a.provisional for a in board.agencies} == {"A": False, "B": True, "C": True}
+    assert [line.provisional for line in board.agency("B").lines] == [False, True]
+
+
+# Section 7: agency results.
+
+
+def test_agency_totals_and_percentages():
+    targets = [target("T1", max_points=30), target("T2", max_points=20), target("T3", max_points=50)]
+    lines = (line("T1", "50", ("12",)), line("T2", "100"), line("T3", "10", ("45",)))
+    a = agency("A", *lines, adjustments="-1.5")
+
+    result = compute_board(SPEC, targets, [a], MID_YEAR).agency("A")
+
+    assert result.max_points == 100
+    assert result.adjustments == D("-1.5")
+    assert result.total_points == 12 + 20 + 45 - D("1.5")
+    assert result.score_percent == D("75.5")
+    # Progress ignores jury points and adjustments: 30 * 0.5 + 20 * 1 + 50 * 0.1.
+    assert result.progress_percent == 40
+
+
+@pytest.mark.parametrize(
+    ("adjustments", "expected_total"),
+    [
+        ("-5", D(5)),
+        ("-10", D(0)),
+        ("-25", D(0)),  # below zero: clamped to 0
+        ("3", D(13)),
+    ],
+)
+def test_total_points_with_adjustments_never_below_zero(adjustments, expected_total):
+    board = compute_board(
+        SPEC, [target(max_points=20)], [agency("A", line("T1", "50"), adjustments=adjustments)], MID_YEAR
     )
 
-    line = scoring.compute_board(SPEC, [t], [agency], date(2025, 7, 2)).agencies[0].lines[0]
+    result = board.agencies[0]
+    assert result.total_points == expected_total
+    assert result.score_percent == expected_total * 5
+    assert result.progress_percent == 50
 
-    assert (line.baseline, line.target, line.progress) == (70, 90, D("0.5"))
+
+def test_score_above_one_hundred_with_a_bonus():
+    a = agency("A", line("T1", "100"), adjustments=2)
+
+    board = compute_board(SPEC, [target(max_points=10)], [a], MID_YEAR)
+
+    result = board.agencies[0]
+    assert (result.total_points, result.score_percent, result.progress_percent) == (12, 120, 100)
+    assert result.tier == "Excellent"
+
+
+def test_agency_without_lines_scores_zero():
+    agencies = [agency("E", adjustments=5), agency("F", line("T1", "1"))]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    empty = board.agency("E")
+    assert (empty.max_points, empty.total_points, empty.score_percent, empty.progress_percent) == (0, 5, 0, 0)
+    assert (empty.lines, empty.provisional, empty.rank, empty.tier) == ((), False, 2, "Below target")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # "1, 2, 2, 4": 86.004 and 86.001 both round to 86.00
+        ({"C": "90", "A": "86.004", "B": "86.001", "D": "50"}, [("C", 1), ("A", 2), ("B", 2), ("D", 4)]),
+        # ROUND_HALF_UP: 86.005 rounds to 86.01, 86.004 to 86.00
+        ({"B": "86.005", "A": "86.004"}, [("B", 1), ("A", 2)]),
+        ({"B": "86.0049", "A": "86.004"}, [("A", 1), ("B", 1)]),
+        ({"A": "86.005", "B": "86.0100"}, [("A", 1), ("B", 1)]),
+        # ties at the top, ties listed by code
+        ({"D": "70", "C": "70", "B": "70", "A": "10"}, [("B", 1), ("C", 1), ("D", 1), ("A", 4)]),
+        ({"A": "10", "B": "20", "C": "30"}, [("C", 1), ("B", 2), ("A", 3)]),
+    ],
+)
+def test_rank_by_score_rounded_to_two_decimals(values, expected):
+    # Arrange: one target 0 -> 100 worth 100 points, so the value is the score.
+    agencies = [agency(code, line("T1", value)) for code, value in values.items()]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    assert [(a.code, a.rank) for a in board.agencies] == expected
+
+
+def test_rank_uses_score_percent_not_points():
+    targets = [target("T1", max_points=10), target("T2", max_points=90)]
+    small = agency("A", line("T1", "100"))  # 10 points of 10: 100 %
+    large = agency("B", line("T1", "100"), line("T2", "50"))  # 55 points of 100: 55 %
+
+    board = compute_board(SPEC, targets, [large, small], MID_YEAR)
+
+    assert [(a.code, a.rank, a.score_percent) for a in board.agencies] == [("A", 1, 100), ("B", 2, 55)]
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        ("120", "Excellent"),
+        ("90", "Excellent"),  # exactly at the minimum
+        ("89.999", "Good"),
+        ("89.995", "Good"),  # shown as 90.00, but tiers use the full value
+        ("75", "Good"),
+        ("74.99", "Fair"),
+        ("50", "Fair"),
+        ("49.99", "Below target"),
+        ("0", "Below target"),
+    ],
+)
+def test_tier_for_default_tiers(score, expected):
+    assert tier_for(D(score), ()) == expected
+    assert tier_for(D(score), DEFAULT_TIERS) == expected
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        ("95", "Gold"),
+        ("80", "Gold"),
+        ("79.99", "Silver"),
+        ("60", "Silver"),
+        ("40", "Bronze"),
+        ("39.99", ""),  # below every minimum: no label
+    ],
+)
+def test_tier_for_custom_tiers_in_any_order(score, expected):
+    tiers = (("Silver", D(60)), ("Bronze", D(40)), ("Gold", D(80)))
+
+    assert tier_for(D(score), tiers) == expected
+
+
+def test_tier_on_the_board_uses_the_competitions_tiers():
+    spec = replace(SPEC, tiers=(("Pass", D(60)), ("Fail", D(0))))
+    agencies = [
+        agency("A", line("T1", "60")),
+        agency("B", line("T1", "59.99")),
+        agency("C", line("T1", "95")),
+    ]
+
+    board = compute_board(spec, [target()], agencies, MID_YEAR)
+
+    assert {a.code: a.tier for a in board.agencies} == {"A": "Pass", "B": "Fail", "C": "Pass"}
+
+
+def test_tier_on_the_board_defaults():
+    values = zip("ABCD", ("90", "75", "50", "49"), strict=True)
+    agencies = [agency(code, line("T1", value)) for code, value in values]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    assert [a.tier for a in board.agencies] == ["Excellent", "Good", "Fair", "Below target"]
+
+
+# Sections 3 and 4 on the board: the commitment's own values.
+
+
+def test_line_uses_the_commitments_own_baseline_and_target():
+    t = target(baseline=40, goal=100, max_points=10, milestones=(JUNE_MILESTONE,))
+    own = agency("A", line("T1", "80", baseline=70, goal=90))
+    default = agency("B", line("T1", "80"))
+    repeated = agency("C", line("T1", "80", baseline=40, goal=100))
+
+    board = compute_board(SPEC, [t], [own, default, repeated], JUNE_MILESTONE.on)
+
+    a, b, c = (board.agency(code).lines[0] for code in "ABC")
+    assert (a.baseline, a.target, a.progress, a.expected) == (70, 90, D("0.5"), D("0.5"))
+    assert (b.baseline, b.target, b.progress, b.expected) == (40, 100, D(40) / D(60), D(40) / D(60))
+    assert c == b
+
+
+def test_boolean_line_runs_from_zero_to_one():
+    t = target(unit="boolean", baseline=0, goal=1, max_points=10)
+
+    board = compute_board(SPEC, [t], [agency("A", line("T1", "1", baseline=1, goal=1))], MID_YEAR)
+
+    result = board.agencies[0].lines[0]
+    assert (result.baseline, result.target, result.progress, result.status) == (0, 1, 1, "achieved")
+
+
+def test_lines_sorted_by_target_code():
+    targets = [target("T3"), target("T1"), target("T2")]
+
+    a = agency("A", line("T2", "1"), line("T3"), line("T1", "2"))
+
+    board = compute_board(SPEC, targets, [a], MID_YEAR)
+
+    assert [result.target_code for result in board.agencies[0].lines] == ["T1", "T2", "T3"]
+    assert [result.value for result in board.agencies[0].lines] == [2, 1, None]
+    assert [result.reported_on for result in board.agencies[0].lines] == [REPORTED, REPORTED, None]
+
+
+def test_line_for_an_unknown_target_is_an_error():
+    with pytest.raises(KeyError):
+        compute_board(SPEC, [target("T1")], [agency("A", line("T9", "1"))], MID_YEAR)
+
+
+# Section 8: target summaries and groups.
+
+
+def test_target_summaries_count_and_average():
+    targets = [target("T2", max_points=10, deadline=date(2025, 3, 31)), target("T1", max_points=10)]
+    agencies = [
+        agency("A", line("T1", "100"), line("T2", "100")),
+        agency("B", line("T1", "50"), line("T2", "50")),
+        agency("C", line("T1", "0")),
+        agency("D", line("T1")),
+    ]
+
+    board = compute_board(SPEC, targets, agencies, MID_YEAR)
+
+    t1, t2 = board.targets
+    assert (t1.code, t1.title, t1.unit, t1.direction, t1.deadline, t1.max_points) == (
+        "T1",
+        "Title T1",
+        "percent",
+        "higher",
+        END,
+        10,
+    )
+    assert (t1.committed, t1.reporting, t1.achieved) == (4, 3, 1)
+    assert t1.mean_progress == D("0.375")  # (1 + 0.5 + 0 + 0) / 4: no data counts as 0
+    assert t1.status_counts == {
+        "no_data": 1,
+        "achieved": 1,
+        "missed": 0,
+        "on_track": 1,
+        "at_risk": 0,
+        "off_track": 1,
+    }
+    assert list(t1.status_counts) == list(STATUSES)
+    assert (t2.code, t2.deadline, t2.committed, t2.reporting, t2.achieved) == (
+        "T2",
+        date(2025, 3, 31),
+        2,
+        2,
+        1,
+    )
+    assert t2.mean_progress == D("0.75")
+    assert t2.status_counts == dict.fromkeys(STATUSES, 0) | {"achieved": 1, "missed": 1}
+
+
+def test_target_summary_without_commitments():
+    board = compute_board(SPEC, [target("T1"), target("T2")], [agency("A", line("T1", "50"))], MID_YEAR)
+
+    summary = board.targets[1]
+    assert (summary.code, summary.committed, summary.reporting, summary.achieved) == ("T2", 0, 0, 0)
+    assert summary.mean_progress == 0
+    assert summary.status_counts == dict.fromkeys(STATUSES, 0)
+    assert list(summary.status_counts) == list(STATUSES)
+
+
+def test_groups_by_parent_with_means_of_children():
+    targets = [target(max_points=10)]
+    agencies = [
+        agency("A", line("T1", "100"), parent="Z", parent_name="Ministry Z"),
+        agency("B", line("T1", "50", ("2",)), parent="M", parent_name="Ministry M"),
+        agency("C", line("T1", "20", ("8",)), parent="M", parent_name="Ministry M"),
+        agency("D", line("T1", "90")),  # no parent: no group
+        agency("M", line("T1", "10")),  # a parent taking part itself is not its own child
+    ]
+
+    board = compute_board(SPEC, targets, agencies, MID_YEAR)
+
+    assert [(g.code, g.name, g.agencies) for g in board.groups] == [
+        ("M", "Ministry M", 2),
+        ("Z", "Ministry Z", 1),
+    ]
+    ministry_m, ministry_z = board.groups
+    assert (ministry_m.mean_score_percent, ministry_m.mean_progress_percent) == (50, 35)
+    assert (ministry_z.mean_score_percent, ministry_z.mean_progress_percent) == (100, 100)
+
+
+def test_groups_count_children_without_lines_and_name_falls_back_to_code():
+    agencies = [agency("A", line("T1", "60"), parent="P"), agency("B", parent="P")]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    (group,) = board.groups
+    assert (group.code, group.name, group.agencies, group.mean_score_percent) == ("P", "P", 2, 30)
+
+
+def test_no_groups_without_parents():
+    board = compute_board(SPEC, [target()], [agency("A", line("T1", "60"))], MID_YEAR)
+
+    assert board.groups == ()
+
+
+# The board as a whole.
+
+
+def test_board_lookup_order_and_pickling():
+    agencies = [agency("B", line("T1", "50")), agency("A", line("T1", "70")), agency("C", line("T1", "50"))]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+    copy = pickle.loads(pickle.dumps(board, pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes)
+
+    assert (board.competition, board.as_of) == (SPEC, MID_YEAR)
+    assert [a.code for a in board.agencies] == ["A", "B", "C"]
+    assert board.agency("C") is board.agencies[2]
+    assert board.agency("X") is None
+    assert copy == board
+    assert copy.agency("B") == board.agency("B")
+
+
+def test_compute_board_uses_the_date_as_given():
+    # The caller clamps; a date past the end is taken as it is (so a target can be missed).
+    board = one_line_board("10", as_of=date(2026, 1, 1))
+
+    assert board.as_of == date(2026, 1, 1)
+    assert board.agencies[0].lines[0].status == "missed"
+
+
+def test_compute_board_empty():
+    board = compute_board(SPEC, [], [], MID_YEAR)
+
+    assert (board.agencies, board.targets, board.groups) == ((), (), ())
 
 
 # The worked example of SCORING.md, to the figure.
-def test_worked_example_to_the_figure():
-    targets = [
-        target("T1", "percent", "higher", 40, 100, 30, milestones=(Milestone(date(2025, 6, 30), D(80)),)),
-        target("T2", "days", "lower", 10, 5, 20),
-        target("T3", "percent", "higher", 80, 95, 50),
+
+WORKED_TARGETS = [
+    target("T3", "percent", "higher", 80, 95, 50),
+    target("T1", "percent", "higher", 40, 100, 30, milestones=(JUNE_MILESTONE,)),
+    target("T2", "days", "lower", 10, 5, 20),
+]
+WORKED_AGENCIES = [
+    agency("B", line("T1", "70", ("15", "17")), line("T2", "9"), line("T3"), adjustments=-3),
+    agency(
+        "A",
+        line("T3", "96", ("48", "50")),
+        line("T2", "7"),
+        line("T1", "85", ("25", "20", "24")),
+        adjustments=2,
+    ),
+]
+
+
+@pytest.fixture
+def worked_board():
+    return compute_board(SPEC, WORKED_TARGETS, WORKED_AGENCIES, MID_YEAR)
+
+
+@pytest.mark.parametrize(
+    ("agency_code", "target_code", "value", "p", "status", "cp", "jp", "ap", "provisional"),
+    [
+        ("A", "T1", D(85), D("0.75"), "on_track", D("22.5"), D(23), D(23), False),
+        ("A", "T2", D(7), D("0.6"), "on_track", D(12), None, D(12), True),
+        ("A", "T3", D(96), D(1), "achieved", D(50), D(49), D(49), False),
+        ("B", "T1", D(70), D("0.5"), "off_track", D(15), D(16), D(16), False),
+        ("B", "T2", D(9), D("0.2"), "off_track", D(4), None, D(4), True),
+        ("B", "T3", None, D(0), "no_data", D(0), None, D(0), True),
+    ],
+)
+def test_worked_example_lines(
+    worked_board,
+    agency_code,
+    target_code,
+    value,
+    p,
+    status,
+    cp,
+    jp,
+    ap,
+    provisional,
+):
+    (result,) = [r for r in worked_board.agency(agency_code).lines if r.target_code == target_code]
+
+    assert (result.value, result.progress, result.status) == (value, p, status)
+    assert (result.computed_points, result.jury_points, result.awarded_points) == (cp, jp, ap)
+    assert result.provisional is provisional
+
+
+@pytest.mark.parametrize(
+    ("target_code", "expected", "at_risk_floor"),
+    [("T1", "0.6703", "0.5703"), ("T2", "0.5000", "0.4000"), ("T3", "0.5000", "0.4000")],
+)
+def test_worked_example_expected_progress(worked_board, target_code, expected, at_risk_floor):
+    values = {r.expected for a in worked_board.agencies for r in a.lines if r.target_code == target_code}
+
+    (value,) = values  # A and B share the target's own values, so the same E
+    assert round(value, 4) == D(expected)
+    assert round(value - SPEC.at_risk_margin, 4) == D(at_risk_floor)
+    assert (value == D("0.5")) is (target_code != "T1")  # T2 and T3: exactly 182 / 364
+
+
+def test_worked_example_agencies(worked_board):
+    a, b = worked_board.agencies
+
+    assert (a.code, a.rank, a.tier, a.provisional) == ("A", 1, "Good", True)
+    assert (a.max_points, a.adjustments, a.total_points) == (100, 2, 86)
+    assert (round(a.score_percent, 2), round(a.progress_percent, 2)) == (D("86.00"), D("84.50"))
+    assert (b.code, b.rank, b.tier, b.provisional) == ("B", 2, "Below target", True)
+    assert (b.max_points, b.adjustments, b.total_points) == (100, -3, 17)
+    assert (round(b.score_percent, 2), round(b.progress_percent, 2)) == (D("17.00"), D("19.00"))
+    assert [r.target_code for r in a.lines] == ["T1", "T2", "T3"]
+
+
+def test_worked_example_targets(worked_board):
+    t1, t2, t3 = worked_board.targets
+
+    assert [(t.code, t.committed, t.reporting, t.achieved) for t in (t1, t2, t3)] == [
+        ("T1", 2, 2, 0),
+        ("T2", 2, 2, 0),
+        ("T3", 2, 1, 1),
     ]
-    a = AgencyInput(
-        code="A",
-        name="A",
-        lines=(
-            LineInput("T1", reading=reading(85, (25, 20, 24))),
-            LineInput("T2", reading=reading(7)),
-            LineInput("T3", reading=reading(96, (48, 50))),
-        ),
-        adjustments=D(2),
-    )
-    b = AgencyInput(
-        code="B",
-        name="B",
-        lines=(LineInput("T1", reading=reading(70, (15, 17))), LineInput("T2", reading=reading(9)), LineInput("T3")),
-        adjustments=D(-3),
-    )
-
-    board = scoring.compute_board(SPEC, targets, [b, a], date(2025, 7, 2))
-
-    ra, rb = board.agencies
-    assert (ra.code, ra.rank, ra.tier, ra.provisional) == ("A", 1, "Good", True)
-    assert (ra.total_points, ra.score_percent, ra.progress_percent) == (86, 86, D("84.5"))
-    assert (rb.code, rb.rank, rb.tier, rb.provisional) == ("B", 2, "Below target", True)
-    assert (rb.total_points, rb.score_percent, rb.progress_percent) == (17, 17, 19)
-    expected = {
-        ("A", "T1"): ("on_track", D("0.75"), "0.6703", D("22.5"), D(23), D(23)),
-        ("A", "T2"): ("on_track", D("0.6"), "0.5000", D(12), None, D(12)),
-        ("A", "T3"): ("achieved", D(1), "0.5000", D(50), D(49), D(49)),
-        ("B", "T1"): ("off_track", D("0.5"), "0.6703", D(15), D(16), D(16)),
-        ("B", "T2"): ("off_track", D("0.2"), "0.5000", D(4), None, D(4)),
-        ("B", "T3"): ("no_data", D(0), "0.5000", D(0), None, D(0)),
-    }
-    for agency in board.agencies:
-        for line in agency.lines:
-            status, p, e, cp, jp, ap = expected[(agency.code, line.target_code)]
-            assert line.status == status
-            assert line.progress == p
-            assert str(round(line.expected, 4)) == e
-            assert (line.computed_points, line.jury_points, line.awarded_points) == (cp, jp, ap)
+    assert (t1.mean_progress, t2.mean_progress, t3.mean_progress) == (D("0.625"), D("0.4"), D("0.5"))
+    assert t1.status_counts == dict.fromkeys(STATUSES, 0) | {"on_track": 1, "off_track": 1}
+    assert t3.status_counts == dict.fromkeys(STATUSES, 0) | {"achieved": 1, "no_data": 1}
+    assert worked_board.groups == ()
