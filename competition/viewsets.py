@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
@@ -18,12 +19,18 @@ from wagtail.snippets.views.chooser import (
     SnippetChosenMultipleView,
     SnippetChosenView,
 )
-from wagtail.snippets.views.snippets import InspectView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import (
+    EditView,
+    InspectView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
 from . import permissions
 from .domain import evidence
 from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, Juror, Submission
+from .models.evidence import STATE_FIELDS
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -109,6 +116,51 @@ class SubmissionChooserViewSet(SnippetChooserViewSet):
         return patterns
 
 
+class GuardedSaveMixin:
+    """Saving the edit form never undoes what happened to the submission since it was opened.
+
+    The submission's row is locked while the form is saved. If it was submitted or decided in
+    the meantime it cannot change any more; if someone else saved it in the meantime (a newer
+    revision than the one the form was loaded from), the form is shown again with the user's
+    input and a warning, and saving it once more overwrites deliberately. The state fields
+    (status, who submitted or decided and when, the decision note) are always taken from the
+    database, never from the form's possibly stale copy, so a revert cannot change them either.
+    """
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            current = Submission.objects.select_for_update(of=("self",)).filter(pk=self.object.pk).first()
+            if current is None:
+                raise Http404
+            if not current.is_editable:
+                messages.error(
+                    self.request,
+                    _("This submission was %(status)s while you were editing it, so it can no longer change.")
+                    % {"status": current.get_status_display().lower()},
+                )
+                return redirect("wagtailsnippets_competition_submission:inspect", current.pk)
+            loaded = self.request.POST.get("loaded_revision_id")
+            if loaded and loaded != str(current.latest_revision_id):
+                # Shown again with the newer revision as the loaded one: a second save is a
+                # deliberate overwrite.
+                self.object.latest_revision_id = current.latest_revision_id
+                messages.error(
+                    self.request,
+                    _(
+                        "Someone else saved this submission while you were editing it. Your changes are "
+                        "not saved yet: compare them with the history, then save again to keep yours."
+                    ),
+                )
+                return self.render_to_response(self.get_context_data(form=form))
+            for name in STATE_FIELDS:
+                setattr(form.instance, name, getattr(current, name))
+            return super().form_valid(form)
+
+
+class SubmissionEditView(GuardedSaveMixin, EditView):
+    """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
+
+
 class SubmissionInspectView(InspectView):
     template_name = "competition/admin/submission_inspect.html"
 
@@ -153,6 +205,7 @@ class SubmissionViewSet(SnippetViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
+    edit_view_class = SubmissionEditView
     chooser_viewset_class = SubmissionChooserViewSet
     ordering = ["-updated_at"]
     edit_handler = ObjectList(

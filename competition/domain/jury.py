@@ -86,8 +86,13 @@ def can_review(user, submission):
 def record_score(submission, user, points, comment=""):
     """Create or change the user's score for `submission`; every change is audited with the old
     and the new points."""
-    submission = Submission.objects.select_related("line__commitment__competition", "line__target").get(
-        pk=submission.pk
+    # The submission's row is locked for the rest of the transaction, so that scores of one
+    # submission are recorded one after the other: two first scores by one reviewer arriving
+    # together then update one row instead of colliding on the unique constraint.
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("line__commitment__competition", "line__target")
+        .get(pk=submission.pk)
     )
     seat = seat_for(user, submission)
     if seat is None:

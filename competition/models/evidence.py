@@ -25,6 +25,8 @@ TRANSITIONS = {
     SubmissionStatus.REJECTED: set(),
 }
 EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
+# Changed only by the submit and decide actions (competition.domain.evidence), never by a form.
+STATE_FIELDS = ("status", "submitted_at", "submitted_by", "decided_at", "decided_by", "decision_note")
 
 
 class SubmissionQuerySet(models.QuerySet):
