@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
 
-.PHONY: demo test test-sqlite test-postgres lint format static venv clean
+.PHONY: demo test test-sqlite test-postgres lint security format static venv clean
 
 venv: $(STAMP)
 
@@ -38,12 +38,17 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/djhtml --check $$(find competition home templates -name '*.html')
 
+# Static security analysis: any finding fails; a reviewed one carries `# nosec BXXX` and a comment
+# saying why it is safe.
+security: venv
+	$(VENV)/bin/bandit -q -r competition home config scripts fixtures manage.py
+
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml $$(find competition home templates -name '*.html')
 
-test: venv static lint
+test: venv static lint security
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres

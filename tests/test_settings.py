@@ -72,3 +72,58 @@ def test_database_url_selects_postgresql():
     )
 
     assert result.stdout.strip().endswith("django.db.backends.postgresql")
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "x7Jq-2vLp9#Rt4mZ0wK8sYb3NcVf6HgD1aEoUiPlQkWjXzTr5y",
+    "ALLOWED_HOSTS": "competitions.example.org",
+    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+}
+UPLOAD_SETTINGS = (
+    "DEBUG",
+    "WAGTAILDOCS_SERVE_METHOD",
+    "WAGTAILDOCS_EXTENSIONS",
+    "WAGTAILDOCS_INLINE_CONTENT_TYPES",
+    "WAGTAILDOCS_MAX_UPLOAD_SIZE",
+    "DATA_UPLOAD_MAX_MEMORY_SIZE",
+    "FILE_UPLOAD_PERMISSIONS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+)
+
+
+def production_settings(**env):
+    import json
+
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {UPLOAD_SETTINGS!r}}}))"
+    )
+    result = run_manage("shell", "-c", code, **(PRODUCTION | env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_serves_documents_safely_and_limits_uploads():
+    values = production_settings()
+
+    assert values["DEBUG"] is False
+    # Documents go through Django's view (permission hook, attachment headers), never a plain
+    # redirect to the storage, and are never shown inline.
+    assert values["WAGTAILDOCS_SERVE_METHOD"] == "serve_view"
+    assert values["WAGTAILDOCS_INLINE_CONTENT_TYPES"] == []
+    # An allowlist of office and image formats: nothing a browser would run.
+    assert values["WAGTAILDOCS_EXTENSIONS"]
+    assert not {"html", "htm", "xhtml", "svg", "js", "xml", "swf", "exe"} & set(values["WAGTAILDOCS_EXTENSIONS"])
+    assert values["WAGTAILDOCS_MAX_UPLOAD_SIZE"] == 20 * 1024 * 1024
+    assert values["WAGTAILDOCS_MAX_UPLOAD_SIZE"] < values["DATA_UPLOAD_MAX_MEMORY_SIZE"] <= 32 * 1024 * 1024
+    assert values["FILE_UPLOAD_PERMISSIONS"] == 0o640
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SECURE_CONTENT_TYPE_NOSNIFF"]
+
+
+def test_the_upload_limit_comes_from_the_environment():
+    values = production_settings(COMPETITION_MAX_UPLOAD_SIZE=str(5 * 1024 * 1024))
+
+    assert values["WAGTAILDOCS_MAX_UPLOAD_SIZE"] == 5 * 1024 * 1024
