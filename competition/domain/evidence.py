@@ -30,7 +30,7 @@ def _transition(submission, user, status, note=""):
     previous = submission.status
     if not submission.can_transition_to(status):
         raise ValidationError(
-            _("A %(old)s submission cannot become %(new)s.")
+            _("This submission is %(old)s: it cannot become %(new)s.")
             % {"old": SubmissionStatus(previous).label.lower(), "new": SubmissionStatus(status).label.lower()}
         )
     now = timezone.now()
