@@ -34,9 +34,30 @@ class SubmissionForm(WagtailAdminModelForm):
         % {"size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))},
     )
 
+    remove_attachments = forms.ModelMultipleChoiceField(
+        label=_("Remove evidence files"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Ticked files are taken off this submission. They stay in the agency's evidence collection, "
+            "and earlier versions in the history still list them."
+        ),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import CommitmentLine
+        from .models import CommitmentLine, SubmissionAttachment
+
+        attachments = SubmissionAttachment.objects.none()
+        if self.instance.pk:
+            attachments = self.instance.attachments.select_related("document").order_by("sort_order", "pk")
+        if attachments:
+            field = self.fields["remove_attachments"]
+            field.queryset = attachments
+            field.label_from_instance = lambda attachment: attachment.document.title
+        else:
+            del self.fields["remove_attachments"]
 
         lines = CommitmentLine.objects.filter(commitment__live=True, target__live=True).select_related(
             "commitment__agency", "commitment__competition", "target"
@@ -75,6 +96,10 @@ class SubmissionForm(WagtailAdminModelForm):
         super()._save_m2m()
         from .domain.attachments import attach
 
+        removed = self.cleaned_data.get("remove_attachments")
+        if removed:
+            # Only the link goes; the document is kept (PROTECT) for the history.
+            self.instance.attachments.filter(pk__in=[attachment.pk for attachment in removed]).delete()
         for upload in self.cleaned_data.get("new_attachments") or []:
             attach(self.instance, upload, self.for_user)
 

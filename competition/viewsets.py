@@ -214,6 +214,7 @@ class SubmissionViewSet(SnippetViewSet):
             FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
             FieldPanel("narrative"),
             FieldPanel("new_attachments"),
+            FieldPanel("remove_attachments"),
             InlinePanel("links", label=_("Links")),
         ],
         base_form_class=SubmissionForm,

@@ -297,3 +297,43 @@ def test_evidence_downloads_only_for_those_allowed(client, world):
     evidence.submit(submission, world["editor_a"])
     evidence.decide(submission, world["manager"], "accept")
     assert fetch(client, download).status_code == 200
+
+
+def test_editor_removes_a_file_from_a_draft_and_the_history_keeps_it(client, world):
+    client.force_login(world["editor_a"])
+    client.post(
+        url("add"),
+        add_data(
+            world["line_a"],
+            new_attachments=[
+                SimpleUploadedFile("wrong.pdf", PDF, "application/pdf"),
+                SimpleUploadedFile("right.pdf", PDF + b"%", "application/pdf"),
+            ],
+        ),
+    )
+    submission = Submission.objects.get()
+    wrong = submission.attachments.get(document__title="wrong.pdf")
+    form = client.get(url("edit", submission.pk)).content.decode()
+    assert "Remove evidence files" in form and "wrong.pdf" in form
+
+    response = client.post(url("edit", submission.pk), add_data(world["line_a"], remove_attachments=[wrong.pk]))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [a.document.title for a in submission.attachments.all()] == ["right.pdf"]
+    assert get_document_model().objects.filter(title="wrong.pdf").exists()  # kept for the history
+    first, latest = submission.revisions.order_by("pk")
+    assert len(first.content["attachments"]) == 2 and len(latest.content["attachments"]) == 1
+
+
+def test_editor_cannot_remove_another_submissions_file(client, world):
+    client.force_login(world["editor_b"])
+    client.post(url("add"), add_data(world["line_b"], new_attachments=SimpleUploadedFile("b.pdf", PDF)))
+    theirs = Submission.objects.get().attachments.get()
+    client.force_login(world["editor_a"])
+    client.post(url("add"), add_data(world["line_a"], new_attachments=SimpleUploadedFile("a.pdf", PDF)))
+    mine = Submission.objects.get(line=world["line_a"])
+
+    response = client.post(url("edit", mine.pk), add_data(world["line_a"], remove_attachments=[theirs.pk]))
+
+    assert response.status_code == 200  # the choice is not one of this submission's files
+    assert theirs.submission.attachments.count() == 1 and mine.attachments.count() == 1
