@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -14,11 +15,34 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import permissions
 from .domain import jury
-from .models import Submission
+from .models import CompetitionPage, Submission
 
 
-def queue_filters(request):
-    return {key: request.GET.get(key) or None for key in ("competition", "target", "agency", "group")}
+class QueueFilterForm(forms.Form):
+    """The queue's filters; a value that is not valid is reported and left out, never an error."""
+
+    competition = forms.TypedChoiceField(
+        label=gettext_lazy("Competition"), coerce=int, required=False, empty_value=None
+    )
+    target = forms.CharField(label=gettext_lazy("Target code"), max_length=50, required=False)
+    agency = forms.CharField(label=gettext_lazy("Agency code"), max_length=50, required=False)
+    group = forms.CharField(label=gettext_lazy("Group code"), max_length=50, required=False)
+    include_earlier = forms.BooleanField(
+        label=gettext_lazy("Include reports superseded by a later accepted report"), required=False
+    )
+
+    def __init__(self, data, user):
+        super().__init__(data)
+        ids = {seat.competition_id for seat in jury.seats_of(user)} | set(permissions.managed_competition_ids(user))
+        competitions = CompetitionPage.objects.filter(pk__in=ids).order_by("title").values_list("pk", "title")
+        self.fields["competition"].choices = [("", _("All competitions")), *competitions]
+
+    def filters(self):
+        self.is_valid()
+        cleaned = self.cleaned_data
+        return {name: cleaned.get(name) or None for name in ("competition", "target", "agency", "group")} | {
+            "include_earlier": bool(cleaned.get("include_earlier"))
+        }
 
 
 class ReviewQueueView(WagtailAdminTemplateMixin, TemplateView):
@@ -33,9 +57,9 @@ class ReviewQueueView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filters = queue_filters(self.request)
-        queue = jury.queue_for(self.request.user, **filters)
-        context.update({"queue": queue[:200], "count": queue.count(), "filters": filters})
+        form = QueueFilterForm(self.request.GET, self.request.user)
+        queue = jury.queue_for(self.request.user, **form.filters())
+        context.update({"queue": queue[:200], "count": queue.count(), "form": form})
         return context
 
 

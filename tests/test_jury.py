@@ -180,3 +180,34 @@ def test_affiliating_a_reviewer_with_an_agency_they_scored_is_refused(panel):
 
     with pytest.raises(ValidationError, match="conflict of interest"):
         seat.full_clean()
+
+
+def test_queue_leaves_out_reports_superseded_by_a_later_accepted_one(client, panel):
+    line = panel["line_b"]
+    older = Submission.objects.create(line=line, reported_on=date(2025, 3, 31), value=20)
+    evidence.submit(older, panel["editor_b"])
+    evidence.decide(older, panel["manager"], "accept")
+    b = panel["subs"]["b"]  # reported on 30 June, submitted
+    assert older in jury.queue_for(panel["rev_free"])  # the later one is not accepted yet
+
+    evidence.decide(b, panel["manager"], "accept")
+
+    assert older not in jury.queue_for(panel["rev_free"]) and b in jury.queue_for(panel["rev_free"])
+    assert older in jury.queue_for(panel["rev_free"], include_earlier=True)
+    client.force_login(panel["rev_free"])
+    queue_url = reverse("competition_review_queue")
+    assert review_url(older) not in client.get(queue_url).content.decode()
+    assert review_url(older) in client.get(queue_url, {"include_earlier": "on"}).content.decode()
+
+
+def test_queue_filters_that_are_not_valid_are_reported_not_an_error(client, panel):
+    client.force_login(panel["rev_free"])
+
+    response = client.get(reverse("competition_review_queue"), {"competition": "abc", "agency": "B"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Some filters were not valid" in page
+    assert review_url(panel["subs"]["b"]) in page and review_url(panel["subs"]["a"]) not in page  # agency kept
+    options = client.get(reverse("competition_review_queue")).content.decode()
+    assert f'<option value="{panel["competition"].pk}">{panel["competition"].title}</option>' in options

@@ -26,12 +26,14 @@ def seats_of(user):
     return Juror.objects.filter(user=user).select_related("competition")
 
 
-def queue_for(user, *, competition=None, target=None, agency=None, group=None):
+def queue_for(user, *, competition=None, target=None, agency=None, group=None, include_earlier=False):
     """Submissions the user should look at, oldest first.
 
     For a reviewer: submitted or accepted submissions of their competitions that they have not
     scored yet, never of the agency they are affiliated with. For a manager (not on the jury):
-    submitted or accepted submissions of the competitions they manage.
+    submitted or accepted submissions of the competitions they manage. Unless `include_earlier`,
+    reports superseded by a later accepted report of the same commitment target are left out:
+    their scores no longer count on today's board.
     """
     seats = list(seats_of(user))
     query = Q(pk__in=[])
@@ -51,6 +53,11 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None):
         .select_related("line__commitment__agency__parent", "line__commitment__competition", "line__target")
         .order_by("submitted_at", "pk")
     )
+    if not include_earlier:
+        later = Submission.objects.filter(
+            line=OuterRef("line"), status=SubmissionStatus.ACCEPTED, reported_on__gt=OuterRef("reported_on")
+        )
+        queryset = queryset.exclude(Exists(later))
     if competition:
         queryset = queryset.filter(line__commitment__competition_id=competition)
     if target:
