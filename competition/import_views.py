@@ -3,6 +3,7 @@ updated and left unchanged (row errors against their rows), then confirm; export
 CSV, XLSX or JSON; download a template of each kind. Managers only, scoped to the competitions
 they manage."""
 
+import re
 import uuid
 
 from django import forms
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -18,10 +20,11 @@ from django.views.generic import FormView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import permissions
+from . import conf, permissions
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
+from .spreadsheets import export_dataset
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -29,6 +32,8 @@ CONTENT_TYPES = {
     "json": "application/json",
 }
 PENDING = "competition-imports"
+# The name a pending import file is kept under (see ImportView.form_valid): nothing else.
+TOKEN = re.compile(r"^[0-9a-f]{32}\.(?:csv|xlsx|json)$")
 # One example row per kind, for the downloadable templates.
 EXAMPLES = {
     "agencies": {
@@ -119,6 +124,12 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["import_file"]
         if file_format_of(upload.name) not in FORMATS:
             raise forms.ValidationError(_("Use a .csv, .xlsx or .json file."))
+        limit = conf.get("MAX_IMPORT_SIZE")
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
         return upload
 
 
@@ -194,7 +205,7 @@ class ConfirmImportView(View):
         require_manager(request.user)
         token = request.POST.get("token", "")
         kind = request.POST.get("kind", "")
-        if kind not in RESOURCES or not token or "/" in token or "." not in token:
+        if kind not in RESOURCES or not TOKEN.match(token):
             raise Http404
         path = f"{PENDING}/{token}"
         if not default_storage.exists(path):
@@ -203,7 +214,11 @@ class ConfirmImportView(View):
         with default_storage.open(path, "rb") as handle:
             content = handle.read()
         default_storage.delete(path)
-        dataset = load_dataset(content, token.rsplit(".", 1)[1])
+        try:
+            dataset = load_dataset(content, token.rsplit(".", 1)[1])
+        except ImportFileError as error:
+            messages.error(request, _("Nothing was imported:") + " " + str(error))
+            return redirect("competition_import")
         report = run_import(
             kind,
             dataset,
@@ -262,6 +277,6 @@ def template_view(request, kind, file_format):
 
 
 def _download(dataset, file_format, name):
-    response = HttpResponse(dataset.export(file_format), content_type=CONTENT_TYPES[file_format])
+    response = HttpResponse(export_dataset(dataset, file_format), content_type=CONTENT_TYPES[file_format])
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response

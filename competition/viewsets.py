@@ -18,12 +18,13 @@ from wagtail.snippets.views.chooser import (
     SnippetChosenMultipleView,
     SnippetChosenView,
 )
-from wagtail.snippets.views.snippets import InspectView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet, SnippetViewSetGroup
 
 from . import permissions
 from .domain import evidence
 from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, Juror, Submission
+from .spreadsheets import neutralise
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -109,6 +110,15 @@ class SubmissionChooserViewSet(SnippetChooserViewSet):
         return patterns
 
 
+class SafeExportIndexView(IndexView):
+    """Listings whose CSV export never starts a cell with a formula (Wagtail already keeps such
+    XLSX cells as text)."""
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        return neutralise(value) if export_format == self.FORMAT_CSV else value
+
+
 class SubmissionInspectView(InspectView):
     template_name = "competition/admin/submission_inspect.html"
 
@@ -137,6 +147,7 @@ class SubmissionInspectView(InspectView):
 
 
 class SubmissionViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Submission
     icon = "doc-full-inverse"
     menu_label = _("Submissions")
@@ -204,6 +215,7 @@ class SubmissionViewSet(SnippetViewSet):
 
 
 class AgencyViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Agency
     icon = "group"
     menu_label = _("Agencies")
@@ -244,6 +256,7 @@ class JurorViewSet(SnippetViewSet):
 
 
 class AdjustmentViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Adjustment
     icon = "plus-inverse"
     menu_label = _("Adjustments")
