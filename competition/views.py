@@ -9,9 +9,9 @@ from wagtail.models import Site
 
 from .domain.opendata import board_json, board_table
 from .domain.presentation import InvalidDate, parse_as_of
-from .spreadsheets import export_dataset
 from .domain.scoreboard import get_board
 from .models import CompetitionPage
+from .spreadsheets import export_dataset
 
 
 def find_public_competition(request, page_path):
@@ -51,4 +51,3 @@ def scoreboard_data(request, page_path, file_format):
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
-

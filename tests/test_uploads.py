@@ -56,9 +56,7 @@ def post_file(client, world, name, content):
     )
     parts.append(header.encode("utf-8") + content + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
-    return client.generic(
-        "POST", add_url(), b"".join(parts), content_type=f"multipart/form-data; boundary={boundary}"
-    )
+    return client.generic("POST", add_url(), b"".join(parts), content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def fetch(client, path):
@@ -337,7 +335,8 @@ def test_public_pages_carry_the_site_wide_security_headers(client, world):
 
 
 @pytest.mark.parametrize(
-    "path", ["documents/scan.pdf", "competition-imports/0123.csv", "images/../documents/scan.pdf", "x/../documents/scan.pdf"]
+    "path",
+    ["documents/scan.pdf", "competition-imports/0123.csv", "images/../documents/scan.pdf", "x/../documents/scan.pdf"],
 )
 def test_debug_media_serving_never_exposes_documents(rf, settings, path):
     settings.DEBUG = True
