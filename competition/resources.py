@@ -245,6 +245,9 @@ class CompetitionResource(resources.ModelResource):
         value = row.get(column)
         # The apostrophe an export puts before text that looks like a formula is not data.
         value = "" if value is None else unneutralise(str(value).strip())
+        if "\x00" in value:
+            errors[column] = _("the cell holds a NUL character; remove it.")
+            return None
         if required and not value:
             errors[column] = _("required: this cell may not be empty.")
             return None
