@@ -5,6 +5,7 @@ they manage."""
 
 import re
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, View
@@ -175,6 +177,7 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
         if report.ok:
             # Kept until confirmed; the confirmation imports exactly this file.
             token = f"{uuid.uuid4().hex}.{file_format}"
+            remove_stale_pending_files()
             default_storage.save(f"{PENDING}/{token}", ContentFile(content))
         rows = []
         errors_by_row = {}
@@ -196,6 +199,17 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
                 types={"new": RowResult.IMPORT_TYPE_NEW, "update": RowResult.IMPORT_TYPE_UPDATE},
             )
         )
+
+
+def remove_stale_pending_files(max_age=timedelta(days=1)):
+    """Previews nobody confirmed: their files go after a day."""
+    if not default_storage.exists(PENDING):
+        return
+    oldest = timezone.now() - max_age
+    for name in default_storage.listdir(PENDING)[1]:
+        path = f"{PENDING}/{name}"
+        if TOKEN.match(name) and default_storage.get_modified_time(path) < oldest:
+            default_storage.delete(path)
 
 
 class ConfirmImportView(View):

@@ -3,7 +3,9 @@ clear message and leaves nothing behind (no file under MEDIA_ROOT, no document, 
 downloads are attachments that a browser never sniffs or runs."""
 
 import io
+import os
 import runpy
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.http import Http404
 from django.urls import URLPattern, reverse
 from wagtail.documents import get_document_model
@@ -107,6 +109,15 @@ def test_upload_one_byte_over_the_limit_is_refused(client, world, small_limit):
 
 # Type and content.
 
+
+def zip_bytes(files):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
 XML_SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>'
@@ -135,16 +146,16 @@ BAD_CONTENT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), BAD_CONTENT)
-def test_files_whose_type_or_content_is_wrong_are_refused(client, world, name, content, message):
+def test_files_whose_type_or_content_is_wrong_are_refused(client, world, subtests):
     client.force_login(world["editor_a"])
     before = stored_files()
+    for name, content, message in BAD_CONTENT:
+        with subtests.test(name=name, content=content[:40]):
+            response = post_file(client, world, name, content)
 
-    response = post_file(client, world, name, content)
-
-    assert response.status_code == 200
-    assert message in response.content.decode()
-    assert_nothing_stored(before)
+            assert response.status_code == 200
+            assert message in response.content.decode()
+            assert_nothing_stored(before)
 
 
 def test_a_refused_file_among_good_ones_refuses_them_all(client, world):
@@ -159,17 +170,24 @@ def test_a_refused_file_among_good_ones_refuses_them_all(client, world):
     assert_nothing_stored(before)
 
 
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [("scan.PDF", PDF), ("photo.png", PNG), ("photo.jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 64), ("t.csv", b"a,b\n1,2")],
-)
-def test_good_files_are_accepted(client, world, name, content):
+GOOD_FILES = [
+    ("scan.PDF", PDF),
+    ("photo.png", PNG),
+    ("photo.jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 64),
+    ("t.csv", b"a,b\n1,2"),
+    ("slides.pptx", zip_bytes({"[Content_Types].xml": b"<Types/>"})),
+]
+
+
+def test_good_files_are_accepted(client, world, subtests):
     client.force_login(world["editor_a"])
+    for name, content in GOOD_FILES:
+        with subtests.test(name=name), transaction.atomic():
+            response = post_file(client, world, name, content)
 
-    response = post_file(client, world, name, content)
-
-    assert response.status_code == 302
-    assert Submission.objects.get().attachments.get().document.title == name
+            assert response.status_code == 302
+            assert Submission.objects.get().attachments.get().document.title == name
+            transaction.set_rollback(True)
 
 
 # Names. Django's upload parser already reduces a name to its last part and drops characters
@@ -191,23 +209,25 @@ SANITISED = [
 ]
 
 
-@pytest.mark.parametrize(("sent", "title"), SANITISED)
-def test_file_names_are_sanitised_and_stored_inside_the_documents_folder(client, world, sent, title):
+def test_file_names_are_sanitised_and_stored_inside_the_documents_folder(client, world, subtests):
     client.force_login(world["editor_a"])
-    before = stored_files()
-
-    response = post_file(client, world, sent, PDF)
-
-    assert response.status_code == 302
-    document = Submission.objects.get().attachments.get().document
-    assert document.title == title
-    stored = document.file.name
-    assert stored_files() - before == {stored}
-    assert stored.startswith("documents/") and stored.count("/") == 1
-    assert len(stored) <= 100 and stored.endswith(".pdf")
-    assert all(char.isalnum() or char in "-_." for char in stored.removeprefix("documents/"))
     media_root = Path(settings.MEDIA_ROOT).resolve()
-    assert Path(document.file.path).resolve().is_relative_to(media_root / "documents")
+    for sent, title in SANITISED:
+        with subtests.test(sent=sent), transaction.atomic():
+            before = stored_files()
+
+            response = post_file(client, world, sent, PDF)
+
+            assert response.status_code == 302
+            document = Submission.objects.get().attachments.get().document
+            assert document.title == title
+            stored = document.file.name
+            assert stored_files() - before == {stored}
+            assert stored.startswith("documents/") and stored.count("/") == 1
+            assert len(stored) <= 100 and stored.endswith(".pdf")
+            assert all(char.isalnum() or char in "-_." for char in stored.removeprefix("documents/"))
+            assert Path(document.file.path).resolve().is_relative_to(media_root / "documents")
+            transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize(
@@ -375,14 +395,6 @@ def import_post(client, name, content, kind="values"):
     )
 
 
-def zip_bytes(files):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
 GOOD_VALUES = b"agency,target,reported_on,value\nA,T1,2025-06-30,50\n"
 BAD_IMPORTS = [
     ("values.exe", b"MZ\x90\x00", "Use a .csv, .xlsx or .json file."),
@@ -401,17 +413,17 @@ BAD_IMPORTS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), BAD_IMPORTS)
-def test_import_of_a_bad_file_gives_a_message_and_changes_nothing(client, world, name, content, message):
+def test_import_of_a_bad_file_gives_a_message_and_changes_nothing(client, world, subtests):
     client.force_login(world["manager"])
     counts, before = table_counts(), stored_files()
+    for name, content, message in BAD_IMPORTS:
+        with subtests.test(name=name, content=content[:40]):
+            response = import_post(client, name, content)
 
-    response = import_post(client, name, content)
-
-    assert response.status_code == 200
-    assert message in response.content.decode()
-    assert "Confirm the import" not in response.content.decode()
-    assert table_counts() == counts and stored_files() == before
+            assert response.status_code == 200
+            assert message in response.content.decode()
+            assert "Confirm the import" not in response.content.decode()
+            assert table_counts() == counts and stored_files() == before
 
 
 def test_import_of_a_file_over_the_limit_is_refused_before_it_is_read(client, world, settings):
@@ -430,9 +442,13 @@ def test_import_of_a_file_at_the_limit_is_previewed(client, world, settings):
     settings.COMPETITION_MAX_IMPORT_SIZE = len(GOOD_VALUES)
     client.force_login(world["manager"])
 
+    before = pending_files()
+
     response = import_post(client, "values.csv", GOOD_VALUES)
 
     assert "Confirm the import" in response.content.decode()
+    for name in pending_files() - before:
+        (Path(settings.MEDIA_ROOT) / name).unlink()
 
 
 def test_import_of_a_workbook_that_unpacks_too_large_is_refused(client, world, monkeypatch):
@@ -449,15 +465,46 @@ def test_import_of_a_workbook_that_unpacks_too_large_is_refused(client, world, m
     assert table_counts() == counts
 
 
-@pytest.mark.parametrize(
-    "token",
-    ["..", ".", "../documents/x.pdf", "x.exe", "0" * 32 + ".exe", "0" * 32 + ".csv/", "0" * 31 + "g.csv", ""],
-)
-def test_confirming_an_import_with_a_forged_token_is_refused(client, world, token):
+FORGED_TOKENS = [
+    "..",
+    ".",
+    "../documents/x.pdf",
+    "x.exe",
+    "0" * 32 + ".exe",
+    "0" * 32 + ".csv/",
+    "0" * 31 + "g.csv",
+    "",
+]
+
+
+def test_confirming_an_import_with_a_forged_token_is_refused(client, world, subtests):
     client.force_login(world["manager"])
     counts, before = table_counts(), stored_files()
+    for token in FORGED_TOKENS:
+        with subtests.test(token=token):
+            response = client.post(reverse("competition_import_confirm"), {"token": token, "kind": "values"})
 
-    response = client.post(reverse("competition_import_confirm"), {"token": token, "kind": "values"})
+            assert response.status_code == 404
+            assert table_counts() == counts and stored_files() == before
 
-    assert response.status_code == 404
-    assert table_counts() == counts and stored_files() == before
+
+def pending_files():
+    from competition.import_views import PENDING
+
+    return {name for name in stored_files() if name.startswith(PENDING + "/")}
+
+
+def test_pending_files_of_unconfirmed_previews_are_removed_after_a_day(client, world):
+    client.force_login(world["manager"])
+    before = pending_files()
+    import_post(client, "values.csv", GOOD_VALUES)
+    (stale,) = pending_files() - before
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(Path(settings.MEDIA_ROOT) / stale, (two_days_ago, two_days_ago))
+
+    import_post(client, "values.csv", GOOD_VALUES)
+
+    after = pending_files()
+    assert stale not in after and len(after - before) == 1
+    for name in after - before:
+        (Path(settings.MEDIA_ROOT) / name).unlink()
