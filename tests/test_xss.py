@@ -83,7 +83,8 @@ def stored(client):
     world = build_world(slug="xss", title="Competition " + PAYLOAD, organiser=PAYLOAD)
     competition, target = world["competition"], world["target"]
     for agency in (world["agency_a"], world["agency_b"]):
-        agency.name, agency.short_name, agency.level = f"{agency.code} {PAYLOAD}", PAYLOAD, PAYLOAD
+        agency.name, agency.short_name = f"{agency.code} {PAYLOAD}", PAYLOAD
+        agency.level = SCRIPT  # at most 32 characters
         agency.save()
     competition.intro = rich_text("Welcome " + PAYLOAD)
     competition.seo_title = PAYLOAD
