@@ -9,11 +9,14 @@ class CompetitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core import checks
         from wagtail.permissions import register_permission_policy
 
         from . import signals
+        from .checks import check_evidence_download_middleware
         from .models import Submission
         from .permission_policies import SubmissionPermissionPolicy
 
         register_permission_policy(Submission, SubmissionPermissionPolicy(Submission))
         signals.connect()
+        checks.register(check_evidence_download_middleware, checks.Tags.security)

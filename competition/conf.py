@@ -11,6 +11,8 @@ DEFAULTS = {
     "CACHE_ALIAS": "default",
     # Rows per page of the public ranking table.
     "RANKING_PER_PAGE": 50,
+    # The largest import file (bytes) the admin's import screen reads.
+    "MAX_IMPORT_SIZE": 10 * 1024 * 1024,
     # Evidence file types: PDF, Office and OpenDocument files, CSV, PNG and JPEG.
     "EVIDENCE_EXTENSIONS": (
         *("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx"),

@@ -3,7 +3,9 @@ updated and left unchanged (row errors against their rows), then confirm; export
 CSV, XLSX or JSON; download a template of each kind. Managers only, scoped to the competitions
 they manage."""
 
+import re
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -12,16 +14,19 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import permissions
+from . import conf, permissions
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
+from .spreadsheets import export_dataset
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -29,6 +34,8 @@ CONTENT_TYPES = {
     "json": "application/json",
 }
 PENDING = "competition-imports"
+# The name a pending import file is kept under (see ImportView.form_valid): nothing else.
+TOKEN = re.compile(r"^[0-9a-f]{32}\.(?:csv|xlsx|json)$")
 # One example row per kind, for the downloadable templates.
 EXAMPLES = {
     "agencies": {
@@ -119,6 +126,12 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["import_file"]
         if file_format_of(upload.name) not in FORMATS:
             raise forms.ValidationError(_("Use a .csv, .xlsx or .json file."))
+        limit = conf.get("MAX_IMPORT_SIZE")
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
         return upload
 
 
@@ -165,6 +178,7 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
         if report.ok:
             # Kept until confirmed; the confirmation imports exactly this file.
             token = f"{uuid.uuid4().hex}.{file_format}"
+            remove_stale_pending_files()
             default_storage.save(f"{PENDING}/{token}", ContentFile(content))
         rows = []
         errors_by_row = {}
@@ -188,6 +202,17 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
         )
 
 
+def remove_stale_pending_files(max_age=timedelta(days=1)):
+    """Previews nobody confirmed: their files go after a day."""
+    if not default_storage.exists(PENDING):
+        return
+    oldest = timezone.now() - max_age
+    for name in default_storage.listdir(PENDING)[1]:
+        path = f"{PENDING}/{name}"
+        if TOKEN.match(name) and default_storage.get_modified_time(path) < oldest:
+            default_storage.delete(path)
+
+
 class ConfirmImportView(View):
     http_method_names = ["post"]
 
@@ -195,7 +220,7 @@ class ConfirmImportView(View):
         require_manager(request.user)
         token = request.POST.get("token", "")
         kind = request.POST.get("kind", "")
-        if kind not in RESOURCES or not token or "/" in token or "." not in token:
+        if kind not in RESOURCES or not TOKEN.match(token):
             raise Http404
         path = f"{PENDING}/{token}"
         if not default_storage.exists(path):
@@ -204,7 +229,11 @@ class ConfirmImportView(View):
         with default_storage.open(path, "rb") as handle:
             content = handle.read()
         default_storage.delete(path)
-        dataset = load_dataset(content, token.rsplit(".", 1)[1])
+        try:
+            dataset = load_dataset(content, token.rsplit(".", 1)[1])
+        except ImportFileError as error:
+            messages.error(request, _("Nothing was imported:") + " " + str(error))
+            return redirect("competition_import")
         report = run_import(
             kind,
             dataset,
@@ -263,6 +292,6 @@ def template_view(request, kind, file_format):
 
 
 def _download(dataset, file_format, name):
-    response = HttpResponse(dataset.export(file_format), content_type=CONTENT_TYPES[file_format])
+    response = HttpResponse(export_dataset(dataset, file_format), content_type=CONTENT_TYPES[file_format])
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response

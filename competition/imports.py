@@ -1,7 +1,9 @@
 """Reading import files (CSV, XLSX, JSON) into datasets and running a resource over them as one
 transaction, with row errors in the form `row N, column C: message` (CONTRACTS.md)."""
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from .resources import RESOURCES
 from .signals import invalidation_deferred
 
 FORMATS = ("csv", "xlsx", "json")
+# An XLSX file is a zip archive: refuse one that would unpack to more than this (a zip bomb).
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
 
 
 class ImportFileError(Exception):
@@ -35,6 +39,12 @@ def load_dataset(content, file_format):
         except Exception as error:  # tablib raises several kinds for malformed CSV
             raise ImportFileError(_("the CSV file cannot be read: %(error)s") % {"error": error}) from None
     if file_format == "xlsx":
+        try:
+            unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(content)).infolist())
+        except (zipfile.BadZipFile, ValueError):
+            raise ImportFileError(_("the file is not a readable XLSX workbook.")) from None
+        if unpacked > MAX_XLSX_UNPACKED:
+            raise ImportFileError(_("the workbook is too large once unpacked; split it into smaller files."))
         try:
             dataset = tablib.Dataset().load(content, format="xlsx")
         except Exception:  # openpyxl raises many kinds for a damaged or foreign file

@@ -39,6 +39,7 @@ from .models import (
     TargetMilestone,
     TargetPage,
 )
+from .spreadsheets import unneutralise
 from .validators import format_milestones, format_tiers, parse_milestones, parse_tiers
 
 User = get_user_model()
@@ -237,12 +238,16 @@ class CompetitionResource(resources.ModelResource):
     def _key_text(value):
         if isinstance(value, (date, datetime)):
             return _as_date(value).isoformat()
-        return str(value).strip() if value is not None else ""
+        return unneutralise(str(value).strip()) if value is not None else ""
 
     @staticmethod
     def text(row, column, errors, *, required=False, max_length=None):
         value = row.get(column)
-        value = "" if value is None else str(value).strip()
+        # The apostrophe an export puts before text that looks like a formula is not data.
+        value = "" if value is None else unneutralise(str(value).strip())
+        if "\x00" in value:
+            errors[column] = _("the cell holds a NUL character; remove it.")
+            return None
         if required and not value:
             errors[column] = _("required: this cell may not be empty.")
             return None
@@ -611,7 +616,7 @@ class CompetitionPageResource(CompetitionResource):
         if parsed["start"] and parsed["end"] and parsed["end"] < parsed["start"]:
             errors["end"] = _("the period must end on or after its start.")
         try:
-            parsed["tiers"] = parse_tiers(row.get("tiers") or "")
+            parsed["tiers"] = parse_tiers(unneutralise(str(row.get("tiers") or "")))
         except ValidationError as error:
             errors["tiers"] = error.messages[0]
         parent_slug = self.text(row, "parent", errors)

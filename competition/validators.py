@@ -25,6 +25,12 @@ def validate_value_for_unit(value, unit):
         raise ValidationError(_("A yes/no value must be 0 or 1."), code="boolean")
 
 
+def validate_no_nul(text):
+    """Refuse text holding a NUL character, which PostgreSQL cannot store (forms refuse it too)."""
+    if text and "\x00" in text:
+        raise ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")
+
+
 def validate_in_period(day, start, end, *, inclusive_start=True):
     """Refuse a date outside the competition period [start, end]."""
     if day is None or start is None or end is None:
@@ -40,6 +46,7 @@ def validate_in_period(day, start, end, *, inclusive_start=True):
 
 def parse_tiers(text):
     """Parse `Excellent:90;Good:75` into [(label, Decimal(minimum)), ...]; raise ValidationError."""
+    validate_no_nul(text)
     tiers = []
     for part in (text or "").split(";"):
         part = part.strip()
@@ -75,6 +82,7 @@ def parse_milestones(text):
     """Parse `2025-06-30:80;2025-09-30:90` into [(date, Decimal), ...]; raise ValidationError."""
     from datetime import date
 
+    validate_no_nul(text)
     milestones = []
     for part in (text or "").split(";"):
         part = part.strip()

@@ -11,6 +11,7 @@ from .domain.opendata import board_json, board_table
 from .domain.presentation import InvalidDate, parse_as_of
 from .domain.scoreboard import get_board
 from .models import CompetitionPage
+from .spreadsheets import export_dataset
 
 
 def find_public_competition(request, page_path):
@@ -40,11 +41,11 @@ def scoreboard_data(request, page_path, file_format):
             content_type="application/json",
         )
     elif file_format == "csv":
-        response = HttpResponse(board_table(board).export("csv"), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(export_dataset(board_table(board), "csv"), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     else:
         response = HttpResponse(
-            board_table(board).export("xlsx"),
+            export_dataset(board_table(board), "xlsx"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'

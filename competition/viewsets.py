@@ -19,18 +19,14 @@ from wagtail.snippets.views.chooser import (
     SnippetChosenMultipleView,
     SnippetChosenView,
 )
-from wagtail.snippets.views.snippets import (
-    EditView,
-    InspectView,
-    SnippetViewSet,
-    SnippetViewSetGroup,
-)
+from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet, SnippetViewSetGroup
 
 from . import permissions
 from .domain import evidence
 from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, Juror, Submission
 from .models.evidence import STATE_FIELDS
+from .spreadsheets import neutralise
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -161,6 +157,15 @@ class SubmissionEditView(GuardedSaveMixin, EditView):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
 
 
+class SafeExportIndexView(IndexView):
+    """Listings whose CSV export never starts a cell with a formula (Wagtail already keeps such
+    XLSX cells as text)."""
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        return neutralise(value) if export_format == self.FORMAT_CSV else value
+
+
 class SubmissionInspectView(InspectView):
     template_name = "competition/admin/submission_inspect.html"
 
@@ -189,6 +194,7 @@ class SubmissionInspectView(InspectView):
 
 
 class SubmissionViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Submission
     icon = "doc-full-inverse"
     menu_label = _("Submissions")
@@ -258,6 +264,7 @@ class SubmissionViewSet(SnippetViewSet):
 
 
 class AgencyViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Agency
     icon = "group"
     menu_label = _("Agencies")
@@ -298,6 +305,7 @@ class JurorViewSet(SnippetViewSet):
 
 
 class AdjustmentViewSet(SnippetViewSet):
+    index_view_class = SafeExportIndexView
     model = Adjustment
     icon = "plus-inverse"
     menu_label = _("Adjustments")

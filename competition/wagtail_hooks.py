@@ -81,11 +81,15 @@ def register_submission_log_actions(actions):
 @hooks.register("before_serve_document")
 def serve_evidence_only_to_those_allowed(document, request):
     """Evidence files are public once accepted; before that only their agency's editors and the
-    competition's managers may download them."""
+    competition's managers may download them. The request is marked as an evidence download so
+    that EvidenceDownloadMiddleware makes the response a sandboxed attachment."""
     from .domain.attachments import can_download
 
-    if can_download(request.user, document) is False:
+    allowed = can_download(request.user, document)
+    if allowed is False:
         raise PermissionDenied
+    if allowed:
+        request.competition_evidence = document
 
 
 @hooks.register("before_move_page")

@@ -12,10 +12,24 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
+    import posixpath
+    import re
+
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+    from django.http import Http404
+    from django.urls import re_path
+    from django.views.static import serve
+
+    def serve_media_image(request, path):
+        """Images only: evidence documents go through Wagtail's document view, which checks who
+        may download them, and pending import files are never served. (Serving all of MEDIA_ROOT
+        would let anyone who guesses a file name download unpublished evidence.)"""
+        path = posixpath.normpath(path).lstrip("/")
+        if not path.startswith(("images/", "original_images/")):
+            raise Http404
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
 
     urlpatterns += staticfiles_urlpatterns()
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_media_image)]
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -3,6 +3,7 @@ one collection per agency, and served only to those allowed to see them."""
 
 import os
 import re
+import unicodedata
 
 import filetype
 from django.conf import settings
@@ -18,6 +19,16 @@ from .. import conf
 ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
 OLE_BASED = {"doc", "xls", "ppt"}
 EVIDENCE_COLLECTION = "Evidence"
+# What a browser may take for markup if it ever sniffs a file: the start of an HTML, SVG or XML
+# element, a comment or a processing instruction. Downloads are sent with nosniff and a sandbox
+# policy anyway; refusing such files on upload is the second line of defence. Binary formats are
+# checked for the distinctive names only: compressed image data holds "<p>" by chance now and then.
+_DISTINCTIVE = rb"!doctype|!--|\?xml|html|head|body|script|iframe|object|embed|svg|math|style|xsl"
+MARKUP_IN_BINARY = re.compile(rb"<\s*(?:" + _DISTINCTIVE + rb")(?=[\s/>])", re.IGNORECASE)
+MARKUP_IN_TEXT = re.compile(
+    rb"<\s*(?:" + _DISTINCTIVE + rb"|img|title|a|b|p|br|div|font|table|h[1-6]|link|meta|base|form)(?=[\s/>])",
+    re.IGNORECASE,
+)
 
 
 def max_upload_size():
@@ -33,9 +44,18 @@ def _head(upload, size=2048):
 
 def check_upload(upload):
     """Refuse a file whose name, type, content or size is not allowed (ValidationError)."""
-    name = os.path.basename(upload.name or "")
-    if not name or name != upload.name.replace("\\", "/").split("/")[-1] or re.search(r"[\r\n\x00]", name):
-        raise ValidationError(_("The file name %(name)r is not allowed.") % {"name": upload.name})
+    name = upload.name or ""
+    if "/" in name or "\\" in name or name.strip(". ") == "":
+        raise ValidationError(
+            _("The file name %(name)r is not allowed: give the file a plain name without folders.")
+            % {"name": upload.name}
+        )
+    # Line breaks, NUL and other control or invisible formatting characters (such as the
+    # right-to-left override that disguises an extension) have no place in a file name.
+    if any(unicodedata.category(char).startswith("C") for char in name):
+        raise ValidationError(
+            _("The file name %(name)r contains control characters; rename the file.") % {"name": name}
+        )
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in conf.get("EVIDENCE_EXTENSIONS"):
         raise ValidationError(
@@ -50,7 +70,7 @@ def check_upload(upload):
     head = _head(upload)
     kind = filetype.guess(head)
     if extension == "csv":
-        if kind is not None or b"\x00" in head or re.search(rb"<\s*(html|script|svg)", head, re.IGNORECASE):
+        if kind is not None or b"\x00" in head or MARKUP_IN_TEXT.search(head):
             raise ValidationError(_("%(name)s does not look like a CSV text file.") % {"name": name})
         return
     expected = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "pdf": "pdf"}.get(extension)
@@ -60,7 +80,7 @@ def check_upload(upload):
         ok = head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     else:
         ok = kind is not None and kind.extension == expected
-    if ok and extension in {"png", "jpg", "jpeg", "pdf"} and re.search(rb"<\s*(html|script|svg)", head, re.IGNORECASE):
+    if ok and extension in {"png", "jpg", "jpeg", "pdf"} and MARKUP_IN_BINARY.search(head):
         ok = False  # a valid header followed by markup: refuse what a browser might sniff as HTML
     if not ok:
         raise ValidationError(_("%(name)s: its content does not match its extension.") % {"name": name})

@@ -12,6 +12,7 @@ from wagtail.log_actions import log
 
 from .. import permissions
 from ..enums import SubmissionStatus
+from ..validators import validate_no_nul
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -72,6 +73,7 @@ def decide(submission, user, decision, note=""):
     if not permissions.can_decide_submission(user, submission):
         raise PermissionDenied
     note = (note or "").strip()
+    validate_no_nul(note)
     if decision in ("return", "reject") and not note:
         raise ValidationError(_("Give the reason, so that the agency knows what to do."))
     _transition(submission, user, DECISIONS[decision], note)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from ..enums import SubmissionStatus
+from ..validators import validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
 from .pages import CommitmentPage, CompetitionPage, decimal_field
@@ -89,6 +90,10 @@ class JuryScore(models.Model):
 
     def clean(self):
         super().clean()
+        try:
+            validate_no_nul(self.comment)
+        except ValidationError as error:
+            raise ValidationError({"comment": error}) from None
         if self.submission_id is None or self.juror_id is None:
             return
         line = self.submission.line
