@@ -15,6 +15,7 @@ from wagtail.models import Orderable, RevisionMixin
 
 from ..enums import SubmissionStatus
 from ..validators import validate_in_period, validate_value_for_unit
+from .indexes import CoveringIndex
 from .pages import CommitmentLine, decimal_field
 
 # Which state may follow which; every other change is refused.
@@ -26,23 +27,6 @@ TRANSITIONS = {
     SubmissionStatus.REJECTED: set(),
 }
 EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
-
-
-class ChosenSubmissionIndex(models.Index):
-    """The index boards read each commitment line's value from (SCORING.md, section 2): the
-    accepted submissions of a line, best first, carrying the value, so that PostgreSQL answers
-    "the latest accepted submission of this line on or before d" from the index alone.
-
-    SQLite takes neither NULLS LAST nor INCLUDE in an index; there DESC already puts nulls last
-    (they sort lowest), so the same order is written with plain descending columns."""
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            plain = models.Index(
-                fields=["line", "-reported_on", "-decided_at", "-id"], condition=self.condition, name=self.name
-            )
-            return plain.create_sql(model, schema_editor, using=using, **kwargs)
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class SubmissionQuerySet(models.QuerySet):
@@ -100,13 +84,15 @@ class Submission(RevisionMixin, ClusterableModel):
         ordering = ["-reported_on", "-pk"]
         indexes = [
             models.Index(fields=["line", "status", "reported_on"], name="submission_line_status_date"),
-            ChosenSubmissionIndex(
+            # The value boards read for a line (SCORING.md, section 2): its accepted submissions,
+            # best first, carrying the value; see competition.domain.scoreboard.
+            CoveringIndex(
                 F("line"),
                 F("reported_on").desc(),
                 F("decided_at").desc(nulls_last=True),
                 F("id").desc(),
                 condition=Q(status=SubmissionStatus.ACCEPTED),
-                include=["value"],
+                covering=["value"],
                 name="submission_chosen",
             ),
         ]
