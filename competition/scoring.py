@@ -86,6 +86,8 @@ class Reading(NamedTuple):
     value: Decimal
     reported_on: date
     jury_scores: tuple[Decimal, ...] = ()
+    # Instead of the scores: their aggregate JP already worked out by `aggregate_totals`.
+    jury_points: Decimal | None = None
 
 
 class LineInput(NamedTuple):
@@ -365,6 +367,22 @@ def _aggregator(method: str):
         raise ValueError(f"unknown aggregation method {method!r}") from None
 
 
+def aggregate_totals(
+    method: str, count: int, total: Decimal | None, lowest: Decimal | None = None, highest: Decimal | None = None
+) -> Decimal | None:
+    """Section 6 from the count, exact sum, lowest and highest of a submission's scores, which a
+    database aggregates without sending every score: the same figure as `aggregate` for "mean"
+    and "trimmed_mean" (lowest and highest needed with 3 or more scores). None when nobody
+    scored it. "median" needs the scores themselves: use `aggregate`."""
+    if not count:
+        return None
+    if method == "mean" or (method == "trimmed_mean" and count < 3):
+        return (ZERO + total) / count
+    if method == "trimmed_mean":
+        return (ZERO + total - lowest - highest) / (count - 2)
+    raise ValueError(f"aggregation method {method!r} needs the scores themselves")
+
+
 def aggregate(scores: Sequence[Decimal], method: str) -> Decimal | None:
     """Section 6: the jury points JP of a submission from its jury scores, by the competition's
     method ("mean", "median" or "trimmed_mean"); None when nobody scored it."""
@@ -492,7 +510,7 @@ def compute_board(
                     status = AT_RISK
                 else:
                     status = OFF_TRACK
-                jury = aggregator(reading.jury_scores) if reading.jury_scores else None
+                jury = aggregator(reading.jury_scores) if reading.jury_scores else reading.jury_points
             computed = p * plan.max_points
             if jury is None:
                 awarded = computed

@@ -15,6 +15,7 @@ from competition.bench.generate import GenerationError, Size, generate
 from competition.bench.measure import import_throughput, queries_per_board
 from competition.domain.scoreboard import load_board, load_lines
 from competition.models import CompetitionPage, JuryScore, Submission
+from competition.scoring import aggregate
 
 SMALL = Size(agencies=6, groups=2, targets=8, reports=4)
 LARGER = Size(agencies=18, groups=3, targets=8, reports=6)
@@ -122,3 +123,31 @@ def test_generated_adjustments_and_own_baselines_are_valid(small):
         assert agency.max_points > 0
         for line in agency.lines:
             assert Decimal(0) <= line.progress <= Decimal(1)
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean"])
+def test_board_jury_points_match_the_scores_for_every_aggregation(small, method):
+    """Whether the database sends the scores or their totals, JP is SCORING.md's figure."""
+    CompetitionPage.objects.filter(pk=small.pk).update(jury_aggregation=method)
+    small.refresh_from_db()
+    board = load_board(small, AS_OF)
+    scored = 0
+    for agency in board.agencies:
+        for line in agency.lines:
+            if line.reported_on is None:
+                continue
+            submission = (
+                Submission.objects.filter(
+                    line__commitment__agency__code=agency.code,
+                    line__target__code=line.target_code,
+                    line__commitment__competition=small,
+                    status="accepted",
+                    reported_on__lte=AS_OF,
+                )
+                .order_by("-reported_on", "-decided_at", "-pk")
+                .first()
+            )
+            points = list(submission.scores.values_list("points", flat=True))
+            assert line.jury_points == aggregate(points, method)
+            scored += bool(points)
+    assert scored > 10
