@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=5, help="Runs per timing (medians are shown).")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
+            "--prefix", default="bench-", help="Slug prefix of the competitions measured (default bench-)."
+        )
+        parser.add_argument(
             "--import-rows", type=int, default=None, help="Rows of the values file (default: a date per line)."
         )
         parser.add_argument("--no-serving", action="store_true", help="Skip the served-pages benchmark.")
@@ -52,7 +55,9 @@ class Command(BaseCommand):
         if settings.DEBUG:
             out(self.style.WARNING("DEBUG is on: queries are recorded and timings are slower; run with DEBUG=0."))
         # The smallest size is always measured too, for the query counts at two sizes.
-        competitions = {name: self._competition(name, options["seed"]) for name in ["smoke", *sizes]}
+        competitions = {
+            name: self._competition(options["prefix"] + name, name, options["seed"]) for name in ["smoke", *sizes]
+        }
         failures = []
 
         out("\n== Queries per board (cold) ==")
@@ -102,8 +107,7 @@ class Command(BaseCommand):
         if failures:
             raise CommandError("; ".join(failures))
 
-    def _competition(self, name, seed):
-        slug = f"bench-{name}"
+    def _competition(self, slug, name, seed):
         page = CompetitionPage.objects.filter(slug=slug).first()
         if page is not None:
             return page
