@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
 
-.PHONY: demo test test-sqlite test-postgres lint security format static venv clean
+.PHONY: demo test test-sqlite test-postgres lint security format static venv clean bench
 
 venv: $(STAMP)
 
@@ -58,6 +58,17 @@ test-sqlite: venv static
 
 test-postgres: venv static
 	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes
+# on a throw-away PostgreSQL cluster, HCMC on a temporary SQLite file. BENCH_ARGS passes options.
+BENCH_SQLITE := /tmp/competition-bench.sqlite3
+bench: venv static
+	scripts/with_postgres.sh env DEBUG=0 PYTHONUNBUFFERED=1 bash -c '$(PY) manage.py migrate --noinput -v0 && \
+		$(PY) manage.py competition_bench --size hcmc --size national $(BENCH_ARGS)'
+	rm -f $(BENCH_SQLITE)
+	DATABASE_URL=sqlite:///$(BENCH_SQLITE) DEBUG=0 PYTHONUNBUFFERED=1 bash -c '$(PY) manage.py migrate --noinput -v0 && \
+		$(PY) manage.py competition_bench --size hcmc --no-serving $(BENCH_ARGS)'; \
+		status=$$?; rm -f $(BENCH_SQLITE); exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.db.models import F
@@ -21,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
-from wagtail.log_actions import log
+from wagtail.log_actions import get_active_log_context, registry
 from wagtail.models import Page, Site
 
+from .domain.bulk import insert_rows
 from .domain.pages import create_and_publish, free_slug, publish
 from .enums import Aggregation, Direction, SubmissionStatus, Unit
 from .models import (
@@ -89,6 +91,10 @@ class CompetitionResource(resources.ModelResource):
         # Row diffs as HTML are for previews only; a real import skips them (they are slow).
         self._meta = copy(self._meta)
         self._meta.skip_html_diff = not html_diff
+        # A real import needs no row diffs: without them import-export deep-copies no instance
+        # (with its cached pages), and skip_row compares snapshots taken before the change.
+        self._meta.skip_diff = not html_diff
+        self._before = None
         self._total = 0
         self.user = user if getattr(user, "is_authenticated", False) else None
         self._competitions = {}
@@ -174,16 +180,18 @@ class CompetitionResource(resources.ModelResource):
     def get_or_init_instance(self, instance_loader, row):
         instance = self.find_instance(self.parsed)
         if instance is None:
+            self._before = None
             return self.new_instance(self.parsed), True
+        self._before = self.snapshot(instance)
         return instance, False
 
     def import_instance(self, instance, row, **kwargs):
         self.apply(instance, self.parsed)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        if import_validation_errors or original is None or original.pk is None:
+        if import_validation_errors or self._before is None:
             return False
-        return self.snapshot(original) == self.snapshot(instance)
+        return self._before == self.snapshot(instance)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -369,13 +377,7 @@ class CompetitionResource(resources.ModelResource):
         if competition is None or agency is None or target is None:
             return None
         if competition.pk not in self._lines:
-            # Every line of the competition in one query, with what rows and previews read.
-            self._lines[competition.pk] = {
-                (line.commitment.agency_id, line.target_id): line
-                for line in CommitmentLine.objects.select_related(
-                    "target", "commitment__competition", "commitment__agency"
-                ).filter(commitment__competition=competition)
-            }
+            self._lines[competition.pk] = self._load_lines(competition)
         line = self._lines[competition.pk].get((agency.pk, target.pk))
         if line is None:
             if CommitmentPage.objects.filter(competition=competition, agency=agency).exists():
@@ -390,21 +392,58 @@ class CompetitionResource(resources.ModelResource):
                 }
         return line
 
+    def _load_lines(self, competition):
+        """Every line of the competition by (agency id, target id), with what rows, validation
+        and previews read. Pages and agencies are read once each and shared by the lines:
+        a national competition has 66,000 lines but 20 targets and 3,321 commitment pages."""
+        targets = {target.pk: target for target in TargetPage.objects.filter(competition=competition)}
+        agencies = self._agencies_by_pk(competition)
+        commitments = {}
+        for page in CommitmentPage.objects.filter(competition=competition):
+            page.competition, page.agency = competition, agencies[page.agency_id]
+            commitments[page.pk] = page
+        lines = {}
+        for line in CommitmentLine.objects.filter(commitment__competition=competition):
+            line.commitment = commitments[line.commitment_id]
+            line.target = targets.get(line.target_id) or line.target  # a target moved elsewhere: its own
+            lines[(line.commitment.agency_id, line.target_id)] = line
+        return lines
+
+    def _agencies_by_pk(self, competition):
+        agencies = {agency.pk: agency for agency in self._agencies.values() if agency is not None}
+        missing = CommitmentPage.objects.filter(competition=competition).exclude(agency_id__in=agencies.keys())
+        for agency in Agency.objects.filter(pk__in=missing.values("agency_id")):
+            agencies[agency.pk] = agency
+            self._agencies.setdefault(agency.code, agency)
+        return agencies
+
     def accepted_submission(self, line, reported_on):
         """The accepted submission the board uses for (line, date): the later acceptance, then
         the higher key (SCORING.md, section 2). All of a competition's are read in one query."""
         competition_id = line.commitment.competition_id
         if competition_id not in self._accepted:
             best = {}
-            for submission in (
+            for pk, line_id, day, value, narrative in (
                 Submission.objects.accepted()
                 .filter(line__commitment__competition_id=competition_id)
-                .only("pk", "line_id", "reported_on", "decided_at", "value", "narrative", "status")
                 .order_by(F("decided_at").asc(nulls_first=True), "pk")
+                .values_list("pk", "line_id", "reported_on", "value", "narrative")
             ):
-                best[(submission.line_id, submission.reported_on)] = submission
+                best[(line_id, day)] = (pk, value, narrative)
             self._accepted[competition_id] = best
-        return self._accepted[competition_id].get((line.pk, reported_on))
+        found = self._accepted[competition_id].get((line.pk, reported_on))
+        if found is None:
+            return None
+        # What rows compare and validate; an update reads the whole row before saving it.
+        pk, value, narrative = found
+        return Submission(
+            pk=pk,
+            line=line,
+            reported_on=reported_on,
+            value=value,
+            narrative=narrative,
+            status=SubmissionStatus.ACCEPTED,
+        )
 
     @staticmethod
     def in_period(competition, day, column, errors, *, inclusive_start=True):
@@ -1075,6 +1114,13 @@ class ValueResource(CompetitionResource):
     class Meta(CompetitionResource.Meta):
         model = Submission
         fields = ("competition", "agency", "target", "reported_on", "value", "note")
+        # No savepoint per row: new submissions are written together after the last row (the
+        # whole file is still one transaction). See save() and after_import().
+        use_bulk = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._created = []
 
     def get_queryset(self):
         queryset = Submission.objects.accepted().select_related(
@@ -1124,17 +1170,66 @@ class ValueResource(CompetitionResource):
     def snapshot(self, submission):
         return (Decimal(submission.value), submission.narrative)
 
+    def full_clean(self, submission):
+        # The line and the users were looked up by this import; their rows exist.
+        submission.full_clean(
+            exclude=["line", "created_by", "submitted_by", "decided_by", "latest_revision"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+
     def save(self, submission, is_create, parsed):
         if is_create:
             now = timezone.now()
             submission.created_by = submission.submitted_by = submission.decided_by = self.user
             submission.submitted_at = submission.decided_at = now
-            submission.save()
-            log(instance=submission, action="wagtail.create", user=self.user)
+            self._created.append(submission)
         else:
             # A changed official figure keeps the old one in the submission's history.
-            submission.save()
-            submission.save_revision(user=self.user, log_action=True, clean=False)
+            stored = Submission.objects.get(pk=submission.pk)
+            stored.value, stored.narrative = submission.value, submission.narrative
+            stored.save()
+            stored.save_revision(user=self.user, log_action=True, clean=False)
+
+    def after_import(self, dataset, result, **kwargs):
+        created, self._created = self._created, []
+        if not created or result.has_validation_errors() or result.has_errors():
+            return
+        columns = ["line", "reported_on", "value", "narrative", "status", "created_at", "updated_at"]
+        columns += ["created_by", "submitted_at", "submitted_by", "decided_at", "decided_by", "decision_note"]
+        user_id = self.user and self.user.pk
+        ids = insert_rows(
+            Submission,
+            columns,
+            [
+                (s.line_id, s.reported_on, s.value, s.narrative, s.status, s.submitted_at, s.submitted_at)
+                + (user_id, s.submitted_at, user_id, s.decided_at, user_id, s.decision_note)
+                for s in created
+            ],
+            returning_ids=True,
+        )
+        for submission, pk in zip(created, ids, strict=True):
+            submission.pk = submission.id = pk
+        # What wagtail.log_actions.log writes for each, in one statement.
+        log_model = registry.get_log_model_for_model(Submission)
+        if log_model is None:
+            return
+        context = get_active_log_context()
+        user, uuid = self.user or context.user, context.uuid
+        content_type = ContentType.objects.get_for_model(Submission, for_concrete_model=False)
+        now = timezone.now()
+        # Plain rows, not log entry instances: building and compiling 66,000 model instances
+        # took longer than the rest of the import (measured, docs/performance.md).
+        insert_rows(
+            log_model,
+            ["content_type", "label", "action", "data", "timestamp", "uuid", "user", "object_id"]
+            + ["content_changed", "deleted"],
+            [
+                (content_type.pk, str(submission), "wagtail.create", {}, now, uuid, user and user.pk)
+                + (str(submission.pk), False, False)
+                for submission in created
+            ],
+        )
 
 
 class ScoreResource(CompetitionResource):

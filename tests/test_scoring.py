@@ -23,6 +23,7 @@ from competition.scoring import (
     Reading,
     TargetSpec,
     aggregate,
+    aggregate_totals,
     choose_reading,
     clamp_as_of,
     compute_board,
@@ -949,3 +950,22 @@ def test_worked_example_targets(worked_board):
     assert t1.status_counts == dict.fromkeys(STATUSES, 0) | {"on_track": 1, "off_track": 1}
     assert t3.status_counts == dict.fromkeys(STATUSES, 0) | {"achieved": 1, "no_data": 1}
     assert worked_board.groups == ()
+
+
+@pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
+@pytest.mark.parametrize(
+    "scores", [(), ("7",), ("7", "8.5"), ("1", "2", "3"), ("9.1234", "0", "10", "3.3333"), ("2", "2", "2", "2", "9")]
+)
+def test_aggregate_totals_matches_aggregate(method, scores):
+    points = [D(score) for score in scores]
+    total = sum(points, D(0)) if points else None
+    lowest, highest = (min(points), max(points)) if points else (None, None)
+    result = aggregate_totals(method, len(points), total, lowest, highest)
+    expected = aggregate(points, method)
+    assert result == expected
+    assert str(result) == str(expected)
+
+
+def test_aggregate_totals_refuses_the_median():
+    with pytest.raises(ValueError, match="needs the scores"):
+        aggregate_totals("median", 3, D(6), D(1), D(3))

@@ -3,16 +3,20 @@ competition, the database choosing the value of each commitment line (SCORING.md
 then the pure rules of `competition.scoring`. Boards are cached per competition and date; any
 change to the data behind a board bumps the competition's cache version."""
 
+import gc
 from collections import defaultdict
-from decimal import Decimal
+from contextlib import contextmanager
+from datetime import date
+from decimal import Context, Decimal
 
 from django.core.cache import caches
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from .. import conf, scoring
 from ..enums import SubmissionStatus, Unit
-from ..models import Adjustment, CommitmentLine, JuryScore, Submission, TargetPage
+from ..models import Adjustment, Agency, TargetPage
 
 
 def competition_spec(competition):
@@ -34,7 +38,7 @@ def resolve_as_of(competition, as_of=None):
 
 
 def load_targets(competition):
-    """The competition's live targets as TargetSpecs, by code (2 queries)."""
+    """The competition's live targets as (page id, TargetSpec), by code (2 queries)."""
     targets = (
         TargetPage.objects.live()
         .filter(competition=competition)
@@ -48,108 +52,174 @@ def load_targets(competition):
         if target.unit == Unit.BOOLEAN:
             baseline, target_value = Decimal(0), Decimal(1)
         specs.append(
-            scoring.TargetSpec(
-                code=target.code,
-                title=target.title,
-                unit=target.unit,
-                direction=target.direction,
-                baseline=baseline,
-                target=target_value,
-                max_points=target.max_points,
-                deadline=target.deadline,
-                milestones=tuple(scoring.Milestone(on=m.date, value=m.value) for m in target.milestones.all()),
+            (
+                target.pk,
+                scoring.TargetSpec(
+                    code=target.code,
+                    title=target.title,
+                    unit=target.unit,
+                    direction=target.direction,
+                    baseline=baseline,
+                    target=target_value,
+                    max_points=target.max_points,
+                    deadline=target.deadline,
+                    milestones=tuple(scoring.Milestone(on=m.date, value=m.value) for m in target.milestones.all()),
+                ),
             )
         )
     return specs
 
 
-def chosen_submissions(as_of):
-    """For each commitment line (OuterRef pk), its accepted submissions on or before `as_of`,
-    best first: latest reporting date, then the later acceptance, then the higher key."""
-    return Submission.objects.filter(
-        line=OuterRef("pk"), status=SubmissionStatus.ACCEPTED, reported_on__lte=as_of
-    ).order_by("-reported_on", F("decided_at").desc(nulls_last=True), "-pk")
+# Each live commitment line of the competition with the value chosen by SCORING.md, section 2,
+# and the points of every jury score given to that submission. The database picks the
+# submission: on PostgreSQL with one index-only probe of `submission_chosen` per line (a
+# lateral join, LIMIT 1), elsewhere with a correlated subquery per line; measured against other
+# forms in docs/performance.md. Rows are tuples, never model instances.
+LINES_POSTGRES = """
+SELECT c.agency_id, l.target_id, l.baseline, l.target_value, s.value, s.reported_on, sc.*
+FROM competition_commitmentline l
+JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
+JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
+LEFT JOIN LATERAL (
+    SELECT s.id, s.value, s.reported_on FROM competition_submission s
+    WHERE s.line_id = l.id AND s.status = %(accepted)s AND s.reported_on <= %(as_of)s
+    ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
+    LIMIT 1
+) s ON true
+LEFT JOIN LATERAL (
+    SELECT {scores} FROM competition_juryscore j WHERE j.submission_id = s.id
+) sc ON s.id IS NOT NULL
+WHERE c.competition_id = %(competition)s AND cp.live
+"""
+# What PostgreSQL sends of each chosen submission's scores: the exact totals where the
+# aggregation needs no more (scoring.aggregate_totals; a third faster than every score), else
+# the scores.
+SCORE_TOTALS = {
+    "mean": "count(*), sum(j.points), NULL::numeric, NULL::numeric",
+    "trimmed_mean": "count(*), sum(j.points), min(j.points), max(j.points)",
+}
+SCORE_LIST = "array_agg(j.points)"
+
+# SQLite sorts NULL lowest, so `decided_at DESC` already puts submissions never decided last.
+LINES_GENERIC = """
+SELECT x.agency_id, x.target_id, x.baseline, x.target_value, s.value, s.reported_on,
+    (SELECT group_concat(j.points, ' ') FROM competition_juryscore j WHERE j.submission_id = s.id)
+FROM (
+    SELECT c.agency_id, l.target_id, l.baseline, l.target_value, (
+        SELECT s.id FROM competition_submission s
+        WHERE s.line_id = l.id AND s.status = %(accepted)s AND s.reported_on <= %(as_of)s
+        ORDER BY s.reported_on DESC, s.decided_at DESC, s.id DESC
+        LIMIT 1
+    ) AS submission_id
+    FROM competition_commitmentline l
+    JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
+    JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
+    WHERE c.competition_id = %(competition)s AND cp.live
+) x
+LEFT JOIN competition_submission s ON s.id = x.submission_id
+"""
+
+_PLACES = Decimal(1).scaleb(-4)  # the 4 decimal places of every value column (decimal_field)
+_from_float = Context(prec=15).create_decimal_from_float
+
+
+def _generic_rows(rows):
+    """SQLite hands back numbers and dates as the driver reads them: convert them the way the
+    ORM does (decimal columns quantized to their places, subquery values as read)."""
+    for agency_id, target_id, baseline, target_value, value, reported_on, points in rows:
+        yield (
+            agency_id,
+            target_id,
+            None if baseline is None else _from_float(baseline).quantize(_PLACES),
+            None if target_value is None else _from_float(target_value).quantize(_PLACES),
+            None if value is None else _from_float(value),
+            reported_on if reported_on is None or isinstance(reported_on, date) else date.fromisoformat(reported_on),
+            [Decimal(text).quantize(_PLACES) for text in points.split(" ")] if points else None,
+            None,
+        )
+
+
+def _postgres_rows(rows, method):
+    aggregate_totals = scoring.aggregate_totals
+    for agency_id, target_id, baseline, target_value, value, reported_on, count, total, lowest, highest in rows:
+        jury = aggregate_totals(method, count, total, lowest, highest) if count else None
+        yield agency_id, target_id, baseline, target_value, value, reported_on, None, jury
+
+
+def load_lines(competition, as_of):
+    """(agency id, target id, own baseline, own target, value, reported_on, [points] or None,
+    jury points or None) for each commitment line on a live commitment page of `competition`
+    (1 query). Either the points of the jury scores or, already aggregated, the jury points."""
+    params = {"competition": competition.pk, "as_of": as_of, "accepted": SubmissionStatus.ACCEPTED.value}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            totals = SCORE_TOTALS.get(competition.jury_aggregation)
+            cursor.execute(LINES_POSTGRES.replace("{scores}", totals or SCORE_LIST), params)
+            if totals:
+                return list(_postgres_rows(cursor.fetchall(), competition.jury_aggregation))
+            return [(*row, None) for row in cursor.fetchall()]
+        cursor.execute(LINES_GENERIC, {**params, "as_of": as_of.isoformat()})
+        return list(_generic_rows(cursor.fetchall()))
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector. A national board allocates some 200,000 small
+    objects that stay alive; each collection the allocations trigger walks all of them, which
+    took a third of the build (measured). Nothing here creates reference cycles: plain
+    reference counting frees it all, and collection resumes after the build."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_board(competition, as_of):
     """Compute the board of `competition` at `as_of` (already clamped) from the database."""
+    with _collector_paused():
+        return _load_board(competition, as_of)
+
+
+def _load_board(competition, as_of):
     spec = competition_spec(competition)
     targets = load_targets(competition)
-    target_codes = {target.code for target in targets}
-    chosen = chosen_submissions(as_of)
-    committed = CommitmentLine.objects.filter(
-        commitment__competition=competition, commitment__live=True, target__live=True
-    ).annotate(reading_id=Subquery(chosen.values("pk")[:1]))
-    lines = list(
-        committed.annotate(
-            reading_value=Subquery(chosen.values("value")[:1]),
-            reading_on=Subquery(chosen.values("reported_on")[:1]),
-        )
-        .values_list(
-            "commitment__agency_id",
-            "commitment__agency__code",
-            "commitment__agency__name",
-            "commitment__agency__parent__code",
-            "commitment__agency__parent__name",
-            "target__code",
-            "baseline",
-            "target_value",
-            "reading_id",
-            "reading_value",
-            "reading_on",
-        )
-        .order_by("commitment__agency__code", "target__code")
+    codes = {target_id: target.code for target_id, target in targets}
+    inputs_by_agency = defaultdict(list)
+    Reading, LineInput = scoring.Reading, scoring.LineInput
+    lines = load_lines(competition, as_of)
+    for agency_id, target_id, baseline, target_value, value, reported_on, points, jury in lines:
+        code = codes.get(target_id)
+        if code is None:  # a target that is not live (or not of this competition)
+            continue
+        reading = None if reported_on is None else Reading(value, reported_on, points or (), jury)
+        inputs_by_agency[agency_id].append(LineInput(code, baseline, target_value, reading))
+    del lines  # the rows are copied into the inputs: a smaller peak while the board is built
+    # Only agencies with a line count (an empty commitment page takes no part).
+    agencies = Agency.objects.filter(commitments__competition=competition, commitments__live=True).values_list(
+        "pk", "code", "name", "parent__code", "parent__name"
     )
-    # Only the scores of the chosen submissions: the database picks them with the same subquery.
-    scores = defaultdict(list)
-    for submission_id, points in JuryScore.objects.filter(submission_id__in=committed.values("reading_id")).values_list(
-        "submission_id", "points"
-    ):
-        scores[submission_id].append(points)
     adjustments = dict(
         Adjustment.objects.filter(competition=competition)
         .values("agency_id")
         .annotate(total=Sum("points"))
         .values_list("agency_id", "total")
     )
-    agencies = {}
-    agency_lines = defaultdict(list)
-    for (
-        agency_id,
-        code,
-        name,
-        parent_code,
-        parent_name,
-        target_code,
-        baseline,
-        target_value,
-        reading_id,
-        value,
-        reported_on,
-    ) in lines:
-        if target_code not in target_codes:
-            continue
-        agencies.setdefault(agency_id, (code, name, parent_code, parent_name))
-        reading = None
-        if reading_id is not None:
-            reading = scoring.Reading(
-                value=value, reported_on=reported_on, jury_scores=tuple(scores.get(reading_id, ()))
-            )
-        agency_lines[agency_id].append(
-            scoring.LineInput(target_code=target_code, baseline=baseline, target=target_value, reading=reading)
-        )
     inputs = [
         scoring.AgencyInput(
             code=code,
             name=name,
             parent_code=parent_code,
             parent_name=parent_name,
-            lines=tuple(agency_lines[agency_id]),
+            lines=tuple(inputs_by_agency[agency_id]),
             adjustments=adjustments.get(agency_id) or Decimal(0),
         )
-        for agency_id, (code, name, parent_code, parent_name) in agencies.items()
+        for agency_id, code, name, parent_code, parent_name in agencies
+        if agency_id in inputs_by_agency
     ]
-    return scoring.compute_board(spec, targets, inputs, as_of)
+    return scoring.compute_board(spec, [target for _pk, target in targets], inputs, as_of)
 
 
 def _cache():

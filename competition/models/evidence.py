@@ -5,6 +5,7 @@ submitted again), or rejected; only accepted submissions count (SCORING.md, sect
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -14,6 +15,7 @@ from wagtail.models import Orderable, RevisionMixin
 
 from ..enums import SubmissionStatus
 from ..validators import validate_in_period, validate_value_for_unit
+from .indexes import CoveringIndex
 from .pages import CommitmentLine, decimal_field
 
 # Which state may follow which; every other change is refused.
@@ -82,7 +84,20 @@ class Submission(RevisionMixin, ClusterableModel):
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
         ordering = ["-reported_on", "-pk"]
-        indexes = [models.Index(fields=["line", "status", "reported_on"], name="submission_line_status_date")]
+        indexes = [
+            models.Index(fields=["line", "status", "reported_on"], name="submission_line_status_date"),
+            # The value boards read for a line (SCORING.md, section 2): its accepted submissions,
+            # best first, carrying the value; see competition.domain.scoreboard.
+            CoveringIndex(
+                F("line"),
+                F("reported_on").desc(),
+                F("decided_at").desc(nulls_last=True),
+                F("id").desc(),
+                condition=Q(status=SubmissionStatus.ACCEPTED),
+                covering=["value"],
+                name="submission_chosen",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.line} · {self.reported_on.isoformat()} · {self.value}"

@@ -11,6 +11,7 @@ from ..enums import SubmissionStatus
 from ..validators import validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
+from .indexes import CoveringIndex
 from .pages import CommitmentPage, CompetitionPage, decimal_field
 
 SCORABLE_STATUSES = {SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED}
@@ -84,6 +85,8 @@ class JuryScore(models.Model):
         verbose_name = _("jury score")
         verbose_name_plural = _("jury scores")
         constraints = [models.UniqueConstraint(fields=["submission", "juror"], name="unique_score_per_juror")]
+        # Boards read the points of each chosen submission from this index alone.
+        indexes = [CoveringIndex(fields=["submission"], covering=["points"], name="juryscore_submission_points")]
 
     def __str__(self):
         return f"{self.juror.user.get_username()}: {self.points}"

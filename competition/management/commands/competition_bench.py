@@ -1,0 +1,147 @@
+"""`python manage.py competition_bench [--size hcmc --size national] [--repeat N]`: the benchmark
+of docs/performance.md on the configured database. Generates the synthetic competitions it
+needs (slugs `bench-SIZE`, kept for the next run), then measures the scoreboard build against
+the floor, queries per board at two sizes, import throughput, the build's peak memory, and the
+served pages when the serving benchmark is available. Exits 1 when the query counts differ."""
+
+import platform
+import time
+from datetime import date
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from ...bench import measure
+from ...bench.generate import PRESETS, generate
+from ...models import CompetitionPage
+
+try:
+    from ...bench.serving import measure_serving
+except ImportError:  # written separately; the rest of the benchmark runs without it
+    measure_serving = None
+
+TARGETS = {"hcmc": 2.0, "national": 1.5}  # the build as a multiple of the floor, at most
+IMPORT_TARGET = 5000  # rows/s, at least
+MEMORY_TARGET = 60  # MB above the baseline for a national build, at most
+
+
+class Command(BaseCommand):
+    help = "Benchmark boards, queries, imports and memory on synthetic competitions (docs/performance.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--size", action="append", choices=sorted(PRESETS), help="Sizes to measure (repeatable; default hcmc)."
+        )
+        parser.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 10, 15), help="Evaluation date.")
+        parser.add_argument("--repeat", type=int, default=5, help="Runs per timing (medians are shown).")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--prefix", default="bench-", help="Slug prefix of the competitions measured (default bench-)."
+        )
+        parser.add_argument(
+            "--import-rows", type=int, default=None, help="Rows of the values file (default: a date per line)."
+        )
+        parser.add_argument("--no-serving", action="store_true", help="Skip the served-pages benchmark.")
+        parser.add_argument("--serving-duration", type=int, default=10, help="Seconds of load per served URL.")
+
+    def handle(self, *args, **options):
+        sizes = options["size"] or ["hcmc"]
+        if options["repeat"] < 1:
+            raise CommandError("--repeat must be at least 1.")
+        out = self.stdout.write
+        vendor = connection.vendor
+        out(f"Benchmark on {vendor} ({connection.settings_dict['NAME']}), Python {platform.python_version()}")
+        if settings.DEBUG:
+            out(self.style.WARNING("DEBUG is on: queries are recorded and timings are slower; run with DEBUG=0."))
+        # The smallest size is always measured too, for the query counts at two sizes.
+        competitions = {
+            name: self._competition(options["prefix"] + name, name, options["seed"]) for name in ["smoke", *sizes]
+        }
+        failures = []
+
+        out("\n== Queries per board (cold) ==")
+        counts = {name: measure.queries_per_board(page, options["as_of"]) for name, page in competitions.items()}
+        for name, count in counts.items():
+            out(f"  {name:9} {count} queries")
+        if len(set(counts.values())) != 1:
+            failures.append("query counts differ between sizes")
+            out(self.style.ERROR("  FAIL: the number of queries depends on the size"))
+        else:
+            out("  equal at every size: OK")
+
+        for name in sizes:
+            page = competitions[name]
+            out(f"\n== Board build against the floor: {name} ==")
+            result = measure.board_against_floor(page, options["as_of"], repeat=options["repeat"])
+            out(f"  {result['lines']} lines, {result['agencies']} agencies, as of {result['as_of']}")
+            for form, seconds in result["floor_forms_s"].items():
+                out(f"  floor ({form}): {seconds * 1000:.0f} ms")
+            out(f"  floor: {result['floor_s'] * 1000:.0f} ms ({result['floor_form']})")
+            out(f"  lines query of the build: {result['lines_query_s'] * 1000:.0f} ms")
+            target = TARGETS.get(name)
+            verdict = "" if target is None else (" OK" if result["ratio"] <= target else " MISSED") + f" (≤ {target}×)"
+            out(f"  board build, cold: {result['build_s'] * 1000:.0f} ms = {result['ratio']:.2f}× the floor{verdict}")
+
+            megabytes = measure.board_memory(page, options["as_of"])
+            verdict = f" ({'OK' if megabytes <= MEMORY_TARGET else 'MISSED'}: ≤ {MEMORY_TARGET} MB)"
+            out(f"  peak memory of the build: {megabytes:.1f} MB above baseline{verdict if name == 'national' else ''}")
+
+        name = "hcmc" if "hcmc" in sizes else sizes[0]
+        out(f"\n== Import of a values file: {name} ==")
+        result = measure.import_throughput(competitions[name], options["import_rows"])
+        verdict = "OK" if result["rows_per_s"] >= IMPORT_TARGET else "MISSED"
+        out(
+            f"  {result['rows']} rows ({result['created']} created) in {result['seconds']:.2f} s = "
+            f"{result['rows_per_s']:.0f} rows/s ({verdict}: ≥ {IMPORT_TARGET})"
+        )
+
+        out("\n== Served pages ==")
+        if options["no_serving"]:
+            out("  skipped (--no-serving)")
+        elif measure_serving is None:
+            out("  the serving benchmark is not available (competition.bench.serving is missing)")
+        else:
+            self._serving(competitions, sizes, options)
+
+        if failures:
+            raise CommandError("; ".join(failures))
+
+    def _competition(self, slug, name, seed):
+        page = CompetitionPage.objects.filter(slug=slug).first()
+        if page is not None:
+            return page
+        self.stdout.write(f"Generating {slug} ({name} size)...")
+        started = time.perf_counter()
+        result = generate(slug, PRESETS[name], seed=seed, log=self.stdout.write)
+        self.stdout.write(
+            f"  {result.submissions} submissions, {result.scores} jury scores in {time.perf_counter() - started:.1f} s"
+        )
+        return result.competition
+
+    def _serving(self, competitions, sizes, options):
+        url = connection.settings_dict
+        database_url = _database_url(url)
+        for name in sizes:
+            page = competitions[name]
+            path = page.get_url(None) or page.url_path
+            self.stdout.write(f"  {name}: {path}")
+            rows = measure_serving(database_url, path, duration=options["serving_duration"])
+            bare = next((row for row in rows if "bare" in row["name"].lower()), None)
+            for row in rows:
+                ratio = ""
+                if bare and bare["requests_per_s"]:
+                    ratio = f"  {row['requests_per_s'] / bare['requests_per_s']:.2f}× the bare view"
+                self.stdout.write(
+                    f"    {row['name']:40} {row['requests_per_s']:8.0f} req/s  p95 {row['p95_ms']:7.1f} ms  "
+                    f"errors {row['errors']}{ratio}"
+                )
+
+
+def _database_url(settings_dict):
+    """The DATABASE_URL of the configured database, for the server processes."""
+    import os
+
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    return f"sqlite:///{settings_dict['NAME']}"
