@@ -182,6 +182,22 @@ def test_review_screen_in_the_reviewers_admin_language(client, panel):  # noqa: 
 
 
 @pytest.mark.django_db
+def test_points_field_keeps_a_dot_in_vietnamese(client, panel):  # noqa: F811
+    """A number input takes a dot whatever the language; the text around it shows a comma."""
+    reviewer = panel["rev_free"]
+    set_admin_language(reviewer, "vi")
+    client.force_login(reviewer)
+    url = reverse("competition_review", args=[panel["subs"]["b"].pk])
+
+    client.post(url, {"points": "7.5", "comment": "Tốt"})
+    page = BeautifulSoup(client.get(url).content, "html.parser")
+
+    field = page.find("input", id="points")
+    assert float(field["value"]) == 7.5 and float(field["max"]) == 10  # a comma would not parse
+    assert "7,5" in page.find("table", class_="listing").get_text(" ", strip=True)
+
+
+@pytest.mark.django_db
 def test_admin_account_offers_vietnamese(client, panel):  # noqa: F811
     client.force_login(panel["manager"])
 
