@@ -22,7 +22,8 @@ from wagtail.users.models import UserProfile
 from competition.domain import evidence
 from competition.domain.reminders import send_reminders
 from competition.enums import ReportingSchedule
-from competition.models import Submission
+from competition.models import AgencyMembership, Submission
+from tests.factories import UserFactory
 from tests.test_evidence import world  # noqa: F401
 from tests.test_jury import panel  # noqa: F401
 
@@ -231,3 +232,26 @@ def test_reminder_e_mail_in_each_editors_language(world):  # noqa: F811
     assert vietnamese.body.startswith("Kính gửi ")
     assert "hạn chót 2025-03-31" in vietnamese.body and "đã trả lại cho bạn: Wrong month" in vietnamese.body
     assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+@pytest.mark.django_db
+def test_decision_e_mail_in_each_editors_language(world, django_capture_on_commit_callbacks):  # noqa: F811
+    colleague = UserFactory(username="editor_a_vi", email="editor_a_vi@example.org")
+    AgencyMembership.objects.create(user=colleague, agency=world["line_a"].commitment.agency)
+    set_admin_language(colleague, "vi")
+    world["editor_a"].email = "editor_a@example.org"
+    world["editor_a"].save()
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value="55.5")
+    evidence.submit(submission, world["editor_a"])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence.decide(submission, world["manager"], "return", "Attach the scan.")
+
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert sorted(by_recipient) == ["editor_a@example.org", "editor_a_vi@example.org"]
+    assert "with the value 55.5000, was returned." in by_recipient["editor_a@example.org"].body
+    vietnamese = by_recipient["editor_a_vi@example.org"]
+    assert vietnamese.subject.endswith(": Đã trả lại")
+    assert "với giá trị 55,5000, có kết quả: đã trả lại." in vietnamese.body
+    assert "Lý do: Attach the scan." in vietnamese.body

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ..enums import SubmissionStatus
 from ..models import AgencyMembership, Reminder, Submission
 from .due import due_items, lines_for_agencies
+from .languages import preferred_language
 
 
 def reminder_text(user, agency_ids, today, within_days):
@@ -37,12 +38,6 @@ def reminder_text(user, agency_ids, today, within_days):
     return _("Hello %(name)s,\n\nThis is what needs your attention:\n\n") % {
         "name": user.get_full_name() or user.get_username()
     } + "\n".join(lines)
-
-
-def preferred_language(user):
-    """The language the user picked for the admin in their account preferences, else the site's."""
-    profile = getattr(user, "wagtail_userprofile", None)
-    return (profile.preferred_language if profile else "") or settings.LANGUAGE_CODE
 
 
 def send_reminders(within_days=7, today=None):
