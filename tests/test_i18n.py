@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polib
@@ -23,6 +24,7 @@ from competition.domain import evidence
 from competition.domain.reminders import send_reminders
 from competition.enums import ReportingSchedule
 from competition.models import AgencyMembership, Submission
+from competition.templatetags.competition_tags import measured
 from tests.factories import UserFactory
 from tests.test_evidence import world  # noqa: F401
 from tests.test_jury import panel  # noqa: F401
@@ -152,6 +154,8 @@ def test_reader_switches_language_and_keeps_it(worked, client):
     page = BeautifulSoup(client.get("/worked/").content, "html.parser")
     assert page.html["lang"] == "vi"
     assert page.find("option", selected=True).get_text() == "Tiếng Việt"
+    # Each language named in itself, so a reader finds theirs whatever the page is in.
+    assert [option.get_text() for option in page.select("#language-select option")] == ["English", "Tiếng Việt"]
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert BeautifulSoup(client.get("/worked/").content, "html.parser").html["lang"] == "en"
 
@@ -255,3 +259,21 @@ def test_decision_e_mail_in_each_editors_language(world, django_capture_on_commi
     assert vietnamese.subject.endswith(": Đã trả lại")
     assert "với giá trị 55,5000, có kết quả: đã trả lại." in vietnamese.body
     assert "Lý do: Attach the scan." in vietnamese.body
+
+
+@pytest.mark.parametrize(
+    "value, english, vietnamese",
+    [
+        (Decimal("85.0000"), "85", "85"),
+        (Decimal("85.5000"), "85.5", "85,5"),
+        (Decimal("97.7500"), "97.75", "97,75"),
+        (Decimal("1E+2"), "100", "100"),
+        (1234.56789, "1234.5679", "1234,5679"),
+        (None, "—", "—"),
+    ],
+)
+def test_measured_values_drop_needless_zeros_in_each_language(value, english, vietnamese):
+    with translation.override("en"):
+        assert measured(value) == english
+    with translation.override("vi"):
+        assert measured(value) == vietnamese

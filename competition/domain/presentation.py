@@ -133,7 +133,9 @@ def progress_series(competition, as_of):
             mean = sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
         else:
             mean = Decimal(0)
-        points.append({"date": day.isoformat(), "progress": float(round(mean, 2))})
+        # A date, not a string: the page's table shows it in the reader's language, json_script
+        # writes it as ISO for the chart.
+        points.append({"date": day, "progress": float(round(mean, 2))})
     return points
 
 
