@@ -277,3 +277,19 @@ def test_measured_values_drop_needless_zeros_in_each_language(value, english, vi
         assert measured(value) == english
     with translation.override("vi"):
         assert measured(value) == vietnamese
+
+
+@pytest.mark.django_db
+def test_submission_inspect_screen_in_vietnamese(client, world):  # noqa: F811
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value="55.5")
+    evidence.submit(submission, world["editor_a"])
+    set_admin_language(world["manager"], "vi")
+    client.force_login(world["manager"])
+
+    response = client.get(reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk]))
+    listing = client.get(reverse("wagtailsnippets_competition_submission:list"))
+
+    text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
+    assert "Người gửi" in text and "Người quyết định —" in text and "Giá trị đo được 55,5000" in text
+    assert "Trả lại cơ quan, đơn vị" in text
+    assert "Phong trào thi đua" in BeautifulSoup(listing.content, "html.parser").get_text(" ", strip=True)
