@@ -109,15 +109,12 @@ def test_every_string_of_the_code_is_in_the_catalogues(tmp_path, monkeypatch):
         assert sorted(committed - extracted, key=str) == [], f"no longer in the code, still in {po_path}"
 
 
-def test_english_is_the_default(worked, client):
-    page = BeautifulSoup(client.get("/worked/?as_of=2025-07-02").content, "html.parser")
-
-    assert page.html["lang"] == "en"
-    assert "Ranking as of July 2, 2025" in page.get_text(" ", strip=True)
-
-
-def test_competition_page_in_vietnamese_with_vietnamese_numbers_and_dates(worked, client):
+def test_competition_page_in_english_by_default_and_in_vietnamese(worked, client):
+    english = BeautifulSoup(client.get("/worked/?as_of=2025-07-02").content, "html.parser")
     page = BeautifulSoup(client.get("/worked/?as_of=2025-07-02", **VI).content, "html.parser")
+
+    assert english.html["lang"] == "en"
+    assert "Ranking as of July 2, 2025" in english.get_text(" ", strip=True)
 
     text = page.get_text(" ", strip=True)
     assert page.html["lang"] == "vi"
@@ -147,7 +144,7 @@ def test_commitment_and_target_pages_in_vietnamese(worked, client):
     assert "80 (mốc)" in target_text and "Giá trị mục tiêu" in target_text
 
 
-def test_reader_switches_language_and_keeps_it(worked, client):
+def test_reader_switches_language_and_open_data_stays_the_same(worked, client):
     response = client.post(reverse("set_language"), {"language": "vi", "next": "/worked/"})
 
     assert response.status_code == 302 and response["Location"] == "/worked/"
@@ -156,19 +153,19 @@ def test_reader_switches_language_and_keeps_it(worked, client):
     assert page.find("option", selected=True).get_text() == "Tiếng Việt"
     # Each language named in itself, so a reader finds theirs whatever the page is in.
     assert [option.get_text() for option in page.select("#language-select option")] == ["English", "Tiếng Việt"]
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert BeautifulSoup(client.get("/worked/").content, "html.parser").html["lang"] == "en"
-
-
-def test_open_data_is_the_same_in_every_language(worked, client):
-    for name in ("scoreboard.json", "scoreboard.csv"):
-        english = client.get(f"/worked/{name}?as_of=2025-07-02")
-        vietnamese = client.get(f"/worked/{name}?as_of=2025-07-02", **VI)
-
-        assert english.status_code == vietnamese.status_code == 200
-        assert vietnamese.content == english.content
-    board = json.loads(client.get("/worked/scoreboard.json?as_of=2025-07-02", **VI).content)
+    # Open data is the same whatever the language (CONTRACTS.md: dots, ISO dates, fixed names).
+    names = ("scoreboard.json", "scoreboard.csv")
+    vietnamese = {name: client.get(f"/worked/{name}?as_of=2025-07-02") for name in names}
+    board = json.loads(vietnamese["scoreboard.json"].content)
     assert board["agencies"][0]["score_percent"] == 86.0 and board["agencies"][0]["targets"][0]["status"] == "on_track"
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    assert BeautifulSoup(client.get("/worked/").content, "html.parser").html["lang"] == "en"
+    for name in names:
+        english = client.get(f"/worked/{name}?as_of=2025-07-02")
+        assert english.status_code == vietnamese[name].status_code == 200
+        assert english.content == vietnamese[name].content
 
 
 @pytest.mark.django_db
@@ -177,7 +174,9 @@ def test_review_screen_in_the_reviewers_admin_language(client, panel):  # noqa: 
     set_admin_language(reviewer, "vi")
     client.force_login(reviewer)
 
-    response = client.get(reverse("competition_review", args=[panel["subs"]["b"].pk]))
+    url = reverse("competition_review", args=[panel["subs"]["b"].pk])
+
+    response = client.get(url)
 
     assert response.status_code == 200
     text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
@@ -185,18 +184,9 @@ def test_review_screen_in_the_reviewers_admin_language(client, panel):  # noqa: 
     assert re.search(r"Điểm gợi ý \d+,\d\d / 10", text), text
     assert "50,0000" in text  # the measured value, with a decimal comma
 
-
-@pytest.mark.django_db
-def test_points_field_keeps_a_dot_in_vietnamese(client, panel):  # noqa: F811
-    """A number input takes a dot whatever the language; the text around it shows a comma."""
-    reviewer = panel["rev_free"]
-    set_admin_language(reviewer, "vi")
-    client.force_login(reviewer)
-    url = reverse("competition_review", args=[panel["subs"]["b"].pk])
-
+    # A number input takes a dot whatever the language; the text around it shows a comma.
     client.post(url, {"points": "7.5", "comment": "Tốt"})
     page = BeautifulSoup(client.get(url).content, "html.parser")
-
     field = page.find("input", id="points")
     assert float(field["value"]) == 7.5 and float(field["max"]) == 10  # a comma would not parse
     assert "7,5" in page.find("table", class_="listing").get_text(" ", strip=True)
