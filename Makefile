@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
 
-.PHONY: demo test test-sqlite test-postgres lint security format static venv clean bench
+.PHONY: demo test test-sqlite test-postgres lint security format static venv clean bench messages gettext
 
 venv: $(STAMP)
 
@@ -26,6 +26,22 @@ $(CHART_JS): package.json package-lock.json
 	mkdir -p $(dir $(CHART_JS))
 	cp node_modules/chart.js/dist/chart.umd.js $(CHART_JS)
 	cp node_modules/chart.js/LICENSE.md $(dir $(CHART_JS))chart.js-LICENSE.md
+
+# GNU gettext (Debian's package) extracts and compiles the translation catalogues; the compiled
+# .mo files are committed, so running the site never needs it, only `make messages` and the test
+# that every string of the code is in the catalogues.
+gettext:
+	command -v xgettext >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
+
+# Update the Vietnamese catalogues from the code (the app's, and the demo site's for home/,
+# templates/ and config/), then compile them. Translate new entries before committing.
+MAKEMESSAGES := makemessages -l vi --no-location --no-obsolete
+messages: venv gettext
+	cd competition && DJANGO_SETTINGS_MODULE=config.settings.dev PYTHONPATH=.. ../$(PY) -m django $(MAKEMESSAGES)
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py $(MAKEMESSAGES) \
+		--ignore 'competition/*' --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'static/*' \
+		--ignore 'tests/*' --ignore 'docs/*' --ignore 'fixtures/*' --ignore 'scripts/*' --ignore 'build/*' --ignore 'dist/*'
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 demo: venv static
 	$(PY) manage.py migrate --noinput
@@ -48,7 +64,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml $$(find competition home templates -name '*.html')
 
-test: venv static lint security
+test: venv static gettext lint security
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres

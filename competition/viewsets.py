@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+import django_filters
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,8 +10,10 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
@@ -24,7 +27,7 @@ from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, Sn
 from . import permissions
 from .domain import evidence
 from .forms import SubmissionForm
-from .models import Adjustment, Agency, AgencyMembership, Juror, Submission
+from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, Juror, Submission
 from .models.evidence import STATE_FIELDS
 from .spreadsheets import neutralise
 
@@ -168,6 +171,17 @@ class SafeExportIndexView(IndexView):
 
 class SubmissionInspectView(InspectView):
     template_name = "competition/admin/submission_inspect.html"
+    # Labels of the fields that have no verbose name (adding one needs a migration).
+    field_labels = {"created_by": _("created by"), "submitted_by": _("submitted by"), "decided_by": _("decided by")}
+
+    def get_field_label(self, field_name, field):
+        if field_name in self.field_labels:
+            return capfirst(self.field_labels[field_name])
+        return super().get_field_label(field_name, field)
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        return "—" if value is None else value
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -193,13 +207,24 @@ class SubmissionInspectView(InspectView):
         return reverse(f"wagtailsnippets_competition_submission:{name}", args=[submission.pk])
 
 
+class SubmissionFilterSet(WagtailFilterSet):
+    # Named as before (the query parameter stays), labelled in the domain's word.
+    line__commitment__competition = django_filters.ModelChoiceFilter(
+        label=_("Competition"), queryset=CompetitionPage.objects.order_by("title")
+    )
+
+    class Meta:
+        model = Submission
+        fields = ["status", "line__commitment__competition"]
+
+
 class SubmissionViewSet(SnippetViewSet):
     index_view_class = SafeExportIndexView
     model = Submission
     icon = "doc-full-inverse"
     menu_label = _("Submissions")
     list_display = ["line", "reported_on", "value", "status", "updated_at"]
-    list_filter = ["status", "line__commitment__competition"]
+    filterset_class = SubmissionFilterSet
     list_export = ["line", "reported_on", "value", "status", "narrative", "decision_note"]
     search_fields = [
         "narrative",

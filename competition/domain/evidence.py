@@ -6,13 +6,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.template.defaultfilters import floatformat
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import permissions
 from ..enums import SubmissionStatus
 from ..validators import validate_no_nul
+from .languages import preferred_language
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -87,16 +89,27 @@ def editors_of(submission):
     return [
         membership.user
         for membership in AgencyMembership.objects.filter(agency_id=submission.line.commitment.agency_id)
-        .select_related("user")
+        .select_related("user__wagtail_userprofile")
         .filter(user__is_active=True)
     ]
 
 
 def notify_decision(submission):
-    """E-mail the agency's editors that their submission was accepted, returned or rejected."""
-    recipients = sorted({user.email for user in editors_of(submission) if user.email})
-    if not recipients:
-        return 0
+    """E-mail the agency's editors that their submission was accepted, returned or rejected, each
+    in their admin language (one e-mail per language)."""
+    by_language = {}
+    for user in editors_of(submission):
+        if user.email:
+            by_language.setdefault(preferred_language(user), set()).add(user.email)
+    sent = 0
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject, body = decision_message(submission)
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
+    return sent
+
+
+def decision_message(submission):
     target = submission.line.target
     subject = _("[%(competition)s] %(target)s, %(day)s: %(status)s") % {
         "competition": submission.line.commitment.competition.title,
@@ -110,9 +123,9 @@ def notify_decision(submission):
         "target": target.code,
         "title": target.title,
         "day": submission.reported_on.isoformat(),
-        "value": submission.value,
+        "value": floatformat(submission.value, -4),
         "status": submission.get_status_display().lower(),
     }
     if submission.decision_note:
         body += "\n\n" + _("Reason: %(note)s") % {"note": submission.decision_note}
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return subject, body

@@ -133,8 +133,20 @@ def progress_series(competition, as_of):
             mean = sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
         else:
             mean = Decimal(0)
-        points.append({"date": day.isoformat(), "progress": float(round(mean, 2))})
+        # A date, not a string: the page's table shows it in the reader's language, json_script
+        # writes it as ISO for the chart.
+        points.append({"date": day, "progress": float(round(mean, 2))})
     return points
+
+
+def chart_text():
+    """The words the chart script shows (dataset names), in the reader's language."""
+    return {
+        "score": _("Score %"),
+        "progress": _("Progress %"),
+        "mean_progress": _("Mean progress %"),
+        "trajectory": _("Expected trajectory"),
+    }
 
 
 def ranking_chart(board, limit=30):
@@ -209,6 +221,7 @@ def competition_context(competition, request):
         "chart_data": {
             "ranking": ranking_chart(board),
             "progress": progress_series(competition, board.as_of),
+            "text": chart_text(),
         },
         "signatories": competition.signatories.select_related("agency"),
     }
@@ -249,7 +262,7 @@ def target_context(target, request):
         "summary": summary,
         "lines_table": table,
         "milestones": milestones,
-        "chart_data": {"series": series[:40], "trajectory": trajectory, "unit": target.unit},
+        "chart_data": {"series": series[:40], "trajectory": trajectory, "unit": target.unit, "text": chart_text()},
     }
 
 
@@ -297,6 +310,7 @@ def commitment_context(commitment, request):
                     ],
                 }
                 for line in lines
-            ]
+            ],
+            "text": chart_text(),
         },
     }

@@ -4,12 +4,13 @@ and what was returned to them; at most one e-mail per editor per day."""
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..enums import SubmissionStatus
 from ..models import AgencyMembership, Reminder, Submission
 from .due import due_items, lines_for_agencies
+from .languages import preferred_language
 
 
 def reminder_text(user, agency_ids, today, within_days):
@@ -45,20 +46,22 @@ def send_reminders(within_days=7, today=None):
     agencies_of = {}
     for user_id, agency_id in AgencyMembership.objects.filter(user__is_active=True).values_list("user_id", "agency_id"):
         agencies_of.setdefault(user_id, set()).add(agency_id)
-    memberships = AgencyMembership.objects.filter(user_id__in=agencies_of).select_related("user")
+    memberships = AgencyMembership.objects.filter(user_id__in=agencies_of).select_related("user__wagtail_userprofile")
     users = {membership.user_id: membership.user for membership in memberships}
     sent = skipped = 0
     for user_id, user in sorted(users.items()):
         if not user.email:
             continue
-        text = reminder_text(user, agencies_of[user_id], today, within_days)
+        with translation.override(preferred_language(user)):
+            text = reminder_text(user, agencies_of[user_id], today, within_days)
+            subject = _("Reporting reminder for %(day)s") % {"day": today.isoformat()}
         if text is None:
             continue
         try:
             with transaction.atomic():
                 Reminder.objects.create(user=user, day=today)
                 send_mail(
-                    _("Reporting reminder for %(day)s") % {"day": today.isoformat()},
+                    subject,
                     text,
                     settings.DEFAULT_FROM_EMAIL,
                     [user.email],

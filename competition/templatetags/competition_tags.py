@@ -45,10 +45,13 @@ def points(value):
 
 @register.filter
 def measured(value):
-    """A measured value without needless trailing zeros: 85.0000 -> 85, 85.5000 -> 85.5."""
+    """A measured value without needless trailing zeros, in the reader's locale: 85.0000 -> 85,
+    85.5000 -> 85.5 (85,5 in Vietnamese), at most 4 decimals."""
     if value is None:
         return "—"
-    return floatformat(value, -4)
+    value = Decimal(str(value))
+    places = min(max(-value.normalize().as_tuple().exponent, 0), 4)
+    return floatformat(value, places)
 
 
 @register.filter

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from competition.conf import DEFAULTS as COMPETITION_DEFAULTS
 
@@ -48,6 +47,7 @@ INSTALLED_APPS = [
     "competition",
     "home",
     "wagtail.contrib.settings",
+    "wagtail.locales",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -124,10 +124,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# English and Vietnamese. Readers switch with the form in templates/base.html (Django's
+# set_language view and a cookie, so no URL moves: CONTRACTS.md); admin users pick their language
+# in their account preferences. Page content may be translated per locale (WAGTAIL_I18N_ENABLED).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese"))]
+# Each language named in itself, as the switcher shows it.
+LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
+WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# Wagtail offers only its languages translated at 90% or more by default; its Vietnamese admin
+# translation is less complete, the competition screens are complete in both.
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as "3 tháng 3 năm 2025" rather than Django's "Ngày 03 tháng 3 năm 2025" mid-sentence.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,9 @@
     return;
   }
   var data = JSON.parse(dataElement.textContent);
+  // Words come translated with the data; numbers follow the page's language (a decimal comma in Vietnamese).
+  var text = data.text || {};
+  window.Chart.defaults.locale = document.documentElement.lang || "en";
   if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
     window.Chart.defaults.animation = false;
   }
@@ -32,8 +35,8 @@
       data: {
         labels: data.ranking.labels,
         datasets: [
-          { label: "Score %", data: data.ranking.scores, backgroundColor: palette[0] },
-          { label: "Progress %", data: data.ranking.progress, backgroundColor: palette[1] }
+          { label: text.score || "Score %", data: data.ranking.scores, backgroundColor: palette[0] },
+          { label: text.progress || "Progress %", data: data.ranking.progress, backgroundColor: palette[1] }
         ]
       },
       options: { indexAxis: "y", maintainAspectRatio: false, scales: { x: { beginAtZero: true } } }
@@ -44,7 +47,7 @@
       type: "line",
       data: {
         labels: timeAxis(data.progress),
-        datasets: [{ label: "Mean progress %", data: data.progress.map(function (p) { return p.progress; }), borderColor: palette[0], backgroundColor: palette[0], pointStyle: "rectRot" }]
+        datasets: [{ label: text.mean_progress || "Mean progress %", data: data.progress.map(function (p) { return p.progress; }), borderColor: palette[0], backgroundColor: palette[0], pointStyle: "rectRot" }]
       },
       options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, suggestedMax: 100 } } }
     });
@@ -70,7 +73,7 @@
       var byDate = {};
       trajectory.forEach(function (p) { byDate[p.date] = p.value; });
       datasets.unshift({
-        label: "Expected trajectory",
+        label: text.trajectory || "Expected trajectory",
         data: labels.map(function (d) { return d in byDate ? byDate[d] : null; }),
         spanGaps: true,
         borderColor: "#1b1f24",

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from wagtail.models import Locale
 
 from competition.domain import evidence
 from competition.domain.pages import publish
@@ -81,6 +82,7 @@ class Command(BaseCommand):
         self.complete_texts()
         self.ensure_accounts()
         self.ensure_pending_evidence()
+        self.ensure_languages()
 
     @transaction.atomic
     def complete_texts(self):
@@ -153,3 +155,13 @@ class Command(BaseCommand):
                 evidence.submit(submission, editor)
             if state == "returned":
                 evidence.decide(submission, manager, "return", note)
+
+    def ensure_languages(self):
+        """Both languages as Wagtail locales (listed in the admin under Settings > Locales)."""
+        for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
+            Locale.objects.get_or_create(language_code=code)
+        names = ", ".join(name for _code, name in settings.LANGUAGES)
+        self.stdout.write(
+            f"\nLanguages: {names}. Readers switch with the form at the top of each page; admin users pick"
+            " theirs under Account > Preferences > Language."
+        )

@@ -1,0 +1,285 @@
+"""Vietnamese beside English: the catalogues are complete and compiled, every string of the code
+is in them, and pages, admin screens and e-mails read Vietnamese with Vietnamese numbers and dates
+while the open data stays locale-independent."""
+
+import json
+import re
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polib
+import pytest
+from bs4 import BeautifulSoup
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import translation
+from wagtail.users.models import UserProfile
+
+from competition.domain import evidence
+from competition.domain.reminders import send_reminders
+from competition.enums import ReportingSchedule
+from competition.models import AgencyMembership, Submission
+from competition.templatetags.competition_tags import measured
+from tests.factories import UserFactory
+from tests.test_evidence import world  # noqa: F401
+from tests.test_jury import panel  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each catalogue and the sources whose strings it holds (the app ships its own; the demo site's
+# strings live in the project's locale folder).
+CATALOGUES = {
+    ROOT / "competition/locale/vi/LC_MESSAGES/django.po": ["competition"],
+    ROOT / "locale/vi/LC_MESSAGES/django.po": ["home", "templates", "config"],
+}
+VI = {"HTTP_ACCEPT_LANGUAGE": "vi"}
+
+
+def set_admin_language(user, language):
+    """What the user does under Account > Preferences > Language in the Wagtail admin."""
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+
+
+def entry_key(entry):
+    return (entry.msgctxt, entry.msgid, entry.msgid_plural)
+
+
+def translations(catalogue):
+    return {
+        entry_key(entry): entry.msgstr_plural and dict(entry.msgstr_plural) or entry.msgstr
+        for entry in catalogue
+        if entry.msgid
+    }
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_vi_catalogue_has_no_untranslated_fuzzy_or_obsolete_entry(po_path):
+    catalogue = polib.pofile(str(po_path))
+
+    assert catalogue.metadata["Language"] == "vi"
+    assert catalogue.untranslated_entries() == []
+    assert catalogue.fuzzy_entries() == []
+    assert catalogue.obsolete_entries() == []
+    for entry in catalogue:
+        for text in entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]:
+            # Same placeholders on both sides, so no message loses or breaks a value.
+            assert sorted(re.findall(r"%\(\w+\)\w", text)) == sorted(re.findall(r"%\(\w+\)\w", entry.msgid)), entry
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_committed_mo_matches_its_po(po_path):
+    mo_path = po_path.with_suffix(".mo")
+    assert mo_path.is_file(), f"{mo_path} is missing: run `make messages`"
+
+    compiled = translations(polib.mofile(str(mo_path)))
+
+    assert compiled == translations(polib.pofile(str(po_path))), f"{mo_path} is stale: run `make messages`"
+
+
+def test_every_string_of_the_code_is_in_the_catalogues(tmp_path, monkeypatch):
+    """Extract the strings as `make messages` does, from a copy of the sources, and compare."""
+    if shutil.which("xgettext") is None:
+        pytest.fail("GNU gettext is missing: apt-get install gettext (make test installs it)")
+    for po_path, sources in CATALOGUES.items():
+        locale_dir = tmp_path / po_path.relative_to(ROOT).parent.parent.parent
+        locale_dir.mkdir(parents=True, exist_ok=True)
+        for source in sources:
+            shutil.copytree(
+                ROOT / source,
+                tmp_path / source,
+                ignore=shutil.ignore_patterns("locale", "static", "__pycache__"),
+                dirs_exist_ok=True,
+            )
+    monkeypatch.chdir(tmp_path)
+    with override_settings(LOCALE_PATHS=[]):
+        call_command("makemessages", locale=["vi"], no_location=True, no_obsolete=True, verbosity=0)
+
+    for po_path in CATALOGUES:
+        extracted = {
+            entry_key(entry) for entry in polib.pofile(str(tmp_path / po_path.relative_to(ROOT))) if entry.msgid
+        }
+        committed = {entry_key(entry) for entry in polib.pofile(str(po_path)) if entry.msgid}
+        assert sorted(extracted - committed, key=str) == [], f"not in {po_path}: run `make messages` and translate"
+        assert sorted(committed - extracted, key=str) == [], f"no longer in the code, still in {po_path}"
+
+
+def test_competition_page_in_english_by_default_and_in_vietnamese(worked, client):
+    english = BeautifulSoup(client.get("/worked/?as_of=2025-07-02").content, "html.parser")
+    page = BeautifulSoup(client.get("/worked/?as_of=2025-07-02", **VI).content, "html.parser")
+
+    assert english.html["lang"] == "en"
+    assert "Ranking as of July 2, 2025" in english.get_text(" ", strip=True)
+
+    text = page.get_text(" ", strip=True)
+    assert page.html["lang"] == "vi"
+    assert "Xếp hạng tính đến 2 tháng 7 năm 2025" in text
+    assert "Dữ liệu mở" in text and "Đúng tiến độ: 1" in text
+    first = [cell.get_text(" ", strip=True) for cell in page.select("table.board-table")[0].select("tbody tr td")]
+    assert "tạm tính" in first[1]
+    assert first[3] == "86,00 %" and "84,50 %" in first[4]
+    assert [
+        header.get_text(" ", strip=True).split(" (")[0] for header in page.select("table.board-table")[0].select("th")
+    ][:3] == [
+        "Hạng",
+        "Cơ quan, đơn vị",
+        "Xếp loại",
+    ]
+    assert json.loads(page.find(id="chart-data").string)["text"]["score"] == "Điểm số %"
+
+
+def test_commitment_and_target_pages_in_vietnamese(worked, client):
+    commitment = BeautifulSoup(client.get("/worked/agency-a/?as_of=2025-07-02", **VI).content, "html.parser")
+    target = BeautifulSoup(client.get("/worked/target-t1/?as_of=2025-07-02", **VI).content, "html.parser")
+
+    first = [cell.get_text(" ", strip=True) for cell in commitment.select("table.board-table tbody tr")[0].select("td")]
+    assert first[3:] == ["22,50", "23", "23 / 30"]
+    assert "Minh chứng đã được chấp nhận" in commitment.get_text(" ", strip=True)
+    target_text = target.get_text(" ", strip=True)
+    assert "80 (mốc)" in target_text and "Giá trị mục tiêu" in target_text
+
+
+def test_reader_switches_language_and_open_data_stays_the_same(worked, client):
+    response = client.post(reverse("set_language"), {"language": "vi", "next": "/worked/"})
+
+    assert response.status_code == 302 and response["Location"] == "/worked/"
+    page = BeautifulSoup(client.get("/worked/").content, "html.parser")
+    assert page.html["lang"] == "vi"
+    assert page.find("option", selected=True).get_text() == "Tiếng Việt"
+    # Each language named in itself, so a reader finds theirs whatever the page is in.
+    assert [option.get_text() for option in page.select("#language-select option")] == ["English", "Tiếng Việt"]
+    # Open data is the same whatever the language (CONTRACTS.md: dots, ISO dates, fixed names).
+    names = ("scoreboard.json", "scoreboard.csv")
+    vietnamese = {name: client.get(f"/worked/{name}?as_of=2025-07-02") for name in names}
+    board = json.loads(vietnamese["scoreboard.json"].content)
+    assert board["agencies"][0]["score_percent"] == 86.0 and board["agencies"][0]["targets"][0]["status"] == "on_track"
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    assert BeautifulSoup(client.get("/worked/").content, "html.parser").html["lang"] == "en"
+    for name in names:
+        english = client.get(f"/worked/{name}?as_of=2025-07-02")
+        assert english.status_code == vietnamese[name].status_code == 200
+        assert english.content == vietnamese[name].content
+
+
+@pytest.mark.django_db
+def test_review_screen_in_the_reviewers_admin_language(client, panel):  # noqa: F811
+    reviewer = panel["rev_free"]
+    set_admin_language(reviewer, "vi")
+    client.force_login(reviewer)
+
+    url = reverse("competition_review", args=[panel["subs"]["b"].pk])
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
+    assert "Điểm gợi ý" in text and "Lưu và chuyển tiếp" in text
+    assert re.search(r"Điểm gợi ý \d+,\d\d / 10", text), text
+    assert "50,0000" in text  # the measured value, with a decimal comma
+
+    # A number input takes a dot whatever the language; the text around it shows a comma.
+    client.post(url, {"points": "7.5", "comment": "Tốt"})
+    page = BeautifulSoup(client.get(url).content, "html.parser")
+    field = page.find("input", id="points")
+    assert float(field["value"]) == 7.5 and float(field["max"]) == 10  # a comma would not parse
+    assert "7,5" in page.find("table", class_="listing").get_text(" ", strip=True)
+
+
+@pytest.mark.django_db
+def test_admin_account_offers_vietnamese(client, panel):  # noqa: F811
+    client.force_login(panel["manager"])
+
+    response = client.get(reverse("wagtailadmin_account"))
+
+    assert response.status_code == 200
+    assert 'value="vi"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_reminder_e_mail_in_each_editors_language(world):  # noqa: F811
+    competition = world["competition"]
+    competition.reporting_schedule = ReportingSchedule.QUARTERLY
+    competition.save()
+    set_admin_language(world["editor_b"], "vi")
+    for name in ("editor_a", "editor_b"):
+        world[name].email = f"{name}@example.org"
+        world[name].save()
+    submission = Submission.objects.create(line=world["line_b"], reported_on=date(2025, 3, 15), value=5)
+    evidence.submit(submission, world["editor_b"])
+    evidence.decide(submission, world["manager"], "return", "Wrong month")
+    mail.outbox.clear()
+
+    assert send_reminders(within_days=7, today=date(2025, 3, 28)) == (2, 0)
+
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    english, vietnamese = by_recipient["editor_a@example.org"], by_recipient["editor_b@example.org"]
+    assert english.subject == "Reporting reminder for 2025-03-28"
+    assert "due by 2025-03-31" in english.body
+    assert vietnamese.subject == "Nhắc hạn báo cáo ngày 2025-03-28"
+    assert vietnamese.body.startswith("Kính gửi ")
+    assert "hạn chót 2025-03-31" in vietnamese.body and "đã trả lại cho bạn: Wrong month" in vietnamese.body
+    assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+@pytest.mark.django_db
+def test_decision_e_mail_in_each_editors_language(world, django_capture_on_commit_callbacks):  # noqa: F811
+    colleague = UserFactory(username="editor_a_vi", email="editor_a_vi@example.org")
+    AgencyMembership.objects.create(user=colleague, agency=world["line_a"].commitment.agency)
+    set_admin_language(colleague, "vi")
+    world["editor_a"].email = "editor_a@example.org"
+    world["editor_a"].save()
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value="55.5")
+    evidence.submit(submission, world["editor_a"])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence.decide(submission, world["manager"], "return", "Attach the scan.")
+
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert sorted(by_recipient) == ["editor_a@example.org", "editor_a_vi@example.org"]
+    assert "with the value 55.5000, was returned." in by_recipient["editor_a@example.org"].body
+    vietnamese = by_recipient["editor_a_vi@example.org"]
+    assert vietnamese.subject.endswith(": Đã trả lại")
+    assert "với giá trị 55,5000, có kết quả: đã trả lại." in vietnamese.body
+    assert "Lý do: Attach the scan." in vietnamese.body
+
+
+@pytest.mark.parametrize(
+    "value, english, vietnamese",
+    [
+        (Decimal("85.0000"), "85", "85"),
+        (Decimal("85.5000"), "85.5", "85,5"),
+        (Decimal("97.7500"), "97.75", "97,75"),
+        (Decimal("1E+2"), "100", "100"),
+        (1234.56789, "1234.5679", "1234,5679"),
+        (None, "—", "—"),
+    ],
+)
+def test_measured_values_drop_needless_zeros_in_each_language(value, english, vietnamese):
+    with translation.override("en"):
+        assert measured(value) == english
+    with translation.override("vi"):
+        assert measured(value) == vietnamese
+
+
+@pytest.mark.django_db
+def test_submission_inspect_screen_in_vietnamese(client, world):  # noqa: F811
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value="55.5")
+    evidence.submit(submission, world["editor_a"])
+    set_admin_language(world["manager"], "vi")
+    client.force_login(world["manager"])
+
+    response = client.get(reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk]))
+    listing = client.get(reverse("wagtailsnippets_competition_submission:list"))
+
+    text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
+    assert "Người gửi" in text and "Người quyết định —" in text and "Giá trị đo được 55,5000" in text
+    assert "Trả lại cơ quan, đơn vị" in text
+    assert "Phong trào thi đua" in BeautifulSoup(listing.content, "html.parser").get_text(" ", strip=True)
