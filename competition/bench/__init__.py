@@ -1,0 +1,1 @@
+"""Benchmarks of the competition app (not tests: `make bench` runs them)."""
