@@ -21,4 +21,6 @@ max_requests_jitter = max_requests // 10
 # Access logs to stdout when asked for (the reverse proxy usually keeps them); errors always.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+# No control socket: it lives at one path per user, which several instances would share.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -23,7 +23,7 @@ export SECRET_KEY=${SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_ur
 echo "== Demo data"
 DJANGO_SETTINGS_MODULE=config.settings.dev $PY manage.py migrate --noinput --verbosity 0
 DJANGO_SETTINGS_MODULE=config.settings.dev $PY manage.py demo_setup >/dev/null
-DJANGO_SETTINGS_MODULE=config.settings.dev $PY manage.py shell -c "
+DJANGO_SETTINGS_MODULE=config.settings.dev $PY manage.py shell --verbosity 0 -c "
 from competition.models import CommitmentPage, Submission
 print(CommitmentPage.objects.filter(competition__slug='hcmc-2025-digital-government').count(), 'agencies,',
       Submission.objects.filter(line__commitment__competition__slug='hcmc-2025-digital-government').count(),
@@ -48,7 +48,7 @@ for _ in $(seq 1 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$WEB_PORT") 2>/dev/null && break
     sleep 0.2
 done
-SESSION=$($PY manage.py shell -c "
+SESSION=$($PY manage.py shell --verbosity 0 -c "
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 user = get_user_model().objects.get(username='juror.nguyen')

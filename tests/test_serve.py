@@ -91,15 +91,34 @@ def test_gunicorn_serves_the_competition_with_production_settings(served_competi
                 time.sleep(0.2)
 
         page_status, page_headers, page = fetch(f"{base}/served/")
+        health = fetch(f"{base}/health/")
         data = [fetch(f"{base}/served/scoreboard.json?as_of=2025-07-01") for _ in range(6)]
     finally:
         server.terminate()
         server.wait(timeout=15)
 
     assert status == 200
+    assert (health[0], health[2]) == (200, b'{"database": "ok", "cache": "ok"}')
     assert page_status == 200
     assert b"Served competition" in page
     assert page_headers["X-Frame-Options"] == "DENY"
     assert all(code == 200 and b'"code": "A"' in body for code, _headers, body in data)
     # Each worker learns the URL on its first request, stores it on its second: then it serves hits.
     assert "hit" in [headers.get("X-Cache") for _code, headers, _body in data]
+
+
+def test_health_check_reports_database_and_cache(db, client):
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_check_fails_when_the_cache_forgets(db, client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "failing"}
