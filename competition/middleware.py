@@ -34,6 +34,10 @@ TOKEN_LIKE = re.compile(rb"[A-Za-z0-9]{64}")
 MESSAGES_COOKIE = "messages"
 SKIPPED_HEADERS = {"content-length", "set-cookie", "vary", "x-cache"}
 MAX_ROUTES = 10_000
+# Kept responses also stay in each process's memory (at most this many), so that a hit asks the
+# shared cache only for the competition's version, not for the whole body again.
+MAX_LOCAL_ENTRIES = 200
+local_entries = {}
 # (host, URL path) -> competition, learnt from the views, shared by the process's threads: the
 # first request of a URL in each process is neither served from the cache nor stored (it could
 # not read the competition's version before its data).
@@ -83,13 +87,18 @@ class PublicPageCacheMiddleware:
             return response
 
         cache = board_cache()
-        # The version is read before anything the response is built from.
-        version, floor = cache_state(competition_id)
         key = self.key(request, competition_id)
-        entry = cache.get(key)
+        # The version is read before anything the response is built from.
+        local = local_entries.get(key)
+        version, floor, entry = cache_state(competition_id, None if local else key)
+        if local is not None:
+            if local[0] == version:
+                return self.replay(request, local, "hit")
+            entry = cache.get(key) or local
         rendering_lock = None
         if entry is not None:
             if entry[0] == version:
+                self.keep_locally(key, entry)
                 return self.replay(request, entry, "hit")
             if entry[0] >= floor:
                 rendering_lock = f"{key}:rendering"
@@ -109,11 +118,18 @@ class PublicPageCacheMiddleware:
             stored = self.storable(request, response)
             if stored is not None:
                 cache.set(key, (version, *stored), timeout=conf.get("RESPONSE_CACHE_SECONDS"))
+                self.keep_locally(key, (version, *stored))
             response["X-Cache"] = "miss"
             return response
         finally:
             if rendering_lock is not None:
                 cache.delete(rendering_lock)
+
+    @staticmethod
+    def keep_locally(key, entry):
+        if len(local_entries) >= MAX_LOCAL_ENTRIES:
+            local_entries.clear()
+        local_entries[key] = entry
 
     @staticmethod
     def may_use_cache(request):

@@ -28,8 +28,10 @@ def cached(settings):
     settings.COMPETITION_RESPONSE_CACHE = True
     settings.COMPETITION_REBUILD_BOARDS = ""
     middleware.routes.clear()
+    middleware.local_entries.clear()
     yield settings
     middleware.routes.clear()
+    middleware.local_entries.clear()
 
 
 @pytest.fixture

@@ -172,18 +172,19 @@ def _floor_key(competition_id):
     return f"competition:scoreboard-stale-floor:{competition_id}"
 
 
-def cache_state(competition_id):
-    """(version, floor) of the competition's cached data, in one cache round trip. An entry made
-    at another version is stale; a stale entry made below `floor` is never served, not even
-    while its replacement is being computed (after an unpublication or a deletion)."""
+def cache_state(competition_id, key=None):
+    """(version, floor, the entry at `key` or None) of the competition's cached data, in one
+    cache round trip. An entry made at another version is stale; a stale entry made below
+    `floor` is never served, not even while its replacement is being computed (after an
+    unpublication or a deletion)."""
     cache = board_cache()
     version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
-    found = cache.get_many([version_key, floor_key])
+    found = cache.get_many([version_key, floor_key, *([key] if key else [])])
     version = found.get(version_key)
     if version is None:
         cache.add(version_key, 1, timeout=None)
         version = cache.get(version_key, 1)
-    return version, found.get(floor_key, 0)
+    return version, found.get(floor_key, 0), found.get(key) if key else None
 
 
 def board_version(competition_id):
@@ -227,10 +228,9 @@ def get_board(competition, as_of=None, *, fresh=False):
     serve the previous board (stale-while-revalidate) when there is one and `fresh` is false, or
     wait for the result (up to COMPUTE_WAIT_SECONDS, then compute it themselves)."""
     day = resolve_as_of(competition, as_of)
-    version, floor = cache_state(competition.pk)
     cache = board_cache()
     key = f"competition:scoreboard:{competition.pk}:{day.isoformat()}"
-    entry = cache.get(key)
+    version, floor, entry = cache_state(competition.pk, key)
     if entry is not None and entry[0] == version:
         return entry[1]
     lock = f"{key}:computing"

@@ -33,7 +33,8 @@ def cache_from_url(url):
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "competition"}
     scheme = url.split(":", 1)[0].lower()
     if scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Django's RedisCache, reusing its client (config/redis_cache.py says why).
+        return {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": url}
     if scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": url[9:] or "competition"}
     if scheme == "dummy":
