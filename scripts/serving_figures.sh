@@ -30,7 +30,7 @@ print(CommitmentPage.objects.filter(competition__slug='hcmc-2025-digital-governm
       'submissions in the HCMC competition')"
 
 echo "== Serving benchmark (2 workers, ${BENCH_DURATION} s per row)"
-$PY -m competition.bench.serving serve "$DATABASE_URL" "$COMPETITION" --duration "$BENCH_DURATION" \
+$PY -m competition.bench.serving serve "$DATABASE_URL" "$COMPETITION" --duration "$BENCH_DURATION" --rounds "${ROUNDS:-3}" \
     --ports "$FIRST_PORT-$((FIRST_PORT + 4))"
 
 echo "== Load: gunicorn with $WORKERS workers and Redis, $CLIENTS clients, ${DURATION} s per URL"
