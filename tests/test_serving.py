@@ -359,3 +359,21 @@ def test_the_rebuild_computes_what_the_competition_page_reads(
 
     assert warming.public_board_days(competition)[0] == scoreboard.resolve_as_of(competition)
     assert board_loads == []  # every board the page shows was computed by the rebuild
+
+
+def test_a_forgotten_version_never_makes_old_copies_fresh(competition, client):
+    warm(client, JSON)
+
+    scoreboard.board_cache().delete(f"competition:scoreboard-version:{competition.pk}")  # evicted
+    response = client.get(JSON)
+
+    assert response["X-Cache"] == "miss"
+
+
+def test_a_cache_that_keeps_nothing_serves_nothing_kept(competition, client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    responses = [client.get(JSON) for _ in range(4)]
+
+    assert [response["X-Cache"] for response in responses[1:]] == ["miss", "miss", "miss"]
+    assert value_of_a(responses[-1]) == 40

@@ -28,6 +28,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent.parent
 BENCH_SETTINGS = os.environ.get("COMPETITION_BENCH_SETTINGS", "config.settings.bench")
 BARE_PATH = "/bench/bare/"
+PLAIN_WAGTAIL_PATH = "/bench/wagtail/"
 
 # wrk prints one JSON line when done: requests, duration, the 95th percentile of latency and errors
 # (failed connections, reads, writes, time-outs and non-2xx/3xx statuses).
@@ -223,8 +224,9 @@ def measure_serving(
     """Serve the database with gunicorn (2 workers) on the loopback and load each URL with wrk.
 
     Rows (`name`, `requests_per_s`, `p95_ms`, `errors`, plus `requests` and `connections`):
-    the bare Django view, the plain Wagtail home page, then the competition page and its
-    scoreboard.json cold (a dummy cache: every request computes its boards; at most
+    the bare Django view, a plain Wagtail page (the home page with Wagtail's own context and a
+    template extending base.html) and the demo's home page (which lists the competitions), then
+    the competition page and its scoreboard.json cold (a dummy cache: every request computes its boards; at most
     `cold_connections`, default 4, clients) and cached (Redis when redis-server is available,
     else each worker's memory). `ports`: the loopback ports the servers may use. With `rounds`
     above 1 the cached set is measured that many times, interleaved (so that a busy moment of a
@@ -263,14 +265,22 @@ def measure_serving(
         except (RuntimeError, OSError, subprocess.CalledProcessError):
             cache_url, cache_name = "locmem://", "per-worker memory"
         server = stack.enter_context(gunicorn(database_url, ports.take(), cache_url, log=log))
-        measure("plain Wagtail page (home)", server, "/", connections)
+        measure("plain Wagtail page", server, PLAIN_WAGTAIL_PATH, connections)
+        measure("demo home page (lists competitions)", server, "/", connections)
         cold_rows, rows[:] = rows[:], []
         for _round in range(max(1, rounds)):
             measure("bare Django view", server, BARE_PATH, connections)
             measure(f"competition page, cached ({cache_name})", server, page, connections)
             measure(f"scoreboard.json, cached ({cache_name})", server, data, connections)
         rows[:] = cold_rows + median_rows(rows)
-    order = ["bare", "plain", "competition page, cold", "scoreboard.json, cold", "competition page, cached"]
+    order = [
+        "bare",
+        "plain",
+        "demo home",
+        "competition page, cold",
+        "scoreboard.json, cold",
+        "competition page, cached",
+    ]
     order.append("scoreboard.json, cached")
     return sorted(rows, key=lambda row: next(i for i, prefix in enumerate(order) if row["name"].startswith(prefix)))
 

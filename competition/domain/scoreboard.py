@@ -182,8 +182,12 @@ def cache_state(competition_id, key=None):
     found = cache.get_many([version_key, floor_key, *([key] if key else [])])
     version = found.get(version_key)
     if version is None:
-        cache.add(version_key, 1, timeout=None)
-        version = cache.get(version_key, 1)
+        # A new version never repeats an old one (say, after the cache evicted the version but
+        # kept entries made under it): it starts from the clock. A cache that keeps nothing
+        # (DummyCache) thus gives a new version to every request, and nothing is ever fresh.
+        first = time.time_ns() // 1000
+        cache.add(version_key, first, timeout=None)
+        version = cache.get(version_key, first)
     return version, found.get(floor_key, 0), found.get(key) if key else None
 
 
@@ -200,7 +204,7 @@ def invalidate(competition_id, *, drop_stale=False):
     try:
         version = cache.incr(key)
     except ValueError:
-        version = 2
+        version = time.time_ns() // 1000
         cache.set(key, version, timeout=None)
     if drop_stale:
         cache.set(_floor_key(competition_id), version, timeout=None)
