@@ -377,3 +377,26 @@ def test_a_cache_that_keeps_nothing_serves_nothing_kept(competition, client, set
 
     assert [response["X-Cache"] for response in responses[1:]] == ["miss", "miss", "miss"]
     assert value_of_a(responses[-1]) == 40
+
+
+def test_a_returning_reader_keeps_their_csrf_secret(competition, client):
+    warm(client, PAGE)
+    reader = Client()
+    reader.cookies["csrftoken"] = "abcdefghijklmnopqrstuvwxyzABCDEF"
+
+    html = reader.get(PAGE).content
+
+    start = html.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
+    assert _unmask_cipher_token(html[start : start + 64].decode()) == "abcdefghijklmnopqrstuvwxyzABCDEF"
+
+
+def test_random_csrf_strings_are_csrf_secrets():
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+
+    from competition.middleware import random_csrf_string
+
+    strings = {random_csrf_string() for _ in range(200)}
+
+    assert len(strings) == 200
+    assert all(len(string) == 32 and set(string) <= set(CSRF_ALLOWED_CHARS) for string in strings)
+    assert set("".join(strings)) == set(CSRF_ALLOWED_CHARS)  # 6,400 draws reach all 62 characters
