@@ -110,7 +110,8 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not self.may_use_cache(request):
             return self.get_response(request)
-        route = (request.get_host(), request.path)
+        host = request.get_host()
+        route = (host, request.path)
         competition_id = routes.get(route)
         if competition_id is None:
             response = self.get_response(request)
@@ -123,7 +124,7 @@ class PublicPageCacheMiddleware:
             return response
 
         cache = board_cache()
-        key = self.key(request, competition_id)
+        key = self.key(request, competition_id, host)
         # The version is read before anything the response is built from.
         local = local_entries.get(key)
         version, floor, entry = cache_state(competition_id, None if local else key)
@@ -177,8 +178,8 @@ class PublicPageCacheMiddleware:
         return "HTTP_AUTHORIZATION" not in request.META
 
     @staticmethod
-    def key(request, competition_id):
-        url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    def key(request, competition_id, host=None):
+        url = f"{request.scheme}://{host or request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()[:32]
         return f"competition:page:{competition_id}:{get_language()}:{timezone.localdate().isoformat()}:{digest}"
 
