@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
 
-.PHONY: demo test test-sqlite test-postgres lint security format static venv clean bench messages gettext
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext
 
 venv: $(STAMP)
 
@@ -48,6 +48,18 @@ demo: venv static
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin at /admin/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production serving (docs/deployment.md): production settings from the environment (SECRET_KEY,
+# DATABASE_URL, REDIS_URL, ALLOWED_HOSTS...), static files collected for whitenoise, migrations
+# applied, then gunicorn workers on the loopback behind the reverse proxy. WORKERS=n sets how many.
+WORKERS ?= 4
+SERVE_SETTINGS ?= config.settings.production
+
+serve: venv static
+	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
+		$(VENV)/bin/gunicorn --config config/gunicorn.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

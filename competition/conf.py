@@ -7,6 +7,19 @@ DEFAULTS = {
     "BASE_TEMPLATE": "base.html",
     # Seconds a computed scoreboard stays cached (changes invalidate it at once anyway).
     "SCOREBOARD_CACHE_SECONDS": 60 * 60 * 24,
+    # Seconds a process may hold the lock while it computes a board; readers serve the previous
+    # board meanwhile, or wait for it (at most COMPUTE_WAIT_SECONDS, then compute it themselves).
+    "COMPUTE_LOCK_SECONDS": 120,
+    "COMPUTE_WAIT_SECONDS": 30,
+    # After a change is committed, recompute the boards the public pages show: "thread" (in the
+    # background of the process that made the change), "inline" (before returning) or "" (no:
+    # the next reader computes them).
+    "REBUILD_BOARDS": "thread",
+    # Keep whole responses of public pages and open data for anonymous readers (needs
+    # competition.middleware.PublicPageCacheMiddleware), and for how many seconds at most
+    # (changes to the data make them stale at once anyway).
+    "RESPONSE_CACHE": True,
+    "RESPONSE_CACHE_SECONDS": 600,
     # The cache alias scoreboards are kept in.
     "CACHE_ALIAS": "default",
     # Rows per page of the public ranking table.

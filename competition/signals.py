@@ -7,9 +7,13 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.db.models.signals import post_delete, post_save, pre_delete
-from wagtail.signals import page_unpublished
+from wagtail.documents import get_document_model
+from wagtail.documents.models import AbstractDocument
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_slug_changed, page_unpublished, post_page_move
 
 from .domain.scoreboard import invalidate
+from .domain.warming import rebuild_later
 from .models import (
     Adjustment,
     Agency,
@@ -18,15 +22,23 @@ from .models import (
     CompetitionPage,
     JuryScore,
     Submission,
+    SubmissionAttachment,
+    SubmissionLink,
     TargetPage,
 )
 
 
-def _invalidate_later(competition_ids):
+def _invalidate_later(competition_ids, *, drop_stale=False):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
     ids = {pk for pk in competition_ids if pk}
     if ids:
-        transaction.on_commit(lambda: [invalidate(pk) for pk in ids])
+        transaction.on_commit(lambda: _invalidate_now(ids, drop_stale=drop_stale))
+
+
+def _invalidate_now(ids, *, drop_stale=False):
+    for pk in ids:
+        invalidate(pk, drop_stale=drop_stale)
+    rebuild_later(ids)
 
 
 def _competition_ids(instance):
@@ -42,6 +54,22 @@ def _competition_ids(instance):
         return Submission.objects.filter(pk=instance.submission_id).values_list(
             "line__commitment__competition_id", flat=True
         )
+    if isinstance(instance, (SubmissionAttachment, SubmissionLink)):
+        return Submission.objects.filter(pk=instance.submission_id).values_list(
+            "line__commitment__competition_id", flat=True
+        )
+    if isinstance(instance, get_document_model()):
+        # Evidence files are listed by title on the public commitment pages.
+        return SubmissionAttachment.objects.filter(document=instance).values_list(
+            "submission__line__commitment__competition_id", flat=True
+        )
+    if isinstance(instance, PageViewRestriction):
+        # Restricted pages are never kept for anonymous readers: drop what was kept of them.
+        page = instance.page
+        ids = list(CompetitionPage.objects.filter(path__startswith=page.path).values_list("pk", flat=True))
+        if page.specific_class in (TargetPage, CommitmentPage):
+            ids.append(page.specific.competition_id)
+        return ids
     if isinstance(instance, Agency):
         # Names and parents show on every board the agency is on, and on its children's groups.
         agencies = [instance.pk, *instance.children.values_list("pk", flat=True)]
@@ -74,11 +102,42 @@ def on_change(sender, instance, **kwargs):
     _invalidate_later(list(_competition_ids(instance)))
 
 
+def on_delete(sender, instance, **kwargs):
+    if getattr(_deferred, "depth", 0):
+        return
+    # Deleted pages, files and restrictions vanish from public pages at once: no stale copy of
+    # them is served while the fresh ones are computed.
+    drop_stale = isinstance(instance, (Page, AbstractDocument, SubmissionAttachment, PageViewRestriction))
+    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale)
+
+
+def on_restriction_saved(sender, instance, **kwargs):
+    _invalidate_later(_competition_ids(instance), drop_stale=True)
+
+
+def on_page_moved(sender, instance, **kwargs):
+    # Competitions below a moved or renamed page have new URLs: their old ones must not be served
+    # from the cache (a move saves the moved page only, not its descendants).
+    ids = CompetitionPage.objects.filter(path__startswith=instance.path).values_list("pk", flat=True)
+    _invalidate_later([*ids, *_competition_ids(instance.specific)], drop_stale=True)
+
+
 def on_page_unpublished(sender, instance, **kwargs):
-    _invalidate_later(_competition_ids(instance.specific))
+    _invalidate_later(_competition_ids(instance.specific), drop_stale=True)
 
 
-WATCHED = (Adjustment, Agency, CommitmentLine, CommitmentPage, CompetitionPage, JuryScore, Submission, TargetPage)
+WATCHED = (
+    Adjustment,
+    Agency,
+    CommitmentLine,
+    CommitmentPage,
+    CompetitionPage,
+    JuryScore,
+    Submission,
+    SubmissionAttachment,
+    SubmissionLink,
+    TargetPage,
+)
 
 
 def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
@@ -91,7 +150,11 @@ def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
 
 def connect():
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
-    for model in WATCHED:
+    for model in (*WATCHED, get_document_model()):
         post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
-        post_delete.connect(on_change, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")
+        post_delete.connect(on_delete, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")
+    post_save.connect(on_restriction_saved, sender=PageViewRestriction, dispatch_uid="competition-board-restricted")
+    post_delete.connect(on_delete, sender=PageViewRestriction, dispatch_uid="competition-board-unrestricted")
+    post_page_move.connect(on_page_moved, dispatch_uid="competition-board-moved")
+    page_slug_changed.connect(on_page_moved, dispatch_uid="competition-board-slug-changed")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="competition-board-unpublished")

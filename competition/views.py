@@ -10,6 +10,7 @@ from wagtail.models import Site
 from .domain.opendata import board_json, board_table
 from .domain.presentation import InvalidDate, parse_as_of
 from .domain.scoreboard import get_board
+from .middleware import mark_cacheable
 from .models import CompetitionPage
 from .spreadsheets import export_dataset
 
@@ -29,6 +30,7 @@ def find_public_competition(request, page_path):
 @require_safe
 def scoreboard_data(request, page_path, file_format):
     competition = find_public_competition(request, page_path)
+    mark_cacheable(request, competition.pk)
     try:
         as_of = parse_as_of(request)
     except InvalidDate as error:

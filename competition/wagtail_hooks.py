@@ -9,7 +9,8 @@ from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.snippets.models import register_snippet
 
 from . import permissions
-from .models import CommitmentPage, Submission, TargetPage
+from .middleware import mark_cacheable
+from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
 from .viewsets import CompetitionViewSetGroup
 
 register_snippet(CompetitionViewSetGroup)
@@ -76,6 +77,21 @@ def register_submission_log_actions(actions):
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
     actions.register_action("competition.reject", _("Reject evidence"), _("Evidence rejected"))
     actions.register_action("competition.score", _("Score evidence"), _("Jury score recorded"))
+
+
+@hooks.register("before_serve_page")
+def keep_public_pages_for_anonymous_readers(page, request, serve_args, serve_kwargs):
+    """Competition, target and commitment pages open to everyone show only their competition's
+    public data: their responses may be kept for anonymous readers (competition.middleware)."""
+    specific_class = page.specific_class
+    if specific_class is CompetitionPage:
+        competition_id = page.pk
+    elif specific_class in (TargetPage, CommitmentPage):
+        competition_id = page.specific_deferred.competition_id
+    else:
+        return
+    if not page.get_view_restrictions().exists():
+        mark_cacheable(request, competition_id)
 
 
 @hooks.register("before_serve_document")

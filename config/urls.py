@@ -4,9 +4,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from .health import health
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/", health, name="health"),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("competition.urls")),
 ]

@@ -47,7 +47,7 @@ def test_production_refuses_a_missing_secret_key():
     ("url", "backend"),
     [
         ("", "django.core.cache.backends.locmem.LocMemCache"),
-        ("redis://127.0.0.1:6379/1", "django.core.cache.backends.redis.RedisCache"),
+        ("redis://127.0.0.1:6379/1", "config.redis_cache.RedisCache"),
         ("locmem://boards", "django.core.cache.backends.locmem.LocMemCache"),
         ("dummy://", "django.core.cache.backends.dummy.DummyCache"),
     ],
@@ -127,3 +127,15 @@ def test_the_upload_limit_comes_from_the_environment():
     values = production_settings(COMPETITION_MAX_UPLOAD_SIZE=str(5 * 1024 * 1024))
 
     assert values["WAGTAILDOCS_MAX_UPLOAD_SIZE"] == 5 * 1024 * 1024
+
+
+def test_redis_cache_is_djangos_reusing_its_client():
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    from config.redis_cache import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:6379/1", {})
+    client = cache._cache.get_client("key")  # redis-py connects on the first command only
+
+    assert isinstance(cache, DjangoRedisCache)
+    assert cache._cache.get_client("other", write=True) is client

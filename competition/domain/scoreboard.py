@@ -1,9 +1,12 @@
 """Loading a competition's scoreboard: a fixed handful of queries whatever the size of the
 competition, the database choosing the value of each commitment line (SCORING.md, section 2),
 then the pure rules of `competition.scoring`. Boards are cached per competition and date; any
-change to the data behind a board bumps the competition's cache version."""
+change to the data behind a board bumps the competition's cache version, and a stale board is
+served while one process (a background rebuild, see `domain.warming`) computes its successor."""
 
+import contextvars
 import gc
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
@@ -222,35 +225,107 @@ def _load_board(competition, as_of):
     return scoring.compute_board(spec, [target for _pk, target in targets], inputs, as_of)
 
 
-def _cache():
+def board_cache():
+    """The cache boards, their versions and the public pages built from them live in."""
     return caches[conf.get("CACHE_ALIAS")]
+
+
+_cache = board_cache
 
 
 def _version_key(competition_id):
     return f"competition:scoreboard-version:{competition_id}"
 
 
+def _floor_key(competition_id):
+    return f"competition:scoreboard-stale-floor:{competition_id}"
+
+
+def cache_state(competition_id, key=None):
+    """(version, floor, the entry at `key` or None) of the competition's cached data, in one
+    cache round trip. An entry made at another version is stale; a stale entry made below
+    `floor` is never served, not even while its replacement is being computed (after an
+    unpublication or a deletion)."""
+    cache = board_cache()
+    version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
+    found = cache.get_many([version_key, floor_key, *([key] if key else [])])
+    version = found.get(version_key)
+    if version is None:
+        # A new version never repeats an old one (say, after the cache evicted the version but
+        # kept entries made under it): it starts from the clock. A cache that keeps nothing
+        # (DummyCache) thus gives a new version to every request, and nothing is ever fresh.
+        first = time.time_ns() // 1000
+        cache.add(version_key, first, timeout=None)
+        version = cache.get(version_key, first)
+    return version, found.get(floor_key, 0), found.get(key) if key else None
+
+
 def board_version(competition_id):
-    return _cache().get_or_set(_version_key(competition_id), 1, timeout=None)
+    return cache_state(competition_id)[0]
 
 
-def invalidate(competition_id):
-    """Every cached board of the competition is stale from now on."""
-    cache = _cache()
+def invalidate(competition_id, *, drop_stale=False):
+    """Every cached board and page of the competition is stale from now on. With `drop_stale`,
+    stale copies are not even served while fresh ones are computed (for data that must
+    disappear at once, such as an unpublished page)."""
+    cache = board_cache()
     key = _version_key(competition_id)
     try:
-        cache.incr(key)
+        version = cache.incr(key)
     except ValueError:
-        cache.set(key, 2, timeout=None)
+        version = time.time_ns() // 1000
+        cache.set(key, version, timeout=None)
+    if drop_stale:
+        cache.set(_floor_key(competition_id), version, timeout=None)
 
 
-def get_board(competition, as_of=None):
-    """The cached board of `competition` at `as_of` (clamped into its period)."""
+_stale_reads = contextvars.ContextVar("competition_stale_reads", default=None)
+
+
+@contextmanager
+def noting_stale_boards():
+    """Within the block, every board served stale (see `get_board`) is noted in the list it
+    yields, so that a response built from one is not cached as fresh."""
+    noted = []
+    token = _stale_reads.set(noted)
+    try:
+        yield noted
+    finally:
+        _stale_reads.reset(token)
+
+
+def get_board(competition, as_of=None, *, fresh=False):
+    """The cached board of `competition` at `as_of` (clamped into its period).
+
+    Only one process computes a given board at a time (a lock in the cache). Meanwhile the others
+    serve the previous board (stale-while-revalidate) when there is one and `fresh` is false, or
+    wait for the result (up to COMPUTE_WAIT_SECONDS, then compute it themselves)."""
     day = resolve_as_of(competition, as_of)
-    key = f"competition:scoreboard:{competition.pk}:{board_version(competition.pk)}:{day.isoformat()}"
-    cache = _cache()
-    board = cache.get(key)
-    if board is None:
+    cache = board_cache()
+    key = f"competition:scoreboard:{competition.pk}:{day.isoformat()}"
+    version, floor, entry = cache_state(competition.pk, key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    lock = f"{key}:computing"
+    deadline = time.monotonic() + conf.get("COMPUTE_WAIT_SECONDS")
+    locked = cache.add(lock, 1, timeout=conf.get("COMPUTE_LOCK_SECONDS"))
+    while not locked:
+        if entry is not None and entry[0] >= floor and not fresh:
+            noted = _stale_reads.get()
+            if noted is not None:
+                noted.append(key)
+            return entry[1]
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+        entry = cache.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        locked = cache.add(lock, 1, timeout=conf.get("COMPUTE_LOCK_SECONDS"))
+    try:
         board = load_board(competition, day)
-        cache.set(key, board, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+        cache.set(key, (version, board), timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+    finally:
+        if locked:
+            cache.delete(lock)
     return board

@@ -32,7 +32,8 @@ def cache_from_url(url):
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "competition"}
     scheme = url.split(":", 1)[0].lower()
     if scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Django's RedisCache, reusing its client (config/redis_cache.py says why).
+        return {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": url}
     if scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": url[9:] or "competition"}
     if scheme == "dummy":
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "competition.middleware.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",

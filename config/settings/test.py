@@ -11,3 +11,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="competition-test-media-")
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # Tests that need the search index build it themselves; page saves stay fast.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database", "AUTO_UPDATE": False}}
+# Other tests see every response rendered and boards computed on demand; tests/test_serving.py
+# turns the public page cache and the background rebuild on.
+COMPETITION_RESPONSE_CACHE = False
+COMPETITION_REBUILD_BOARDS = ""

@@ -1,0 +1,28 @@
+"""The site's URLs plus the yardsticks of the serving benchmark (competition.bench.serving): a
+bare Django view, and a plain Wagtail page (the site's home page routed and rendered as
+`wagtail start`'s would be: Wagtail's own context, a template extending base.html, nothing of the
+competitions). Used by config.settings.bench only."""
+
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from wagtail.models import Page, Site
+
+from .urls import urlpatterns as site_urlpatterns
+
+
+def bare(request):
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+def plain_wagtail_page(request):
+    site = Site.find_for_request(request)
+    page, _args, _kwargs = site.root_page.localized.specific.route(request, [])
+    return TemplateResponse(request, "bench/plain_page.html", Page.get_context(page, request))
+
+
+urlpatterns = [
+    path("bench/bare/", bare),
+    path("bench/wagtail/", plain_wagtail_page),
+    *site_urlpatterns,
+]

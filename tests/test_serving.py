@@ -1,0 +1,402 @@
+"""The public page cache (competition.middleware) and the single computation of boards
+(domain.scoreboard, domain.warming): fresh after every committed change, never shared with
+logged-in users, never holding anyone's CSRF token."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
+
+from competition.domain import scoreboard, warming
+from competition.middleware import CSRF_PLACEHOLDER
+from competition.models import CommitmentLine
+from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_submission, make_target
+
+pytestmark = pytest.mark.django_db
+
+JSON = "/comp/scoreboard.json?as_of=2025-07-01"
+PAGE = "/comp/?as_of=2025-07-01"
+
+
+@pytest.fixture
+def cached(settings):
+    from competition import middleware
+
+    settings.COMPETITION_RESPONSE_CACHE = True
+    settings.COMPETITION_REBUILD_BOARDS = ""
+    middleware.routes.clear()
+    middleware.local_entries.clear()
+    yield settings
+    middleware.routes.clear()
+    middleware.local_entries.clear()
+
+
+@pytest.fixture
+def competition(cached):
+    competition = make_competition(slug="comp")
+    target = make_target(competition, code="T1")
+    make_commitment(competition, AgencyFactory(code="A"), [target])
+    line = CommitmentLine.objects.get(commitment__agency__code="A")
+    make_submission(line, 40, date(2025, 6, 30))
+    return competition
+
+
+def value_of_a(response):
+    return response.json()["agencies"][0]["targets"][0]["value"]
+
+
+def warm(client, url):
+    """The first request of a URL teaches the cache its competition; the second stores it."""
+    client.get(url)
+    response = client.get(url)
+    assert response["X-Cache"] == "miss"
+    return response
+
+
+def test_anonymous_reader_is_served_from_the_cache_without_queries(competition, client, django_assert_num_queries):
+    warm(client, JSON)
+
+    with django_assert_num_queries(0):
+        response = client.get(JSON)
+
+    assert response.status_code == 200
+    assert response["X-Cache"] == "hit"
+    assert value_of_a(response) == 40
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "url", ["/comp/scoreboard.csv", "/comp/scoreboard.xlsx", PAGE, "/comp/target-t1/", "/comp/agency-a/"]
+)
+def test_every_public_view_of_a_competition_is_kept(competition, client, url):
+    first = warm(client, url)
+
+    again = client.get(url)
+
+    assert again["X-Cache"] == "hit"
+    assert again.status_code == 200
+    assert again["Content-Type"] == first["Content-Type"]
+
+
+def test_a_published_change_shows_on_the_next_anonymous_get(competition, client, django_capture_on_commit_callbacks):
+    warm(client, JSON)
+    line = CommitmentLine.objects.get(commitment__agency__code="A")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(line, 75, date(2025, 7, 1))
+    response = client.get(JSON)
+
+    assert response["X-Cache"] == "miss"
+    assert value_of_a(response) == 75
+    assert client.get(JSON)["X-Cache"] == "hit"
+
+
+def test_a_change_shows_on_the_pages_too(competition, client, django_capture_on_commit_callbacks):
+    warm(client, PAGE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        competition.title = "Renamed competition"
+        competition.save()
+    response = client.get(PAGE)
+
+    assert response["X-Cache"] == "miss"
+    assert "Renamed competition" in response.text
+
+
+def test_a_rolled_back_change_keeps_the_cache(competition, client, django_capture_on_commit_callbacks):
+    warm(client, JSON)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_submission(CommitmentLine.objects.get(), 75, date(2025, 7, 1))
+
+    assert len(callbacks) == 1  # the invalidation waits for the commit, which never comes
+    assert client.get(JSON)["X-Cache"] == "hit"
+
+
+def test_logged_in_users_never_get_cached_pages(competition, client, django_assert_max_num_queries):
+    warm(client, PAGE)
+    user = UserFactory(username="editor")
+    member = Client()
+    member.force_login(user)
+
+    response = member.get(PAGE)
+
+    assert response.status_code == 200
+    assert "X-Cache" not in response
+    assert "Cookie" in response["Vary"]
+
+
+def test_pages_rendered_for_logged_in_users_are_never_kept(competition, client):
+    member = Client()
+    member.force_login(UserFactory(username="editor"))
+    for _ in range(3):
+        member.get(JSON)
+
+    client.get(JSON)
+    response = client.get(JSON)
+
+    assert response["X-Cache"] == "miss"  # nothing kept from the member's requests
+
+
+def test_an_anonymous_session_or_messages_cookie_skips_the_cache(competition, client):
+    warm(client, JSON)
+
+    client.cookies["messages"] = "anything"
+    with_messages = client.get(JSON)
+    del client.cookies["messages"]
+    client.cookies["sessionid"] = "not-a-session"
+    with_session = client.get(JSON)
+
+    assert "X-Cache" not in with_messages
+    assert "X-Cache" not in with_session
+
+
+def test_csrf_tokens_are_never_cached_each_reader_gets_their_own(competition, client):
+    warm(client, PAGE)
+    readers = [Client(), Client()]
+
+    responses = [reader.get(PAGE) for reader in readers]
+
+    tokens = []
+    for response in responses:
+        assert response["X-Cache"] == "hit"
+        html = response.content
+        assert CSRF_PLACEHOLDER not in html
+        start = html.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
+        token = html[start : start + 64].decode()
+        secret = response.cookies["csrftoken"].value
+        assert _unmask_cipher_token(token) == secret
+        tokens.append(secret)
+    assert tokens[0] != tokens[1]
+
+
+def test_the_kept_copy_holds_a_placeholder_not_a_token(competition, client):
+    from competition.middleware import PublicPageCacheMiddleware
+
+    warm(client, PAGE)
+    request = client.get(PAGE).wsgi_request
+
+    entry = scoreboard.board_cache().get(PublicPageCacheMiddleware.key(request, competition.pk))
+
+    body = entry[3]
+    assert CSRF_PLACEHOLDER in body
+    assert b'name="csrfmiddlewaretoken" value="' + CSRF_PLACEHOLDER in body
+
+
+def test_a_posted_language_change_works_with_a_cached_token(competition, cached):
+    cached.CSRF_COOKIE_SECURE = False
+    reader = Client(enforce_csrf_checks=True)
+    warm(Client(), PAGE)
+    page = reader.get(PAGE)
+    start = page.content.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
+    token = page.content[start : start + 64].decode()
+
+    response = reader.post("/i18n/setlang/", {"language": "vi", "next": "/comp/", "csrfmiddlewaretoken": token})
+
+    assert page["X-Cache"] == "hit"
+    assert response.status_code == 302
+
+
+def test_vary_names_cookie_and_language(competition, client):
+    warm(client, PAGE)
+
+    hit = client.get(PAGE)
+    json_hit = client.get(JSON)
+
+    for response in (hit, json_hit):
+        vary = {value.strip().lower() for value in response["Vary"].split(",")}
+        assert {"cookie", "accept-language"} <= vary
+
+
+def test_each_language_has_its_own_copy(competition, client):
+    warm(client, PAGE)
+
+    vietnamese = client.get(PAGE, headers={"accept-language": "vi"})
+
+    assert vietnamese["X-Cache"] == "miss"
+    assert vietnamese["Content-Language"] == "vi"
+    assert client.get(PAGE, headers={"accept-language": "vi"})["X-Cache"] == "hit"
+    assert client.get(PAGE)["Content-Language"] == "en"
+
+
+def test_query_strings_have_their_own_copies(competition, client):
+    warm(client, JSON)
+
+    other_day = client.get("/comp/scoreboard.json?as_of=2025-06-01")
+
+    assert other_day["X-Cache"] == "miss"
+    assert value_of_a(other_day) is None
+
+
+def test_errors_are_not_kept(competition, client):
+    warm(client, JSON)
+    for _ in range(3):
+        response = client.get("/comp/scoreboard.json?as_of=not-a-date")
+
+    assert response.status_code == 400
+    assert response["X-Cache"] == "miss"
+
+
+def test_pages_outside_the_competition_are_not_kept(competition, client):
+    for _ in range(3):
+        response = client.get("/")
+
+    assert "X-Cache" not in response
+
+
+def test_a_stale_copy_is_served_while_another_process_renders(
+    competition, client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from competition.middleware import PublicPageCacheMiddleware
+
+    warm(client, JSON)
+    key = PublicPageCacheMiddleware.key(client.get(JSON).wsgi_request, competition.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(CommitmentLine.objects.get(), 75, date(2025, 7, 1))
+    scoreboard.board_cache().add(f"{key}:rendering", 1)  # another process is rendering it
+
+    with django_assert_num_queries(0):
+        stale = client.get(JSON)
+    scoreboard.board_cache().delete(f"{key}:rendering")
+    fresh = client.get(JSON)
+
+    assert (stale["X-Cache"], value_of_a(stale)) == ("stale", 40)
+    assert (fresh["X-Cache"], value_of_a(fresh)) == ("miss", 75)
+
+
+def test_an_unpublished_competition_is_never_served_stale(competition, client, django_capture_on_commit_callbacks):
+    from competition.middleware import PublicPageCacheMiddleware
+
+    warm(client, JSON)
+    key = PublicPageCacheMiddleware.key(client.get(JSON).wsgi_request, competition.pk)
+    scoreboard.board_cache().add(f"{key}:rendering", 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        competition.unpublish()
+    response = client.get(JSON)
+
+    assert response.status_code == 404
+
+
+def test_a_restricted_page_is_dropped_from_the_cache(competition, client, django_capture_on_commit_callbacks):
+    from wagtail.models import PageViewRestriction
+
+    warm(client, "/comp/target-t1/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(page=competition, restriction_type=PageViewRestriction.LOGIN)
+    responses = [client.get("/comp/target-t1/") for _ in range(2)]
+
+    assert [response.status_code for response in responses] == [302, 302]
+
+
+# The single computation of boards.
+
+
+def test_a_stale_board_is_served_while_another_process_computes(competition, django_assert_num_queries):
+    board = scoreboard.get_board(competition, date(2025, 7, 1))
+    scoreboard.invalidate(competition.pk)
+    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:2025-07-01:computing", 1)
+
+    with scoreboard.noting_stale_boards() as stale, django_assert_num_queries(0):
+        served = scoreboard.get_board(competition, date(2025, 7, 1))
+
+    assert served == board
+    assert stale == [f"competition:scoreboard:{competition.pk}:2025-07-01"]
+
+
+def test_a_reader_waits_for_the_computing_process_rather_than_computing(competition, cached, django_assert_num_queries):
+    """Another process holds the lock and stores the board after 0.3 s: the reader, finding no
+    previous board to serve, waits for that board instead of computing a second one."""
+    day = date(2025, 7, 1)
+    cache = scoreboard.board_cache()
+    key = f"competition:scoreboard:{competition.pk}:{day.isoformat()}"
+    computed = scoreboard.load_board(competition, day)
+    version = scoreboard.board_version(competition.pk)
+    cache.add(f"{key}:computing", 1)
+
+    def other_process():
+        time.sleep(0.3)
+        cache.set(key, (version, computed))
+        cache.delete(f"{key}:computing")
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    started = time.monotonic()
+    with django_assert_num_queries(0):
+        board = scoreboard.get_board(competition, day)
+    thread.join()
+
+    assert board == computed
+    assert time.monotonic() - started >= 0.25
+
+
+def test_a_reader_computes_itself_when_the_lock_holder_died(competition, cached):
+    cached.COMPETITION_COMPUTE_WAIT_SECONDS = 0.2
+    day = date(2025, 7, 1)
+    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:{day.isoformat()}:computing", 1)
+
+    board = scoreboard.get_board(competition, day)
+
+    assert board.agencies[0].code == "A"
+
+
+def test_the_rebuild_computes_what_the_competition_page_reads(
+    competition, client, cached, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    cached.COMPETITION_REBUILD_BOARDS = "inline"
+    client.get(PAGE)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(CommitmentLine.objects.get(), 75, date(2025, 7, 1))
+
+    with django_assert_max_num_queries(50) as render:
+        client.get("/comp/")
+    board_loads = [query for query in render.captured_queries if "competition_commitmentline" in query["sql"]]
+
+    assert warming.public_board_days(competition)[0] == scoreboard.resolve_as_of(competition)
+    assert board_loads == []  # every board the page shows was computed by the rebuild
+
+
+def test_a_forgotten_version_never_makes_old_copies_fresh(competition, client):
+    warm(client, JSON)
+
+    scoreboard.board_cache().delete(f"competition:scoreboard-version:{competition.pk}")  # evicted
+    response = client.get(JSON)
+
+    assert response["X-Cache"] == "miss"
+
+
+def test_a_cache_that_keeps_nothing_serves_nothing_kept(competition, client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    responses = [client.get(JSON) for _ in range(4)]
+
+    assert [response["X-Cache"] for response in responses[1:]] == ["miss", "miss", "miss"]
+    assert value_of_a(responses[-1]) == 40
+
+
+def test_a_returning_reader_keeps_their_csrf_secret(competition, client):
+    warm(client, PAGE)
+    reader = Client()
+    reader.cookies["csrftoken"] = "abcdefghijklmnopqrstuvwxyzABCDEF"
+
+    html = reader.get(PAGE).content
+
+    start = html.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
+    assert _unmask_cipher_token(html[start : start + 64].decode()) == "abcdefghijklmnopqrstuvwxyzABCDEF"
+
+
+def test_random_csrf_strings_are_csrf_secrets():
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+
+    from competition.middleware import random_csrf_string
+
+    strings = {random_csrf_string() for _ in range(200)}
+
+    assert len(strings) == 200
+    assert all(len(string) == 32 and set(string) <= set(CSRF_ALLOWED_CHARS) for string in strings)
+    assert set("".join(strings)) == set(CSRF_ALLOWED_CHARS)  # 6,400 draws reach all 62 characters
