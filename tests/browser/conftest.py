@@ -86,9 +86,11 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
-def site(transactional_db, django_db_serialized_rollback, live_server, new_context):
+def site(transactional_db, django_db_serialized_rollback, live_server, new_context, settings):
     """Open browser contexts (one per person) on the live server: `site.visitor()` for a public
     reader, `site.login(user)` for someone who signs in through the Wagtail admin's login form."""
+    # Wagtail's own avatar rather than Gravatar's: the pages load nothing from elsewhere.
+    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None
     return Site(live_server.url, new_context)
 
 
@@ -143,16 +145,17 @@ SETTLED = """() => document.getAnimations().every(
     )"""
 
 
-def axe_violations(page, exclude=()):
-    """Run axe-core on the page once it has settled; return its violations at WCAG 2.2 AA.
-    `exclude` lists selectors to leave out (only for markup of Wagtail's own that this app
-    cannot change)."""
+def axe_violations(page, exclude=(), best_practice=False):
+    """Run axe-core on the page once it has settled; return its violations at WCAG 2.2 AA (and
+    axe's best practices, such as landmarks and heading order, with `best_practice`). `exclude`
+    lists selectors to leave out (only for markup of Wagtail's own that this app cannot change)."""
     page.wait_for_function(SETTLED)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # evaluate() is not subject to the page's Content-Security-Policy, unlike a script tag.
         page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     context = {"exclude": [[selector] for selector in exclude]} if exclude else None
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    tags = [*AXE_TAGS, "best-practice"] if best_practice else AXE_TAGS
+    options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
     result = page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
     return result["violations"]
 

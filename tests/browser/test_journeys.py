@@ -84,6 +84,7 @@ def test_manager_returns_with_a_reason_editor_fixes_and_resubmits_manager_accept
     expect(deciding.get_by_role("heading", level=3).first).to_have_text("1 submission awaits a decision")
     deciding.get_by_role("link", name="Agency A · T1, June 30, 2025").click()
     manager.get_by_role("textbox", name="Reason").fill(reason)
+    manager.get_by_role("button", name="Return to the agency").scroll_into_view_if_needed()
     screenshot(manager, "manager-decision")
     manager.get_by_role("button", name="Return to the agency").click()
     expect(manager.get_by_role("status")).to_contain_text("Decision recorded.")
@@ -165,6 +166,7 @@ def test_two_reviewers_score_from_the_queue_blind_until_they_have_saved(site, pa
         ["rev_two", re.compile(r"^7([.,]0+)?$"), ""]
     )
     expect(second.locator("main")).to_contain_text("Aggregate (Mean): 7.50")
+    scores.scroll_into_view_if_needed()
     screenshot(second, "review-after-saving")
     assert sorted(JuryScore.objects.values_list("juror__user__username", "submission", "points")) == [
         ("rev_free", a.pk, 8),
