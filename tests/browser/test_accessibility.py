@@ -33,14 +33,19 @@ PUBLIC_PAGES = [
 ]
 
 
-def check(page, url, found, best_practice=False):
-    """Open `url` and record its axe violations under `found`."""
-    page.goto(url)
+def record(page, name, found, best_practice=False):
+    """Record the axe violations of the page as it is now under `name` in `found`."""
     # Charts are drawn after the page loads; axe should see the page as people do.
     expect(page.locator("figure.chart:not(.chart--ready)")).to_have_count(0)
     violations = axe_violations(page, best_practice=best_practice)
     if violations:
-        found[url] = describe(violations)
+        found[name] = describe(violations)
+
+
+def check(page, url, found, best_practice=False):
+    """Open `url` and record its axe violations."""
+    page.goto(url)
+    record(page, url, found, best_practice)
 
 
 def report(found):
@@ -156,16 +161,14 @@ def test_editor_admin_screens_have_no_wcag_violations(site, admin_world):
     page = site.login(admin_world["editor_a"])
     found = {}
 
-    check(page, "/admin/", found)
+    record(page, "/admin/", found)
     check(page, SUBMISSIONS, found)
     check(page, f"{SUBMISSIONS}inspect/{returned.pk}/", found)
     check(page, f"{SUBMISSIONS}edit/{returned.pk}/", found)
     check(page, f"{SUBMISSIONS}add/", found)
     page.get_by_role("button", name="Save").click()  # empty: the form shows its errors
     expect(page.locator(".error-message").first).to_be_visible()
-    violations = axe_violations(page)
-    if violations:
-        found["add, with errors"] = describe(violations)
+    record(page, "add, with errors", found)
 
     assert not found, report(found)
 
@@ -179,7 +182,7 @@ def test_manager_admin_screens_have_no_wcag_violations(site, admin_world):
     page = site.login(admin_world["manager"])
     found = {}
 
-    check(page, "/admin/", found)
+    record(page, "/admin/", found)
     check(page, SUBMISSIONS, found)
     check(page, f"{SUBMISSIONS}inspect/{b.pk}/", found)
     check(page, f"/admin/review/{b.pk}/", found)
@@ -192,9 +195,7 @@ def test_manager_admin_screens_have_no_wcag_violations(site, admin_world):
         )
         page.get_by_role("button", name="Preview").click()
         expect(page.get_by_role("heading", name=f"Preview of {name}")).to_be_visible()
-        violations = axe_violations(page)
-        if violations:
-            found[f"import preview of {name}"] = describe(violations)
+        record(page, f"import preview of {name}", found)
     expect(page.get_by_role("alert").first).to_contain_text("nothing will be imported")
 
     assert not found, report(found)
@@ -205,7 +206,7 @@ def test_reviewer_admin_screens_have_no_wcag_violations(site, admin_world):
     page = site.login(admin_world["rev_free"])
     found = {}
 
-    check(page, "/admin/", found)
+    record(page, "/admin/", found)
     check(page, "/admin/review/", found)
     check(page, f"/admin/review/{b.pk}/", found)
     # The browser would refuse 11 itself: let the server answer, to check its error message.
@@ -213,14 +214,10 @@ def test_reviewer_admin_screens_have_no_wcag_violations(site, admin_world):
     page.get_by_role("spinbutton", name="Points (0 to 10)").fill("11")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("between 0 and 10")
-    violations = axe_violations(page)
-    if violations:
-        found["review, points out of range"] = describe(violations)
+    record(page, "review, points out of range", found)
     page.get_by_role("spinbutton", name="Points (0 to 10)").fill("7")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("table").filter(has_text="Partial evidence.")).to_be_visible()
-    violations = axe_violations(page)
-    if violations:
-        found["review, after saving"] = describe(violations)
+    record(page, "review, after saving", found)
 
     assert not found, report(found)

@@ -40,7 +40,7 @@ def status_line(page):
 
 def test_editor_sees_what_is_due_drafts_with_a_file_and_submits(site, world, screenshot):  # noqa: F811
     ReportingDeadline.objects.create(page=world["competition"], date=date(2025, 6, 30))
-    page = site.login(world["editor_a"])
+    page = site.login(world["editor_a"], through_form=True)
 
     reporting = page.get_by_role("region", name="Your agency's reporting")
     expect(reporting.get_by_role("listitem").filter(has_text="T1 Target T1")).to_have_text(
