@@ -91,10 +91,10 @@ def site(transactional_db, django_db_serialized_rollback, live_server, new_conte
     reader, `site.login(user)` for someone signed in to the Wagtail admin."""
     # Wagtail's own avatar rather than Gravatar's: the pages load nothing from elsewhere.
     settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None
-    return Site(live_server.url, new_context)
+    return LiveSite(live_server.url, new_context)
 
 
-class Site:
+class LiveSite:
     def __init__(self, url, new_context):
         self.url = url
         self._new_context = new_context
