@@ -6,8 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := competition/static/competition/vendor/chart.umd.js
+NODE_STAMP := node_modules/.installed
+export CHROMIUM ?= /usr/bin/chromium
+SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium screenshots
 
 venv: $(STAMP)
 
@@ -16,13 +19,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-static: $(CHART_JS)
+static: $(CHART_JS) $(NODE_STAMP)
 
-# Chart.js comes from the npm registry, pinned by package-lock.json, and is served from our own
-# static files (no CDN: the site works offline).
-$(CHART_JS): package.json package-lock.json
+# Chart.js and axe-core (for the accessibility tests) come from the npm registry, pinned by
+# package-lock.json. Chart.js is served from our own static files (no CDN: the site works offline).
+$(NODE_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+$(CHART_JS): $(NODE_STAMP)
 	mkdir -p $(dir $(CHART_JS))
 	cp node_modules/chart.js/dist/chart.umd.js $(CHART_JS)
 	cp node_modules/chart.js/LICENSE.md $(dir $(CHART_JS))chart.js-LICENSE.md
@@ -81,7 +87,15 @@ test: venv static gettext lint security
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: venv static
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here);
+# installed when missing and this runs as root.
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" -ne 0 ]; then echo "Chromium is missing at $(CHROMIUM) and this is not root: install Debian's chromium package." >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
+test-sqlite: venv static chromium
 	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test-postgres: venv static
@@ -97,6 +111,10 @@ bench: venv static
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) DEBUG=0 PYTHONUNBUFFERED=1 bash -c '$(PY) manage.py migrate --noinput -v0 && \
 		$(PY) manage.py competition_bench --size hcmc --no-serving $(BENCH_ARGS)'; \
 		status=$$?; rm -f $(BENCH_SQLITE); exit $$status
+
+# Retake the screenshots of docs/screenshots (the browser journeys save them there).
+screenshots: venv static chromium
+	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py
 
 clean:
 	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static

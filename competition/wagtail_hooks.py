@@ -1,7 +1,9 @@
 """Registration only: the competition app's admin menu, viewsets and page rules."""
 
 from django.core.exceptions import PermissionDenied
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -61,6 +63,11 @@ def register_import_menu_item():
 @hooks.register("register_admin_menu_item")
 def register_review_menu_item():
     return ReviewQueueMenuItem(_("Review queue"), reverse("competition_review_queue"), icon_name="tasks", order=210)
+
+
+@hooks.register("insert_global_admin_css")
+def competition_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("competition/admin.css"))
 
 
 @hooks.register("construct_homepage_panels")
