@@ -13,7 +13,9 @@ class CompetitionConfig(AppConfig):
 
         from . import signals
         from .models import Submission
-        from .permission_policies import SubmissionPermissionPolicy
+        from .permission_policies import SubmissionPermissionPolicy, scoped_policies
 
         register_permission_policy(Submission, SubmissionPermissionPolicy(Submission))
+        for model, policy in scoped_policies().items():
+            register_permission_policy(model, policy)
         signals.connect()

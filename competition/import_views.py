@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 from django.views.generic import FormView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -224,6 +225,7 @@ class ConfirmImportView(View):
         return redirect("competition_import")
 
 
+@require_safe
 def export_view(request, kind, file_format):
     """Any kind, in any format, scoped to the competitions the user manages."""
     require_manager(request.user)
@@ -248,6 +250,7 @@ def export_view(request, kind, file_format):
     return _download(dataset, file_format, f"{kind}{'-' + slug if slug else ''}")
 
 
+@require_safe
 def template_view(request, kind, file_format):
     """The header row and one example row of a kind."""
     require_manager(request.user)
