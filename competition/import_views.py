@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -142,7 +143,13 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
         context = super().get_context_data(**kwargs)
         context["kinds"] = list(RESOURCES)
         context["formats"] = FORMATS
-        context["recent"] = ImportRecord.objects.select_related("user")[:50]
+        recent = ImportRecord.objects.select_related("user")
+        user = self.request.user
+        if not user.is_superuser:
+            # Another competition's imports (who, which files) are not this manager's business.
+            slugs = CompetitionPage.objects.filter(pk__in=permissions.managed_competition_ids(user)).values("slug")
+            recent = recent.filter(Q(user=user) | Q(competition__in=slugs))
+        context["recent"] = recent[:50]
         return context
 
     def form_valid(self, form):

@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.permissions import policy_registry
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
     ChooseView,
@@ -376,6 +378,38 @@ class AdjustmentViewSet(ScopedSnippetViewSet):
     search_backend_name = None
     list_select_related = ("agency", "competition")
     edit_handler = ObjectList(Adjustment.panels, base_form_class=ScopedForm)
+
+
+class ScopedDeleteBulkAction(DeleteBulkAction):
+    """Bulk deletion of the app's snippets: objects the user may not see are left out of the
+    confirmation page altogether (Wagtail lists them by title as "no access", which would show
+    another agency's values or another competition's jury), and none visible is a 404."""
+
+    @classproperty
+    def models(cls):
+        return [Submission, Agency, AgencyMembership, Juror, Adjustment]
+
+    def get_actionable_objects(self):
+        # Asked again after the deletion (for the hooks): answer from the first lookup.
+        if not hasattr(self, "_scoped_objects"):
+            self._scoped_objects = self._visible_objects()
+        return self._scoped_objects
+
+    def _visible_objects(self):
+        objects, extra = super().get_actionable_objects()
+        without_access = extra["items_with_no_access"]
+        candidates = [obj.pk for obj in objects + without_access]
+        visible = set(
+            policy_of(self.model)
+            .instances_user_has_any_permission_for(self.request.user, ["view"])
+            .filter(pk__in=candidates)
+            .values_list("pk", flat=True)
+        )
+        if not visible:
+            raise Http404
+        return [obj for obj in objects if obj.pk in visible], {
+            "items_with_no_access": [obj for obj in without_access if obj.pk in visible]
+        }
 
 
 class CompetitionViewSetGroup(SnippetViewSetGroup):

@@ -450,7 +450,7 @@ PUBLIC_PAGES = {
 }
 
 BULK_DELETES = {
-    "submission": ("a_draft", "b_returned"),
+    "submission": ("a_draft", "b_returned", "c_submitted"),
     "agency": ("D",),
     "agencymembership": ("m_a", "m_c"),
     "juror": ("j_comp", "j_other"),
@@ -458,10 +458,15 @@ BULK_DELETES = {
 }
 
 
-def bulk_rule(model):
+def bulk_rule(model, action):
+    """Who may delete (POST), or see on the confirmation page (GET), the object."""
+
     def rule(name, role, key):
         if model == "submission":
-            return active(name) and deletes_submission(role, SUBMISSIONS[key])
+            check = deletes_submission if action == "delete" else sees_submission
+            return active(name) and check(role, SUBMISSIONS[key])
+        if model == "agency" and action == "view":
+            return name in MODEL_PERMS
         return name in MODEL_PERMS and snippet_in_scope(role, model, key)
 
     return rule
@@ -588,7 +593,7 @@ class Case:
 def all_specs():
     specs = {**ADMIN_URLS, **PUBLIC_URLS, **WAGTAIL_URLS}
     for model, keys in BULK_DELETES.items():
-        specs[f"bulk:{model}:delete"] = Url(keys, get=None, post=bulk_rule(model), methods=("post",))
+        specs[f"bulk:{model}:delete"] = Url(keys, get=bulk_rule(model, "view"), post=bulk_rule(model, "delete"))
     for key, public in PUBLIC_PAGES.items():
         specs[f"page:{key}"] = Url((key,), get=lambda name, role, k, public=public: public, reads_only=True)
     return specs
@@ -631,7 +636,7 @@ def was_refused(world, case, response):
         # The hook keeping pages with evidence sends the user back to the parent's listing.
         parent = world["pages"][case.key].get_parent()
         return location == reverse("wagtailadmin_explore", args=[parent.pk])
-    if case.url.startswith("bulk:"):
+    if case.url.startswith("bulk:") and case.method == "post":
         _bulk, model, _action = case.url.split(":")
         objects = world["objects"] if model == "submission" else world["snippets"]
         instance = objects[case.key]
@@ -1130,3 +1135,29 @@ def test_a_commitment_page_still_saves_with_its_own_targets(client, world):
     assert response.status_code == 302, response.content.decode()[:3000]
     assert set(CommitmentLine.objects.filter(commitment=page).values_list("target__code", flat=True)) == {"T1", "T2"}
     assert_sound()
+
+
+@pytest.mark.django_db
+def test_the_import_screen_lists_only_imports_of_ones_own_competitions(client, world):
+    from competition.models import ImportRecord
+
+    users = world["users"]
+    ImportRecord.objects.create(user=users["manager"], kind="values", file_name="comp-values.csv", competition="matrix")
+    ImportRecord.objects.create(user=users["superuser"], kind="agencies", file_name="all-agencies.csv")
+    ImportRecord.objects.create(
+        user=users["manager_other"], kind="values", file_name="other-values.csv", competition="matrix-other"
+    )
+
+    shown = {}
+    for role_name in ("manager", "manager_other", "superuser"):
+        login(client, world, role_name)
+        content = client.get(reverse("competition_import")).content.decode()
+        shown[role_name] = {
+            name for name in ("comp-values", "all-agencies", "other-values") if f"{name}.csv" in content
+        }
+
+    assert shown == {
+        "manager": {"comp-values"},
+        "manager_other": {"other-values"},
+        "superuser": {"comp-values", "all-agencies", "other-values"},
+    }
