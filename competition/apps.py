@@ -15,8 +15,10 @@ class CompetitionConfig(AppConfig):
         from . import signals
         from .checks import check_evidence_download_middleware
         from .models import Submission
-        from .permission_policies import SubmissionPermissionPolicy
+        from .permission_policies import SubmissionPermissionPolicy, scoped_policies
 
         register_permission_policy(Submission, SubmissionPermissionPolicy(Submission))
+        for model, policy in scoped_policies().items():
+            register_permission_policy(model, policy)
         signals.connect()
         checks.register(check_evidence_download_middleware, checks.Tags.security)

@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 from django.views.generic import FormView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -154,7 +156,13 @@ class ImportView(WagtailAdminTemplateMixin, FormView):
         context = super().get_context_data(**kwargs)
         context["kinds"] = list(RESOURCES)
         context["formats"] = FORMATS
-        context["recent"] = ImportRecord.objects.select_related("user")[:50]
+        recent = ImportRecord.objects.select_related("user")
+        user = self.request.user
+        if not user.is_superuser:
+            # Another competition's imports (who, which files) are not this manager's business.
+            slugs = CompetitionPage.objects.filter(pk__in=permissions.managed_competition_ids(user)).values("slug")
+            recent = recent.filter(Q(user=user) | Q(competition__in=slugs))
+        context["recent"] = recent[:50]
         return context
 
     def form_valid(self, form):
@@ -254,6 +262,7 @@ class ConfirmImportView(View):
         return redirect("competition_import")
 
 
+@require_safe
 def export_view(request, kind, file_format):
     """Any kind, in any format, scoped to the competitions the user manages."""
     require_manager(request.user)
@@ -278,6 +287,7 @@ def export_view(request, kind, file_format):
     return _download(dataset, file_format, f"{kind}{'-' + slug if slug else ''}")
 
 
+@require_safe
 def template_view(request, kind, file_format):
     """The header row and one example row of a kind."""
     require_manager(request.user)

@@ -2,6 +2,7 @@
 competition it is created under, before the model's own validation runs."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
 
 from .validators import validate_in_period, validate_value_for_unit
@@ -41,4 +42,49 @@ class TargetPageForm(CompetitionChildPageForm):
                 except ValidationError as error:
                     form.add_error(field, error)
                     valid = False
+        return valid
+
+
+class CommitmentPageForm(CompetitionChildPageForm):
+    """Keeps every committed target in the page's competition, and keeps reported values where
+    they were reported: once a line has submissions, it can neither be removed nor point at
+    another target, and the page cannot change agency (its evidence would change hands)."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        from .models import CommitmentLine, Submission
+
+        competition_id = self.instance.competition_id
+        reported = set()
+        if self.instance.pk:
+            reported = set(
+                Submission.objects.filter(line__commitment_id=self.instance.pk).values_list("line_id", flat=True)
+            )
+        saved_targets = dict(CommitmentLine.objects.filter(pk__in=reported).values_list("pk", "target_id"))
+        for form in self.formsets["lines"].forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            line_id = form.instance.pk
+            if line_id in reported and data.get("DELETE"):
+                self.add_error(
+                    None, _("%(target)s has reported values: it stays committed.") % {"target": form.instance.target}
+                )
+                valid = False
+                continue
+            target = data.get("target")
+            if target is None or data.get("DELETE"):
+                continue
+            if competition_id is not None and target.competition_id != competition_id:
+                form.add_error("target", _("This target belongs to another competition."))
+                valid = False
+            elif line_id in reported and target.pk != saved_targets[line_id]:
+                form.add_error("target", _("Values have been reported for this line: its target cannot change."))
+                valid = False
+        if reported and "agency" in self.fields:
+            agency = self.cleaned_data.get("agency") if hasattr(self, "cleaned_data") else None
+            saved_agency = type(self.instance).objects.filter(pk=self.instance.pk).values_list("agency_id", flat=True)
+            if agency is not None and agency.pk != saved_agency.first():
+                self.add_error(
+                    "agency", _("Values have been reported under this commitment: its agency cannot change.")
+                )
+                valid = False
         return valid

@@ -1,9 +1,9 @@
-"""The permission policy of submissions: Wagtail's snippet views, bulk actions and listings ask
-it, and it answers from `competition.permissions` per object."""
+"""The permission policies of the competition's snippets: Wagtail's snippet views, bulk actions
+and listings ask them, and they answer from `competition.permissions` per object."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from wagtail.permission_policies.base import BaseDjangoAuthPermissionPolicy
+from wagtail.permission_policies.base import BaseDjangoAuthPermissionPolicy, ModelPermissionPolicy
 
 from . import permissions
 
@@ -53,3 +53,45 @@ class SubmissionPermissionPolicy(BaseDjangoAuthPermissionPolicy):
         agency_id = instance.line.commitment.agency_id
         editors = AgencyMembership.objects.filter(agency_id=agency_id).values("user_id")
         return get_user_model().objects.filter(Q(is_superuser=True) | Q(pk__in=editors), is_active=True)
+
+
+class ScopedModelPermissionPolicy(ModelPermissionPolicy):
+    """Django's model permissions, and on top of them a scope per user: a Q (from
+    `competition.permissions`) selecting the instances the user may act on. Actions listed in
+    `unscoped_actions` need the model permission only."""
+
+    def __init__(self, model, scope, unscoped_actions=()):
+        super().__init__(model)
+        self.scope = scope
+        self.unscoped_actions = frozenset(unscoped_actions)
+
+    def in_scope(self, user, instance):
+        return self.model._default_manager.filter(self.scope(user), pk=instance.pk).exists()
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if not self.user_has_permission(user, action):
+            return False
+        return action in self.unscoped_actions or self.in_scope(user, instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return any(self.user_has_permission_for_instance(user, action, instance) for action in actions)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        queryset = super().instances_user_has_any_permission_for(user, actions)
+        if any(action in self.unscoped_actions and self.user_has_permission(user, action) for action in actions):
+            return queryset
+        return queryset.filter(self.scope(user))
+
+
+def scoped_policies():
+    """The policies of the competition's snippets other than submissions, by model."""
+    from .models import Adjustment, Agency, AgencyMembership, Juror
+
+    return {
+        Agency: ScopedModelPermissionPolicy(Agency, permissions.agency_scope, unscoped_actions=("view", "add")),
+        AgencyMembership: ScopedModelPermissionPolicy(
+            AgencyMembership, lambda user: permissions.agency_scope(user, "agency__")
+        ),
+        Juror: ScopedModelPermissionPolicy(Juror, permissions.competition_scope),
+        Adjustment: ScopedModelPermissionPolicy(Adjustment, permissions.competition_scope),
+    }

@@ -8,6 +8,10 @@ policy, the admin views and the domain actions.
   that competition and decide on submitted ones.
 - Superusers may do what managers and editors may do; nobody edits an accepted or rejected
   submission, and nobody deletes one that was ever submitted.
+- Jurors and adjustments belong to a competition: on top of the Django model permissions, a
+  manager reaches only those of the competitions they manage. Agencies are a directory shared by
+  competitions: anyone with the model permissions reads and chooses them, but a manager changes
+  only an agency (and its editors) taking part in a competition they manage, or in none yet.
 """
 
 from django.db.models import Q
@@ -84,6 +88,29 @@ def visible_submissions_filter(user):
     return Q(line__commitment__agency_id__in=editor_agency_ids(user)) | Q(
         line__commitment__competition_id__in=managed_competition_ids(user)
     )
+
+
+def competition_scope(user):
+    """A Q on a model with a `competition` field: the rows of the competitions `user` manages."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(competition_id__in=managed_competition_ids(user))
+
+
+def agency_scope(user, prefix=""):
+    """A Q on agencies (or, with `prefix` such as "agency__", on rows with an agency) selecting
+    those taking part in a competition `user` manages, or in no competition at all."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from .models import CommitmentPage
+
+    managed = CommitmentPage.objects.filter(competition_id__in=managed_competition_ids(user)).values("agency_id")
+    field = f"{prefix}pk" if not prefix else f"{prefix}id"
+    return Q(**{f"{field}__in": managed}) | ~Q(**{f"{field}__in": CommitmentPage.objects.values("agency_id")})
 
 
 def _facts(submission):

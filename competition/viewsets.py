@@ -10,11 +10,15 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils.functional import classproperty
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.permissions import policy_registry
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
     ChooseView,
@@ -288,7 +292,131 @@ class SubmissionViewSet(SnippetViewSet):
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 
 
-class AgencyViewSet(SnippetViewSet):
+# What each URL of the other snippet viewsets does to the object named in it.
+SNIPPET_URL_ACTIONS = {"edit": "change", "delete": "delete"}
+
+
+def policy_of(model):
+    return policy_registry.get_by_type(model)
+
+
+def scoped_object_view(view, url_name, model):
+    """Every URL with an object in it checks the user's permission on that object (the model's
+    policy knows their scope): one they may not see is a 404, an action they may not take a
+    403. Wagtail's generic views check model-wide permissions only."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if "pk" in kwargs:
+            policy = policy_of(model)
+            instance = model._default_manager.filter(pk=unquote(str(kwargs["pk"]))).first()
+            if instance is None or not policy.user_has_permission_for_instance(request.user, "view", instance):
+                raise Http404
+            action = SNIPPET_URL_ACTIONS.get(url_name, "view")
+            if not policy.user_has_permission_for_instance(request.user, action, instance):
+                raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ScopedSnippetChooseMixin:
+    """A chooser listing and returning only what the user may see."""
+
+    def get_object_list(self):
+        return policy_of(self.model_class).instances_user_has_any_permission_for(self.request.user, ["view"])
+
+
+class ScopedChooseView(ScopedSnippetChooseMixin, ChooseView):
+    pass
+
+
+class ScopedChooseResultsView(ScopedSnippetChooseMixin, ChooseResultsView):
+    pass
+
+
+class ScopedChosenView(SnippetChosenView):
+    def get_object(self, pk):
+        return policy_of(self.model_class).instances_user_has_any_permission_for(self.request.user, ["view"]).get(pk=pk)
+
+
+class ScopedChosenMultipleView(SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        policy = policy_of(self.model_class)
+        return policy.instances_user_has_any_permission_for(self.request.user, ["view"]).filter(pk__in=pks)
+
+
+class ScopedSnippetChooserViewSet(SnippetChooserViewSet):
+    """Choosers of agencies, editors, jurors and adjustments: only for those who may view the
+    model, scoped like its listing; without the creation tab, which these snippets do not
+    offer (its URL would fail on a POST)."""
+
+    choose_view_class = ScopedChooseView
+    choose_results_view_class = ScopedChooseResultsView
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
+
+    def get_urlpatterns(self):
+        patterns = [pattern for pattern in super().get_urlpatterns() if pattern.name != "create"]
+        for pattern in patterns:
+            pattern.callback = model_permission_guard(pattern.callback, self.model)
+        return patterns
+
+
+def model_permission_guard(view, model):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not policy_of(model).user_has_permission(request.user, "view"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ScopedSnippetViewSet(SnippetViewSet):
+    """A snippet viewset whose listing and object URLs follow the model's scoped policy."""
+
+    chooser_viewset_class = ScopedSnippetChooserViewSet
+    list_select_related = ()
+    # Wagtail's copy view saves its form on the original object (a POST to it changes the row
+    # being copied, with only "add" and "view" permissions); copies are of no use here anyway.
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        queryset = policy_of(self.model).instances_user_has_any_permission_for(request.user, ["view"])
+        return queryset.select_related(*self.list_select_related)
+
+    def get_urlpatterns(self):
+        patterns = super().get_urlpatterns()
+        for pattern in patterns:
+            pattern.callback = scoped_object_view(pattern.callback, pattern.name, self.model)
+        return patterns
+
+
+class ScopedForm(WagtailAdminModelForm):
+    """Offers only the competitions the user manages, and only the agencies they look after
+    where the form chooses the agency whose data it changes (an editor's membership)."""
+
+    scoped_agency = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        if user is None or user.is_superuser:
+            return
+        if "competition" in self.fields:
+            self.fields["competition"].queryset = self.fields["competition"].queryset.filter(
+                pk__in=permissions.managed_competition_ids(user)
+            )
+        if self.scoped_agency and "agency" in self.fields:
+            self.fields["agency"].queryset = self.fields["agency"].queryset.filter(permissions.agency_scope(user))
+
+
+class MembershipForm(ScopedForm):
+    scoped_agency = True
+
+
+class AgencyViewSet(ScopedSnippetViewSet):
     index_view_class = SafeExportIndexView
     model = Agency
     icon = "group"
@@ -299,24 +427,21 @@ class AgencyViewSet(SnippetViewSet):
     search_fields = ["code", "name", "short_name"]
     search_backend_name = None
     ordering = ["code"]
-
-    def get_queryset(self, request):
-        return Agency.objects.select_related("parent")
+    list_select_related = ("parent",)
 
 
-class AgencyMembershipViewSet(SnippetViewSet):
+class AgencyMembershipViewSet(ScopedSnippetViewSet):
     model = AgencyMembership
     icon = "user"
     menu_label = _("Agency editors")
     list_display = ["user", "agency"]
     search_fields = ["user__username", "agency__code", "agency__name"]
     search_backend_name = None
+    list_select_related = ("user", "agency")
+    edit_handler = ObjectList(AgencyMembership.panels, base_form_class=MembershipForm)
 
-    def get_queryset(self, request):
-        return AgencyMembership.objects.select_related("user", "agency")
 
-
-class JurorViewSet(SnippetViewSet):
+class JurorViewSet(ScopedSnippetViewSet):
     model = Juror
     icon = "crosshairs"
     menu_label = _("Jurors")
@@ -324,12 +449,11 @@ class JurorViewSet(SnippetViewSet):
     list_filter = ["competition"]
     search_fields = ["user__username", "agency__code"]
     search_backend_name = None
+    list_select_related = ("user", "competition", "agency")
+    edit_handler = ObjectList(Juror.panels, base_form_class=ScopedForm)
 
-    def get_queryset(self, request):
-        return Juror.objects.select_related("user", "competition", "agency")
 
-
-class AdjustmentViewSet(SnippetViewSet):
+class AdjustmentViewSet(ScopedSnippetViewSet):
     index_view_class = SafeExportIndexView
     model = Adjustment
     icon = "plus-inverse"
@@ -339,9 +463,40 @@ class AdjustmentViewSet(SnippetViewSet):
     list_export = ["competition", "agency", "points", "reason"]
     search_fields = ["reason", "agency__code", "agency__name"]
     search_backend_name = None
+    list_select_related = ("agency", "competition")
+    edit_handler = ObjectList(Adjustment.panels, base_form_class=ScopedForm)
 
-    def get_queryset(self, request):
-        return Adjustment.objects.select_related("agency", "competition")
+
+class ScopedDeleteBulkAction(DeleteBulkAction):
+    """Bulk deletion of the app's snippets: objects the user may not see are left out of the
+    confirmation page altogether (Wagtail lists them by title as "no access", which would show
+    another agency's values or another competition's jury), and none visible is a 404."""
+
+    @classproperty
+    def models(cls):
+        return [Submission, Agency, AgencyMembership, Juror, Adjustment]
+
+    def get_actionable_objects(self):
+        # Asked again after the deletion (for the hooks): answer from the first lookup.
+        if not hasattr(self, "_scoped_objects"):
+            self._scoped_objects = self._visible_objects()
+        return self._scoped_objects
+
+    def _visible_objects(self):
+        objects, extra = super().get_actionable_objects()
+        without_access = extra["items_with_no_access"]
+        candidates = [obj.pk for obj in objects + without_access]
+        visible = set(
+            policy_of(self.model)
+            .instances_user_has_any_permission_for(self.request.user, ["view"])
+            .filter(pk__in=candidates)
+            .values_list("pk", flat=True)
+        )
+        if not visible:
+            raise Http404
+        return [obj for obj in objects if obj.pk in visible], {
+            "items_with_no_access": [obj for obj in without_access if obj.pk in visible]
+        }
 
 
 class CompetitionViewSetGroup(SnippetViewSetGroup):

@@ -13,9 +13,11 @@ from wagtail.snippets.models import register_snippet
 from . import permissions
 from .middleware import mark_cacheable
 from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
-from .viewsets import CompetitionViewSetGroup
+from .viewsets import CompetitionViewSetGroup, ScopedDeleteBulkAction
 
 register_snippet(CompetitionViewSetGroup)
+# After Wagtail's own snippet deletion (order 0), which it replaces for the app's models.
+hooks.register("register_bulk_action", ScopedDeleteBulkAction, order=100)
 
 
 class ReviewQueueMenuItem(MenuItem):

@@ -49,3 +49,17 @@ def worked(db, worked_dir):
     from competition.models import CompetitionPage
 
     return CompetitionPage.objects.get(slug="worked")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many cases the permission matrix checked, when it ran."""
+    ran = {
+        report.nodeid
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call" and "test_permission_matrix.py::test_permission_matrix[" in report.nodeid
+    }
+    if ran:
+        from tests.test_permission_matrix import build_cases
+
+        terminalreporter.write_line(f"permission matrix: {len(build_cases()) * len(ran)} cases in {len(ran)} roles")

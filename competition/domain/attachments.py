@@ -116,10 +116,11 @@ def attach(submission, upload, user):
 
 def can_download(user, document):
     """Public once attached (as public) to an accepted submission; otherwise only for those who
-    may see a submission it is attached to."""
+    may see a submission it is attached to, or review it (the scoring screen links the files)."""
     from .. import permissions
     from ..enums import SubmissionStatus
     from ..models import SubmissionAttachment
+    from .jury import REVIEWABLE, can_review
 
     attachments = SubmissionAttachment.objects.filter(document=document).select_related("submission__line__commitment")
     found = False
@@ -129,6 +130,13 @@ def can_download(user, document):
         if submission.status == SubmissionStatus.ACCEPTED and attachment.is_public:
             return True
         if permissions.can_view_submission(user, submission):
+            return True
+        if (
+            user.is_authenticated
+            and user.is_active
+            and submission.status in REVIEWABLE
+            and can_review(user, submission)
+        ):
             return True
     if found:
         return False

@@ -16,7 +16,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
-from ..page_forms import CompetitionChildPageForm, TargetPageForm
+from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
 from ..validators import validate_in_period, validate_value_for_unit
 from .agencies import Agency
 
@@ -337,6 +337,7 @@ class CommitmentPage(CompetitionChildPage):
         InlinePanel("lines", label=_("Committed targets"), min_num=1),
     ]
     template = "competition/pages/commitment_page.html"
+    base_form_class = CommitmentPageForm
 
     class Meta:
         verbose_name = _("commitment")
