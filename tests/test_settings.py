@@ -139,3 +139,9 @@ def test_redis_cache_is_djangos_reusing_its_client():
 
     assert isinstance(cache, DjangoRedisCache)
     assert cache._cache.get_client("other", write=True) is client
+
+
+def test_no_gravatar_requests():
+    from django.conf import settings
+
+    assert settings.WAGTAIL_GRAVATAR_PROVIDER_URL is None
