@@ -52,7 +52,9 @@ def fetch(url):
 
 
 @pytest.fixture
-def served_competition(transactional_db):
+def served_competition(transactional_db, django_db_serialized_rollback):
+    # Serialized rollback: Wagtail's root page and default site (made by migrations) come back
+    # even after another transactional test has emptied the database.
     competition = make_competition(slug="served", title="Served competition")
     target = make_target(competition, code="T1")
     make_commitment(competition, AgencyFactory(code="A"), [target])

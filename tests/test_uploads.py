@@ -4,6 +4,7 @@ downloads are attachments that a browser never sniffs or runs."""
 
 import io
 import os
+import re
 import runpy
 import time
 import zipfile
@@ -284,7 +285,9 @@ def evidence_download(client, world, name="scan.pdf", content=PDF):
 def assert_download_headers(response, filename):
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    assert filename in response["Content-Disposition"]
+    # The storage may have added a suffix to a name already taken (scan_ruhZnyE.pdf).
+    stem, extension = filename.rsplit(".", 1)
+    assert re.search(rf'filename="{re.escape(stem)}(_[A-Za-z0-9]+)?\.{extension}"', response["Content-Disposition"])
     assert response["X-Content-Type-Options"] == "nosniff"
     policy = [part.strip() for part in response["Content-Security-Policy"].split(";")]
     assert "default-src 'none'" in policy and "sandbox" in policy
