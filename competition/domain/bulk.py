@@ -1,5 +1,8 @@
 """Writing many rows at once without building or compiling a model instance for each."""
 
+from datetime import date, datetime
+from uuid import UUID
+
 from django.db import connections, router
 
 
@@ -33,13 +36,13 @@ def insert_rows(model, fields, rows, *, returning_ids=False, batch_size=2000):
             rows = [(key, *row) for key, row in zip(ids, rows, strict=True)]
         columns = ", ".join(quote(field.column) for field in fields)
         placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        prepare = [field.get_db_prep_save for field in fields]
+        prepare = [_preparer(field, connection) for field in fields]
         # Many rows per statement (one round trip and one parse each), within the databases'
         # limits on parameters per statement.
         batch_size = min(batch_size, 30000 // len(fields))
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            params = [prep(value, connection) for row in batch for prep, value in zip(prepare, row, strict=True)]
+            params = [prep(value) for row in batch for prep, value in zip(prepare, row, strict=True)]
             values = ", ".join([placeholders] * len(batch))
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608 (names from model options, values bound)  # nosec B608
             if returning_ids and not postgres:
@@ -47,3 +50,24 @@ def insert_rows(model, fields, rows, *, returning_ids=False, batch_size=2000):
                 last = cursor.fetchone()[0]
                 ids.extend(range(last - len(batch) + 1, last + 1))
     return ids if returning_ids else None
+
+
+# Values whose prepared form depends only on their type and value: a column repeating one of
+# them (a timestamp, a user, a status) is prepared once. Decimals are not among them (1.0 and
+# 1 are equal but a field may prepare them differently), nor anything mutable.
+_MEMOISED = (str, int, bool, datetime, date, UUID, type(None))
+
+
+def _preparer(field, connection):
+    prepare = field.get_db_prep_save
+    prepared = {}
+
+    def prep(value):
+        if type(value) not in _MEMOISED:
+            return prepare(value, connection)
+        key = (type(value), value)
+        if key not in prepared:
+            prepared[key] = prepare(value, connection)
+        return prepared[key]
+
+    return prep
