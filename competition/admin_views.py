@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -55,11 +56,25 @@ class ReviewQueueView(WagtailAdminTemplateMixin, TemplateView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
+    # Rows per page: a reviewer works from the top of the queue; a long page (hundreds of rows
+    # after an import of official figures) only costs every reviewer time (docs/performance.md).
+    per_page = 50
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = QueueFilterForm(self.request.GET, self.request.user)
-        queue = jury.queue_for(self.request.user, **form.filters())
-        context.update({"queue": queue[:200], "count": queue.count(), "form": form})
+        paginator = Paginator(jury.queue_for(self.request.user, **form.filters()), self.per_page)
+        # A page number that is not one (or past the end) shows the nearest page, never an error.
+        page = paginator.get_page(self.request.GET.get("p"))
+        context.update(
+            {
+                "queue": page.object_list,
+                "items": page,
+                "count": paginator.count,
+                "elided_page_range": paginator.get_elided_page_range(page.number),
+                "form": form,
+            }
+        )
         return context
 
 

@@ -1,7 +1,8 @@
 """Jury review: the queue per reviewer, blind scoring, conflicts of interest, audited changes,
 spread and offsets for managers."""
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -170,6 +171,32 @@ def test_queue_query_count_does_not_grow(client, panel, django_assert_max_num_qu
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_queue_is_paginated_and_keeps_its_filters(client, panel):
+    # Arrange: 60 more reports of agency B on top of the two of the panel (B's and A's).
+    for number in range(60):
+        submission = Submission.objects.create(
+            line=panel["line_b"], reported_on=date(2025, 1, 1) + timedelta(days=number), value=number
+        )
+        evidence.submit(submission, panel["editor_b"])
+    client.force_login(panel["rev_free"])
+    url = reverse("competition_review_queue")
+
+    first = client.get(url, {"agency": "B"}).content.decode()
+    second = client.get(url, {"agency": "B", "p": "2"}).content.decode()
+    past_the_end = client.get(url, {"agency": "B", "p": "99"})
+    not_a_number = client.get(url, {"agency": "B", "p": "two"})
+
+    # Assert: 61 of B's in all, 50 on the first page and 11 on the second, nothing twice, the
+    # filter kept in the page links; a page number that is not one is not an error.
+    assert "61 submissions to review" in first and "61 submissions to review" in second
+    link = re.escape(reverse("competition_review", args=[123])).replace("123", r"(\d+)")
+    links = [re.findall(f'href="{link}"', page) for page in (first, second)]
+    assert (len(links[0]), len(links[1])) == (50, 11) and not set(links[0]) & set(links[1])
+    assert "?agency=B&amp;p=2" in first and "Page 1 of 2" in first
+    assert past_the_end.status_code == 200 and "Page 2 of 2" in past_the_end.content.decode()
+    assert not_a_number.status_code == 200 and "Page 1 of 2" in not_a_number.content.decode()
 
 
 def test_affiliating_a_reviewer_with_an_agency_they_scored_is_refused(panel):
