@@ -37,6 +37,7 @@ RANK_PLACES = Decimal("0.01")
 
 # Positions in STATUSES, so that a line's status counts into a list without a dict lookup.
 NO_DATA, ACHIEVED, MISSED, ON_TRACK, AT_RISK, OFF_TRACK = range(len(STATUSES))
+_STATUS_INDEX = {status: index for index, status in enumerate(STATUSES)}
 
 
 def _pickled_by_fields(cls):
@@ -476,123 +477,138 @@ def compute_board(
     already chosen by section 2 (`choose_reading` or an equivalent database query). A line whose
     target code is not among `targets` is a programming error and raises KeyError.
     """
-    aggregator = _aggregator(spec.jury_aggregation)
-    tiers = _tiers_by_minimum(spec.tiers)
-    tallies = {target.code: _Tally(target, _deadline(spec, target)) for target in targets}
+    scorer = BoardScorer(spec, targets, as_of)
+    return scorer.board([(agency, [scorer.line(line) for line in agency.lines]) for agency in agencies])
 
-    scored = []
-    parent_names: dict[str, str] = {}  # the first name given for each parent code
-    for agency in agencies:
-        if agency.parent_code and agency.parent_name:
-            parent_names.setdefault(agency.parent_code, agency.parent_name)
-        lines = []
-        awarded_total = computed_total = max_total = ZERO
-        provisional = False
-        for line in sorted(agency.lines, key=_by_target_code):
-            tally = tallies[line.target_code]
-            plan = tally.plans.get((line.baseline, line.target)) or tally.plan(spec, line, as_of)
-            reading = line.reading
-            if reading is None:
-                value = reported_on = jury = None
-                p = ZERO
-                status = NO_DATA
+
+class BoardScorer:
+    """`compute_board` in two steps, so that lines can be scored one by one as they arrive
+    (from a streamed query, say): `line()` scores a line on its own (sections 3 to 6), `board()`
+    puts the scored lines of every agency together (sections 7 and 8). The sums run over each
+    agency's lines in target code order and over agencies in the order given, whatever the
+    order the lines were scored in, so the figures are the same to the last digit."""
+
+    def __init__(self, spec: CompetitionSpec, targets: Sequence[TargetSpec], as_of: date):
+        self.spec = spec
+        self.as_of = as_of
+        self.aggregator = _aggregator(spec.jury_aggregation)
+        self.tallies = {target.code: _Tally(target, _deadline(spec, target)) for target in targets}
+
+    def line(self, line: LineInput) -> LineResult:
+        tally = self.tallies[line.target_code]
+        plan = tally.plans.get((line.baseline, line.target)) or tally.plan(self.spec, line, self.as_of)
+        reading = line.reading
+        if reading is None:
+            value = reported_on = jury = None
+            p = ZERO
+            status = NO_DATA
+        else:
+            value, reported_on = reading.value, reading.reported_on
+            p = _ratio(value, plan.direction, plan.baseline, plan.target)
+            # Section 5: the first rule that matches.
+            if p >= ONE:
+                status = ACHIEVED
+            elif plan.missed:
+                status = MISSED
+            elif p >= plan.expected:
+                status = ON_TRACK
+            elif p >= plan.floor:
+                status = AT_RISK
             else:
-                value, reported_on = reading.value, reading.reported_on
-                p = _ratio(value, plan.direction, plan.baseline, plan.target)
-                # Section 5: the first rule that matches.
-                if p >= ONE:
-                    status = ACHIEVED
-                elif plan.missed:
-                    status = MISSED
-                elif p >= plan.expected:
-                    status = ON_TRACK
-                elif p >= plan.floor:
-                    status = AT_RISK
-                else:
-                    status = OFF_TRACK
-                jury = aggregator(reading.jury_scores) if reading.jury_scores else reading.jury_points
-            computed = p * plan.max_points
-            if jury is None:
-                awarded = computed
-                provisional = True
+                status = OFF_TRACK
+            jury = self.aggregator(reading.jury_scores) if reading.jury_scores else reading.jury_points
+        computed = p * plan.max_points
+        # Positional, in field order: a third faster than keywords, once per line.
+        return LineResult(
+            line.target_code,
+            value,
+            reported_on,
+            plan.baseline,
+            plan.target,
+            p,  # progress
+            plan.expected,
+            STATUSES[status],
+            computed,  # computed_points
+            jury,  # jury_points
+            computed if jury is None else jury,  # awarded_points
+            plan.max_points,
+            jury is None,  # provisional
+        )
+
+    def board(self, agencies: Iterable[tuple[AgencyInput, Sequence[LineResult]]]) -> Board:
+        """The board of `agencies`, each with its lines scored by `line()`; every agency given
+        takes part, lines or not. Once per scorer: the target summaries add up in it."""
+        tallies = self.tallies
+        scored = []
+        parent_names: dict[str, str] = {}  # the first name given for each parent code
+        for agency, results in agencies:
+            if agency.parent_code and agency.parent_name:
+                parent_names.setdefault(agency.parent_code, agency.parent_name)
+            lines = tuple(sorted(results, key=_by_target_code))
+            awarded_total = computed_total = max_total = ZERO
+            provisional = False
+            for line in lines:
+                awarded_total += line.awarded_points
+                computed_total += line.computed_points  # = sum(max_points * P), section 7's numerator
+                max_total += line.max_points
+                provisional = provisional or line.provisional
+                tally = tallies[line.target_code]
+                tally.counts[_STATUS_INDEX[line.status]] += 1
+                tally.progress += line.progress
+            total = max(ZERO, awarded_total + agency.adjustments)
+            if max_total:
+                score_percent = HUNDRED * total / max_total
+                progress_percent = HUNDRED * computed_total / max_total
             else:
-                awarded = jury
-            awarded_total += awarded
-            computed_total += computed  # = sum(max_points * P), section 7's progress numerator
-            max_total += plan.max_points
-            tally.counts[status] += 1
-            tally.progress += p
-            # Positional, in field order: a third faster than keywords, once per line.
-            lines.append(
-                LineResult(
-                    line.target_code,
-                    value,
-                    reported_on,
-                    plan.baseline,
-                    plan.target,
-                    p,  # progress
-                    plan.expected,
-                    STATUSES[status],
-                    computed,  # computed_points
-                    jury,  # jury_points
-                    awarded,  # awarded_points
-                    plan.max_points,
-                    jury is None,  # provisional
+                # Committed to nothing: there is no maximum to divide by, so both percentages are
+                # 0 (bonus points included) rather than undefined.
+                score_percent = progress_percent = ZERO
+            scored.append(
+                _Scored(
+                    rank_key=score_percent.quantize(RANK_PLACES, rounding=ROUND_HALF_UP),
+                    agency=agency,
+                    total_points=total,
+                    max_points=max_total,
+                    score_percent=score_percent,
+                    progress_percent=progress_percent,
+                    provisional=provisional,
+                    lines=lines,
                 )
             )
-        total = max(ZERO, awarded_total + agency.adjustments)
-        if max_total:
-            score_percent = HUNDRED * total / max_total
-            progress_percent = HUNDRED * computed_total / max_total
-        else:
-            # Committed to nothing: there is no maximum to divide by, so both percentages are 0
-            # (bonus points included) rather than undefined.
-            score_percent = progress_percent = ZERO
-        scored.append(
-            _Scored(
-                rank_key=score_percent.quantize(RANK_PLACES, rounding=ROUND_HALF_UP),
-                agency=agency,
-                total_points=total,
-                max_points=max_total,
-                score_percent=score_percent,
-                progress_percent=progress_percent,
-                provisional=provisional,
-                lines=tuple(lines),
-            )
-        )
 
-    # Section 7: descending by the score rounded to 2 decimals; equal rounded scores share the
-    # rank of the first of them and the next rank skips ("1, 2, 2, 4"). Ties are listed by code.
-    scored.sort(key=lambda item: (-item.rank_key, item.agency.code))
-    results = []
-    rank, previous_key = 0, None
-    for position, item in enumerate(scored, 1):
-        if item.rank_key != previous_key:
-            rank, previous_key = position, item.rank_key
-        results.append(
-            AgencyResult(
-                code=item.agency.code,
-                name=item.agency.name,
-                parent_code=item.agency.parent_code,
-                rank=rank,
-                tier=_tier(item.score_percent, tiers),
-                provisional=item.provisional,
-                score_percent=item.score_percent,
-                progress_percent=item.progress_percent,
-                total_points=item.total_points,
-                max_points=item.max_points,
-                adjustments=item.agency.adjustments,
-                lines=item.lines,
+        # Section 7: descending by the score rounded to 2 decimals; equal rounded scores share the
+        # rank of the first of them and the next rank skips ("1, 2, 2, 4"). Ties are listed by code.
+        scored.sort(key=lambda item: (-item.rank_key, item.agency.code))
+        tiers = _tiers_by_minimum(self.spec.tiers)
+        results = []
+        rank, previous_key = 0, None
+        for position, item in enumerate(scored, 1):
+            if item.rank_key != previous_key:
+                rank, previous_key = position, item.rank_key
+            results.append(
+                AgencyResult(
+                    code=item.agency.code,
+                    name=item.agency.name,
+                    parent_code=item.agency.parent_code,
+                    rank=rank,
+                    tier=_tier(item.score_percent, tiers),
+                    provisional=item.provisional,
+                    score_percent=item.score_percent,
+                    progress_percent=item.progress_percent,
+                    total_points=item.total_points,
+                    max_points=item.max_points,
+                    adjustments=item.agency.adjustments,
+                    lines=item.lines,
+                )
             )
-        )
 
-    return Board(
-        competition=spec,
-        as_of=as_of,
-        agencies=tuple(results),
-        targets=tuple(_summary(tallies[code]) for code in sorted(tallies)),
-        groups=_groups(scored, parent_names),
-    )
+        return Board(
+            competition=self.spec,
+            as_of=self.as_of,
+            agencies=tuple(results),
+            targets=tuple(_summary(tallies[code]) for code in sorted(tallies)),
+            groups=_groups(scored, parent_names),
+        )
 
 
 def _summary(tally: _Tally) -> TargetSummary:

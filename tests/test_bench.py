@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
 
 from competition.bench.floor import floor_queries, run_floor
 from competition.bench.generate import GenerationError, Size, generate
 from competition.bench.measure import import_throughput, queries_per_board
+from competition.domain import scoreboard
 from competition.domain.scoreboard import load_board, load_lines
 from competition.models import CompetitionPage, JuryScore, Submission
 from competition.scoring import aggregate
@@ -151,3 +153,26 @@ def test_board_jury_points_match_the_scores_for_every_aggregation(small, method)
             assert line.jury_points == aggregate(points, method)
             scored += bool(points)
     assert scored > 10
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean"])
+def test_streamed_board_is_the_fetched_board(small, method, monkeypatch):
+    """On PostgreSQL the lines are streamed and scored as they arrive: the board is the one
+    built from the whole result fetched first, to the last digit (reprs show Decimal exponents)."""
+    CompetitionPage.objects.filter(pk=small.pk).update(jury_aggregation=method)
+    small.refresh_from_db()
+    streamed = load_board(small, AS_OF)
+
+    monkeypatch.setattr(scoreboard, "_can_stream", lambda: False)
+    fetched = load_board(small, AS_OF)
+
+    assert repr(streamed) == repr(fetched)
+
+
+def test_lines_are_streamed_on_postgresql_with_the_pinned_driver(small, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("streaming is PostgreSQL's")
+    assert scoreboard._can_stream() is True  # psycopg 3.3 with its bundled libpq 18
+    with django_assert_num_queries(6) as captured:  # the streamed query is recorded too
+        load_board(small, AS_OF)
+    assert any("LEFT JOIN LATERAL" in query["sql"] for query in captured.captured_queries)

@@ -6,6 +6,7 @@ from the same database."""
 
 import csv
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -63,7 +64,10 @@ def outcome(text, *, fast, user=None, competition=None, allowed=None):
             # Keys differ between the runs (PostgreSQL does not roll sequences back): compare
             # the entries by what they say, and check that each names a submission.
             logs = ModelLogEntry.objects.filter(content_type__model="submission")
-            result["logs"] = sorted(logs.values_list("label", "action", "user_id", "content_changed", "deleted"))
+            result["logs"] = sorted(
+                (*row[:-1], json.dumps(row[-1], sort_keys=True))
+                for row in logs.values_list("label", "action", "user_id", "content_changed", "deleted", "data")
+            )
             ids = {str(pk) for pk in Submission.objects.values_list("pk", flat=True)}
             result["logs_name_submissions"] = set(logs.values_list("object_id", flat=True)) <= ids
             result["revisions"] = sorted(

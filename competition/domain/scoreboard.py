@@ -8,7 +8,7 @@ import contextvars
 import gc
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from decimal import Context, Decimal
 
@@ -153,16 +153,54 @@ def load_lines(competition, as_of):
     """(agency id, target id, own baseline, own target, value, reported_on, [points] or None,
     jury points or None) for each commitment line on a live commitment page of `competition`
     (1 query). Either the points of the jury scores or, already aggregated, the jury points."""
+    return list(iter_lines(competition, as_of))
+
+
+def iter_lines(competition, as_of):
+    """`load_lines` as an iterator. On PostgreSQL (with libpq 17 or later) the rows are streamed
+    in chunks as the server produces them, so that the build works on the first lines while
+    the server is still choosing the values of the next ones: on two cores, the Python half of
+    a national build then mostly overlaps the query instead of following it
+    (docs/performance.md). The query is logged like any other (CaptureQueriesContext, DEBUG)."""
     params = {"competition": competition.pk, "as_of": as_of, "accepted": SubmissionStatus.ACCEPTED.value}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            totals = SCORE_TOTALS.get(competition.jury_aggregation)
-            cursor.execute(LINES_POSTGRES.replace("{scores}", totals or SCORE_LIST), params)
-            if totals:
-                return list(_postgres_rows(cursor.fetchall(), competition.jury_aggregation))
-            return [(*row, None) for row in cursor.fetchall()]
-        cursor.execute(LINES_GENERIC, {**params, "as_of": as_of.isoformat()})
-        return list(_generic_rows(cursor.fetchall()))
+        if connection.vendor != "postgresql":
+            cursor.execute(LINES_GENERIC, {**params, "as_of": as_of.isoformat()})
+            yield from _generic_rows(cursor.fetchall())
+            return
+        totals = SCORE_TOTALS.get(competition.jury_aggregation)
+        sql = LINES_POSTGRES.replace("{scores}", totals or SCORE_LIST)
+        if not _can_stream():
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        else:
+            # Django's cursor wrapper has no streaming: the driver's cursor streams, and the
+            # wrapper's debug_sql (present when queries are being recorded) logs the query.
+            logged = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else nullcontext()
+            with logged:
+                rows = cursor.cursor.stream(sql, params, size=STREAM_ROWS)
+                if totals:
+                    yield from _postgres_rows(rows, competition.jury_aggregation)
+                else:
+                    for row in rows:
+                        yield (*row, None)
+            return
+        if totals:
+            yield from _postgres_rows(rows, competition.jury_aggregation)
+        else:
+            for row in rows:
+                yield (*row, None)
+
+
+STREAM_ROWS = 2000  # rows per chunk of a streamed result: measured best of 100, 1,000, 2,000, 5,000
+
+
+def _can_stream():
+    try:
+        from psycopg import capabilities
+    except ImportError:  # psycopg 2, or psycopg 3 before 3.2
+        return False
+    return capabilities.has_stream_chunked()
 
 
 @contextmanager
@@ -190,16 +228,19 @@ def _load_board(competition, as_of):
     spec = competition_spec(competition)
     targets = load_targets(competition)
     codes = {target_id: target.code for target_id, target in targets}
-    inputs_by_agency = defaultdict(list)
+    scorer = scoring.BoardScorer(spec, [target for _pk, target in targets], as_of)
+    score_line = scorer.line
+    results_by_agency = defaultdict(list)
     Reading, LineInput = scoring.Reading, scoring.LineInput
-    lines = load_lines(competition, as_of)
-    for agency_id, target_id, baseline, target_value, value, reported_on, points, jury in lines:
+    # Each line is scored as its row arrives (iter_lines streams them on PostgreSQL).
+    for agency_id, target_id, baseline, target_value, value, reported_on, points, jury in iter_lines(
+        competition, as_of
+    ):
         code = codes.get(target_id)
         if code is None:  # a target that is not live (or not of this competition)
             continue
         reading = None if reported_on is None else Reading(value, reported_on, points or (), jury)
-        inputs_by_agency[agency_id].append(LineInput(code, baseline, target_value, reading))
-    del lines  # the rows are copied into the inputs: a smaller peak while the board is built
+        results_by_agency[agency_id].append(score_line(LineInput(code, baseline, target_value, reading)))
     # Only agencies with a line count (an empty commitment page takes no part).
     agencies = Agency.objects.filter(commitments__competition=competition, commitments__live=True).values_list(
         "pk", "code", "name", "parent__code", "parent__name"
@@ -210,19 +251,20 @@ def _load_board(competition, as_of):
         .annotate(total=Sum("points"))
         .values_list("agency_id", "total")
     )
-    inputs = [
-        scoring.AgencyInput(
-            code=code,
-            name=name,
-            parent_code=parent_code,
-            parent_name=parent_name,
-            lines=tuple(inputs_by_agency[agency_id]),
-            adjustments=adjustments.get(agency_id) or Decimal(0),
+    return scorer.board(
+        (
+            scoring.AgencyInput(
+                code=code,
+                name=name,
+                parent_code=parent_code,
+                parent_name=parent_name,
+                adjustments=adjustments.get(agency_id) or Decimal(0),
+            ),
+            results_by_agency[agency_id],
         )
         for agency_id, code, name, parent_code, parent_name in agencies
-        if agency_id in inputs_by_agency
-    ]
-    return scoring.compute_board(spec, [target for _pk, target in targets], inputs, as_of)
+        if agency_id in results_by_agency
+    )
 
 
 def board_cache():
