@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from import_export.results import RowResult
 
@@ -124,21 +124,28 @@ def run_import(
         return [page.pk for pages in resource._competitions.values() for page in pages]
 
     if fast and kind == "values" and not dry_run:
-        # Official figures come in large files: a real import takes the fast path; a file it
-        # refuses is run through django-import-export below, which reports its errors. (The
-        # fast path's header checks change the dataset as import_data's would: cleaned header
-        # names, the competition column added; doing so twice gives the same dataset.)
-        fast = RESOURCES[kind](competition=competition, user=user, allowed_competitions=allowed_competitions)
-        competitions = fast._competitions
-        with (
-            invalidation_deferred(lambda: [page.pk for pages in competitions.values() for page in pages]),
-            transaction.atomic(),
-        ):
-            counts = fast.import_fast(dataset, progress=progress)
-            if counts is not None:
-                report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
-                _record(report, kind, user, competition, file_name)
-                return report
+        # Official figures come in large files: a real import takes the fast path. A file it
+        # refuses, or a database error on the way (the transaction then undoes everything), is
+        # run through django-import-export below, which reports the errors row by row. (The fast
+        # path's header checks change the dataset as import_data's would: cleaned header names,
+        # the competition column added; doing so twice gives the same dataset.)
+        quick = RESOURCES[kind](competition=competition, user=user, allowed_competitions=allowed_competitions)
+        written = []
+
+        def written_to():
+            return [page.pk for pages in quick._competitions.values() for page in pages] if written else []
+
+        try:
+            with invalidation_deferred(written_to), transaction.atomic():
+                counts = quick.import_fast(dataset, progress=progress)
+                if counts is not None:
+                    report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
+                    _record(report, kind, user, competition, file_name)
+                    written.append(True)
+        except DatabaseError:
+            written.clear()
+        if written:
+            return report
 
     with invalidation_deferred(touched):
         result = resource.import_data(

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from wagtail.models import ModelLogEntry, Revision
@@ -199,3 +199,17 @@ def test_fast_path_is_taken_for_real_imports_only(worked, monkeypatch):
     assert calls == []
     report = run_import("values", load_dataset((HEADER + CASES["creates"]).encode(), "csv"))
     assert calls == [True] and (report.created, report.errors) == (2, [])
+
+
+def test_a_database_error_on_the_fast_path_is_reported_not_raised(worked, monkeypatch):
+    def fail(self, rows, now):
+        raise DatabaseError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(ValueResource, "_insert_accepted", fail)
+    before = Submission.objects.count()
+
+    report = run_import("values", load_dataset((HEADER + CASES["creates"]).encode(), "csv"), file_name="v.csv")
+
+    # The fast path gave up, and import-export's path reported the failure without a traceback.
+    assert report.errors and "No space left on device" in report.errors[0]
+    assert Submission.objects.count() == before and not ImportRecord.objects.filter(file_name="v.csv").exists()
