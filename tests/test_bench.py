@@ -176,3 +176,15 @@ def test_lines_are_streamed_on_postgresql_with_the_pinned_driver(small, django_a
     with django_assert_num_queries(6) as captured:  # the streamed query is recorded too
         load_board(small, AS_OF)
     assert any("LEFT JOIN LATERAL" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_stream_left_early_leaves_the_connection_usable(small):
+    """A build that fails half-way (say, a programming error on one line) stops reading the
+    stream: the connection must still answer the next query."""
+    lines = scoreboard.iter_lines(small, AS_OF)
+    first = next(lines)
+    lines.close()
+
+    assert len(first) == 8
+    assert Submission.objects.filter(line__commitment__competition=small).count() == 6 * 8 * 4
+    assert len(load_board(small, AS_OF).agencies) == 6

@@ -143,6 +143,12 @@ def _generic_rows(rows):
 
 
 def _postgres_rows(rows, method):
+    """Rows of LINES_POSTGRES with the jury points worked out from the score totals (`method`
+    set) or the scores as sent (`method` None)."""
+    if method is None:
+        for row in rows:
+            yield (*row, None)
+        return
     aggregate_totals = scoring.aggregate_totals
     for agency_id, target_id, baseline, target_value, value, reported_on, count, total, lowest, highest in rows:
         jury = aggregate_totals(method, count, total, lowest, highest) if count else None
@@ -170,26 +176,16 @@ def iter_lines(competition, as_of):
             return
         totals = SCORE_TOTALS.get(competition.jury_aggregation)
         sql = LINES_POSTGRES.replace("{scores}", totals or SCORE_LIST)
-        if not _can_stream():
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        else:
+        if _can_stream():
             # Django's cursor wrapper has no streaming: the driver's cursor streams, and the
             # wrapper's debug_sql (present when queries are being recorded) logs the query.
             logged = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else nullcontext()
             with logged:
                 rows = cursor.cursor.stream(sql, params, size=STREAM_ROWS)
-                if totals:
-                    yield from _postgres_rows(rows, competition.jury_aggregation)
-                else:
-                    for row in rows:
-                        yield (*row, None)
-            return
-        if totals:
-            yield from _postgres_rows(rows, competition.jury_aggregation)
+                yield from _postgres_rows(rows, competition.jury_aggregation if totals else None)
         else:
-            for row in rows:
-                yield (*row, None)
+            cursor.execute(sql, params)
+            yield from _postgres_rows(cursor.fetchall(), competition.jury_aggregation if totals else None)
 
 
 STREAM_ROWS = 2000  # rows per chunk of a streamed result: measured best of 100, 1,000, 2,000, 5,000
