@@ -117,6 +117,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {result.submissions} submissions, {result.scores} jury scores in {time.perf_counter() - started:.1f} s"
         )
+        self.stdout.write(
+            self.style.WARNING(
+                "  Generated in this process: its timings and memory come out worse than in a fresh one "
+                "(docs/performance.md). For figures, generate first with competition_generate, as make bench does."
+            )
+        )
         return result.competition
 
     def _serving(self, competitions, sizes, options):
