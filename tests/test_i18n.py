@@ -283,3 +283,28 @@ def test_submission_inspect_screen_in_vietnamese(client, world):  # noqa: F811
     assert "Người gửi" in text and "Người quyết định —" in text and "Giá trị đo được 55,5000" in text
     assert "Trả lại cơ quan, đơn vị" in text
     assert "Phong trào thi đua" in BeautifulSoup(listing.content, "html.parser").get_text(" ", strip=True)
+
+
+def test_every_field_of_the_app_has_a_translatable_name():
+    """Field names appear in admin forms, listings, filters, history and error messages: each
+    field the app declares names itself with a translatable string (a field left without one
+    shows Django's English default, e.g. "created by", to Vietnamese readers)."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+    from modelcluster.fields import ParentalKey
+    from wagtail.models import Orderable, Page
+
+    inherited = {field.name for model in (Page, Orderable) for field in model._meta.get_fields()}
+    untranslated = [
+        f"{model.__name__}.{field.name}"
+        for model in apps.get_app_config("competition").get_models()
+        for field in model._meta.get_fields()
+        if field.concrete
+        and not field.auto_created
+        and field.name not in inherited
+        and field.name != "latest_revision"  # RevisionMixin's, named by Wagtail
+        and not isinstance(field, ParentalKey)  # an inline's key to its parent, never shown
+        and not isinstance(field.verbose_name, Promise)
+    ]
+
+    assert untranslated == []

@@ -51,16 +51,34 @@ class Submission(RevisionMixin, ClusterableModel):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     decision_note = models.TextField(
         _("decision note"), blank=True, help_text=_("Why the submission was returned or rejected.")
@@ -137,7 +155,9 @@ class Submission(RevisionMixin, ClusterableModel):
 
 
 class SubmissionAttachment(Orderable):
-    submission = ParentalKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    submission = ParentalKey(
+        Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="attachments"
+    )
     document = models.ForeignKey(
         get_document_model_string(), verbose_name=_("document"), on_delete=models.PROTECT, related_name="+"
     )
@@ -152,7 +172,7 @@ class SubmissionAttachment(Orderable):
 
 
 class SubmissionLink(Orderable):
-    submission = ParentalKey(Submission, on_delete=models.CASCADE, related_name="links")
+    submission = ParentalKey(Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="links")
     url = models.URLField(_("address"), max_length=500)
     title = models.CharField(_("title"), max_length=255, blank=True)
 

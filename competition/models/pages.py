@@ -206,7 +206,9 @@ class CompetitionChildPage(Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
 
-    competition = models.ForeignKey(CompetitionPage, on_delete=models.RESTRICT, related_name="+", editable=False)
+    competition = models.ForeignKey(
+        CompetitionPage, verbose_name=_("competition"), on_delete=models.RESTRICT, related_name="+", editable=False
+    )
 
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
@@ -358,7 +360,9 @@ class CommitmentPage(CompetitionChildPage):
 class CommitmentLine(Orderable):
     """One target an agency commits to; `baseline` and `target_value` override the target's."""
 
-    commitment = ParentalKey(CommitmentPage, on_delete=models.CASCADE, related_name="lines")
+    commitment = ParentalKey(
+        CommitmentPage, verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="lines"
+    )
     target = models.ForeignKey(
         TargetPage, verbose_name=_("target"), on_delete=models.PROTECT, related_name="commitment_lines"
     )
