@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
+from django.utils import timezone
 
 from competition.domain import scoreboard, warming
 from competition.middleware import CSRF_PLACEHOLDER
@@ -400,3 +401,49 @@ def test_random_csrf_strings_are_csrf_secrets():
     assert len(strings) == 200
     assert all(len(string) == 32 and set(string) <= set(CSRF_ALLOWED_CHARS) for string in strings)
     assert set("".join(strings)) == set(CSRF_ALLOWED_CHARS)  # 6,400 draws reach all 62 characters
+
+
+# Figures derived from a board (the headline figures of competition listings).
+
+
+def test_listing_figures_are_kept_and_follow_the_board(competition, django_capture_on_commit_callbacks, monkeypatch):
+    from competition.domain import presentation
+
+    first = presentation.headline_of(competition)
+    loads = []
+    monkeypatch.setattr(scoreboard, "get_board", lambda *args, **kwargs: loads.append(1) or None)
+
+    again = presentation.headline_of(competition)  # kept: no board loaded
+    assert again == first and loads == []
+    monkeypatch.undo()
+
+    # A committed change: the next listing shows the new figures.
+    line = CommitmentLine.objects.get(commitment__agency__code="A")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(line, 100, date(2025, 7, 15))
+    changed = presentation.headline_of(competition)
+    assert (first["achieved"], changed["achieved"]) == (0, 1)
+
+
+def test_listing_figures_made_from_a_stale_board_are_not_kept_and_are_noted(competition):
+    from competition.domain import presentation
+
+    board = scoreboard.get_board(competition)
+    today = board.as_of.isoformat()
+    scoreboard.invalidate(competition.pk)
+    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:{today}:computing", 1)
+
+    with scoreboard.noting_stale_boards() as stale:
+        presentation.headline_of(competition)
+
+    # The enclosing response learns that a stale board was used, and nothing was kept.
+    assert stale == [f"competition:scoreboard:{competition.pk}:{today}"]
+    version = scoreboard.board_version(competition.pk)
+    key = f"competition:figures:headline:{competition.pk}:{timezone.localdate().isoformat()}"
+    kept = scoreboard.board_cache().get(key)
+    assert kept is None or kept[0] != version
+    # Once the board is fresh again, the figures made from it are kept under its version.
+    scoreboard.board_cache().delete(f"competition:scoreboard:{competition.pk}:{today}:computing")
+    with scoreboard.noting_stale_boards() as stale:
+        presentation.headline_of(competition)
+    assert stale == [] and scoreboard.board_cache().get(key)[0] == version

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .. import conf
 from ..models import CommitmentPage, Submission, TargetPage
-from .scoreboard import get_board
+from .scoreboard import board_figures, get_board
 
 HUNDRED = Decimal(100)
 
@@ -99,13 +99,17 @@ def headline(competition, board):
 
 
 def headline_of(competition):
-    """The headline figures of a competition today (cached board), for listings."""
-    board = get_board(competition)
-    figures = headline(competition, board)
-    today = timezone.localdate()
-    figures["running"] = competition.start_date <= today <= competition.end_date
-    figures["as_of"] = board.as_of
-    return figures
+    """The headline figures of a competition today, for listings: kept in the cache beside its
+    board, so that a listing does not load whole boards."""
+
+    def compute(board):
+        figures = headline(competition, board)
+        today = timezone.localdate()
+        figures["running"] = competition.start_date <= today <= competition.end_date
+        figures["as_of"] = board.as_of
+        return figures
+
+    return board_figures(competition, "headline", compute)
 
 
 def month_ends(start, end):
