@@ -2,7 +2,6 @@
 attachments and links. Its state moves draft → submitted → accepted, or returned (and
 submitted again), or rejected; only accepted submissions count (SCORING.md, section 2)."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -16,7 +15,7 @@ from wagtail.models import Orderable, RevisionMixin
 from ..enums import SubmissionStatus
 from ..validators import validate_in_period, validate_value_for_unit
 from .indexes import CoveringIndex
-from .pages import CommitmentLine, decimal_field
+from .pages import CommitmentLine, acting_user_field, decimal_field
 
 # Which state may follow which; every other change is refused.
 TRANSITIONS = {
@@ -50,36 +49,12 @@ class Submission(RevisionMixin, ClusterableModel):
         _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT, db_index=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = acting_user_field(_("created by"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("submitted by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    submitted_by = acting_user_field(_("submitted by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    decided_by = acting_user_field(_("decided by"))
     decision_note = models.TextField(
         _("decision note"), blank=True, help_text=_("Why the submission was returned or rejected.")
     )

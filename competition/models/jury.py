@@ -12,7 +12,7 @@ from ..validators import validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
 from .indexes import CoveringIndex
-from .pages import CommitmentPage, CompetitionPage, decimal_field
+from .pages import CommitmentPage, CompetitionPage, acting_user_field, decimal_field
 
 SCORABLE_STATUSES = {SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED}
 
@@ -126,15 +126,7 @@ class Adjustment(models.Model):
     points = decimal_field(_("points"), help_text=_("Positive for a bonus, negative for a deduction."))
     reason = models.CharField(_("reason"), max_length=500)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = acting_user_field(_("created by"))
 
     panels = [
         FieldPanel("competition"),

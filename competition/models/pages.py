@@ -3,6 +3,7 @@ commitment page per agency. Only the live (published) rows count on scoreboards.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -26,6 +27,20 @@ DEFAULT_TIERS = (("Excellent", 90), ("Good", 75), ("Fair", 50), ("Below target",
 def decimal_field(verbose_name, **kwargs):
     """Measured values, baselines and targets: up to 14 integer digits and 4 decimals."""
     return models.DecimalField(verbose_name, max_digits=18, decimal_places=4, **kwargs)
+
+
+def acting_user_field(verbose_name):
+    """Who did something to a record (created, submitted, decided it): set by the app, never in
+    a form, and kept as empty when the account is deleted (the audit log keeps the name)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
 
 class CompetitionPage(RoutablePageMixin, Page):
