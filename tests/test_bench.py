@@ -159,6 +159,8 @@ def test_board_jury_points_match_the_scores_for_every_aggregation(small, method)
 def test_streamed_board_is_the_fetched_board(small, method, monkeypatch):
     """On PostgreSQL the lines are streamed and scored as they arrive: the board is the one
     built from the whole result fetched first, to the last digit (reprs show Decimal exponents)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("streaming is PostgreSQL's: elsewhere both builds fetch")
     CompetitionPage.objects.filter(pk=small.pk).update(jury_aggregation=method)
     small.refresh_from_db()
     streamed = load_board(small, AS_OF)
