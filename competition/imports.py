@@ -121,7 +121,7 @@ def run_import(
         # Agencies and competitions: every board; other kinds: the competitions their rows named.
         if kind in ("agencies", "competitions"):
             return None
-        return [page.pk for pages in resource._competitions.values() for page in pages]
+        return resource.named_competition_ids()
 
     if fast and kind == "values" and not dry_run:
         # Official figures come in large files: a real import takes the fast path. A file it
@@ -133,7 +133,7 @@ def run_import(
         written = []
 
         def written_to():
-            return [page.pk for pages in quick._competitions.values() for page in pages] if written else []
+            return quick.named_competition_ids() if written else []
 
         try:
             with invalidation_deferred(written_to), transaction.atomic():

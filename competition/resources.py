@@ -107,6 +107,10 @@ class CompetitionResource(resources.ModelResource):
         self._duplicates = {}
         self._row_number = None
 
+    def named_competition_ids(self):
+        """The competitions the rows read so far named (their boards change on import)."""
+        return [page.pk for pages in self._competitions.values() for page in pages]
+
     # The columns of this kind, in the order of CONTRACTS.md.
     @classmethod
     def columns(cls):

@@ -141,7 +141,7 @@ class Command(BaseCommand):
                 # A row with no request answered in the time (a cold national page) has no p95.
                 p95 = "–" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}"
                 self.stdout.write(
-                    f"    {row['name']:40} {row['requests_per_s'] or 0:8.0f} req/s  p95 {p95:>7} ms  "
+                    f"    {row['name']:40} {row['requests_per_s']:8.0f} req/s  p95 {p95:>7} ms  "
                     f"errors {row['errors']}{ratio}"
                 )
 
