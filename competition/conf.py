@@ -20,6 +20,10 @@ DEFAULTS = {
     # (changes to the data make them stale at once anyway).
     "RESPONSE_CACHE": True,
     "RESPONSE_CACHE_SECONDS": 600,
+    # Remember each competition's cache version in every process, told of changes by Redis
+    # publish/subscribe (competition.domain.versions), instead of asking Redis on every request.
+    # Only with Django's Redis cache backend.
+    "VERSION_WATCH": True,
     # The cache alias scoreboards are kept in.
     "CACHE_ALIAS": "default",
     # Rows per page of the public ranking table.

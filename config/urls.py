@@ -5,10 +5,11 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config.health import health
+from config.language import set_language
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("competition.urls")),

@@ -1,18 +1,17 @@
 """The public page cache (competition.middleware) and the single computation of boards
 (domain.scoreboard, domain.warming): fresh after every committed change, never shared with
-logged-in users, never holding anyone's CSRF token."""
+logged-in users, never holding anyone's CSRF token; and each process's memory of the cache
+versions (domain.versions)."""
 
 import threading
 import time
 from datetime import date
 
 import pytest
-from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.utils import timezone
 
 from competition.domain import scoreboard, warming
-from competition.middleware import CSRF_PLACEHOLDER
 from competition.models import CommitmentLine
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_submission, make_target
 
@@ -20,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 JSON = "/comp/scoreboard.json?as_of=2025-07-01"
 PAGE = "/comp/?as_of=2025-07-01"
+CACHE_MIDDLEWARE = "competition.middleware.PublicPageCacheMiddleware"
 
 
 @pytest.fixture
@@ -43,6 +43,10 @@ def competition(cached):
     line = CommitmentLine.objects.get(commitment__agency__code="A")
     make_submission(line, 40, date(2025, 6, 30))
     return competition
+
+
+def vary_of(response):
+    return {value.strip().lower() for value in response["Vary"].split(",")}
 
 
 def value_of_a(response):
@@ -156,50 +160,69 @@ def test_an_anonymous_session_or_messages_cookie_skips_the_cache(competition, cl
     assert "X-Cache" not in with_session
 
 
-def test_csrf_tokens_are_never_cached_each_reader_gets_their_own(competition, client):
+def test_kept_pages_are_the_same_for_every_reader_and_set_no_cookie(competition, client):
     warm(client, PAGE)
-    readers = [Client(), Client()]
 
-    responses = [reader.get(PAGE) for reader in readers]
+    responses = [Client().get(PAGE) for _ in range(2)]
 
-    tokens = []
-    for response in responses:
-        assert response["X-Cache"] == "hit"
-        html = response.content
-        assert CSRF_PLACEHOLDER not in html
-        start = html.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
-        token = html[start : start + 64].decode()
-        secret = response.cookies["csrftoken"].value
-        assert _unmask_cipher_token(token) == secret
-        tokens.append(secret)
-    assert tokens[0] != tokens[1]
+    assert [response["X-Cache"] for response in responses] == ["hit", "hit"]
+    assert responses[0].content == responses[1].content
+    assert b"csrfmiddlewaretoken" not in responses[0].content
+    assert not responses[0].cookies and not responses[1].cookies
 
 
-def test_the_kept_copy_holds_a_placeholder_not_a_token(competition, client):
-    from competition.middleware import PublicPageCacheMiddleware
-
-    warm(client, PAGE)
-    request = client.get(PAGE).wsgi_request
-
-    entry = scoreboard.board_cache().get(PublicPageCacheMiddleware.key(request, competition.pk))
-
-    body = entry[3]
-    assert CSRF_PLACEHOLDER in body
-    assert b'name="csrfmiddlewaretoken" value="' + CSRF_PLACEHOLDER in body
-
-
-def test_a_posted_language_change_works_with_a_cached_token(competition, cached):
+def test_the_language_switch_needs_no_csrf_token(competition, cached):
     cached.CSRF_COOKIE_SECURE = False
     reader = Client(enforce_csrf_checks=True)
     warm(Client(), PAGE)
     page = reader.get(PAGE)
-    start = page.content.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
-    token = page.content[start : start + 64].decode()
 
-    response = reader.post("/i18n/setlang/", {"language": "vi", "next": "/comp/", "csrfmiddlewaretoken": token})
+    response = reader.post("/i18n/setlang/", {"language": "vi", "next": "/comp/"})
+    vietnamese = reader.get(PAGE)
 
     assert page["X-Cache"] == "hit"
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/comp/")
+    assert vietnamese["Content-Language"] == "vi"
+    # Never to another site, never a language the site does not have, never by GET.
+    assert reader.post("/i18n/setlang/", {"language": "vi", "next": "https://example.com/"})["Location"] == "/"
+    assert "django_language" not in reader.post("/i18n/setlang/", {"language": "xx", "next": "/comp/"}).cookies
+    assert reader.cookies["django_language"].value == "vi"
+    assert reader.get("/i18n/setlang/?language=en&next=/comp/").status_code == 405
+
+
+@pytest.mark.parametrize("change", ["csrf token", "session"])
+def test_a_response_holding_a_csrf_token_or_changing_the_session_is_not_kept(rf, change):
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+    from django.http import HttpResponse
+
+    from competition.middleware import PublicPageCacheMiddleware
+
+    request = rf.get("/comp/")
+    request.session = SessionStore()
+    response = HttpResponse(b"<p>page</p>")
+    assert PublicPageCacheMiddleware.storable(request, response) is not None
+    if change == "csrf token":
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    else:
+        request.session["seen"] = True
+
+    assert PublicPageCacheMiddleware.storable(request, response) is None
+
+
+def test_a_page_cache_placed_after_the_csrf_middleware_keeps_the_same_responses(competition, cached):
+    middleware = [name for name in cached.MIDDLEWARE if name != "competition.middleware.PublicPageCacheMiddleware"]
+    middleware.insert(middleware.index("django.contrib.messages.middleware.MessageMiddleware") + 1, CACHE_MIDDLEWARE)
+    cached.MIDDLEWARE = middleware
+    reader = Client()
+    warm(reader, PAGE)
+
+    hit = reader.get(PAGE, headers={"accept-encoding": "gzip"})
+
+    assert hit["X-Cache"] == "hit"
+    assert not hit.cookies
+    assert hit["Content-Language"] == "en"
+    assert hit["X-Frame-Options"] == "DENY"
+    assert {"cookie", "accept-language", "accept-encoding"} <= vary_of(hit)
 
 
 def test_vary_names_cookie_and_language(competition, client):
@@ -209,8 +232,7 @@ def test_vary_names_cookie_and_language(competition, client):
     json_hit = client.get(JSON)
 
     for response in (hit, json_hit):
-        vary = {value.strip().lower() for value in response["Vary"].split(",")}
-        assert {"cookie", "accept-language"} <= vary
+        assert {"cookie", "accept-language"} <= vary_of(response)
 
 
 def test_each_language_has_its_own_copy(competition, client):
@@ -380,27 +402,53 @@ def test_a_cache_that_keeps_nothing_serves_nothing_kept(competition, client, set
     assert value_of_a(responses[-1]) == 40
 
 
-def test_a_returning_reader_keeps_their_csrf_secret(competition, client):
-    warm(client, PAGE)
-    reader = Client()
-    reader.cookies["csrftoken"] = "abcdefghijklmnopqrstuvwxyzABCDEF"
+def test_compressed_copies_for_readers_who_accept_gzip(competition, client):
+    import gzip
 
-    html = reader.get(PAGE).content
+    warm(client, JSON)
 
-    start = html.index(b'name="csrfmiddlewaretoken" value="') + len(b'name="csrfmiddlewaretoken" value="')
-    assert _unmask_cipher_token(html[start : start + 64].decode()) == "abcdefghijklmnopqrstuvwxyzABCDEF"
+    plain = client.get(JSON)
+    compressed = client.get(JSON, headers={"accept-encoding": "gzip, deflate, br"})
+    refused = client.get(JSON, headers={"accept-encoding": "gzip;q=0, identity"})
+
+    assert [response["X-Cache"] for response in (plain, compressed, refused)] == ["hit", "hit", "hit"]
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert int(compressed["Content-Length"]) == len(compressed.content) < len(plain.content)
+    assert not plain.has_header("Content-Encoding") and not refused.has_header("Content-Encoding")
+    assert refused.content == plain.content
+    assert all("accept-encoding" in vary_of(response) for response in (plain, compressed, refused))
 
 
-def test_random_csrf_strings_are_csrf_secrets():
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+def test_spreadsheets_are_not_compressed_again(competition, client):
+    warm(client, "/comp/scoreboard.xlsx")
 
-    from competition.middleware import random_csrf_string
+    response = client.get("/comp/scoreboard.xlsx", headers={"accept-encoding": "gzip"})
 
-    strings = {random_csrf_string() for _ in range(200)}
+    assert response["X-Cache"] == "hit"
+    assert not response.has_header("Content-Encoding")
 
-    assert len(strings) == 200
-    assert all(len(string) == 32 and set(string) <= set(CSRF_ALLOWED_CHARS) for string in strings)
-    assert set("".join(strings)) == set(CSRF_ALLOWED_CHARS)  # 6,400 draws reach all 62 characters
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, GZIP;q=0.5", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("gzip;q=nonsense", False),
+        ("deflate, br", False),
+        ("*", False),
+        ("", False),
+        ("gzipped", False),
+    ],
+)
+def test_accepts_gzip(header, accepted):
+    from competition.middleware import accepts_gzip
+
+    assert accepts_gzip(header) is accepted
 
 
 # Figures derived from a board (the headline figures of competition listings).

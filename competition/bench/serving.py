@@ -31,6 +31,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent.parent
 BENCH_SETTINGS = os.environ.get("COMPETITION_BENCH_SETTINGS", "config.settings.bench")
 BARE_PATH = "/bench/bare/"
+# What browsers send; the rows marked "gzip" ask for compression with it, the others do not.
+BROWSER_ENCODING = "gzip, deflate, br"
 PLAIN_WAGTAIL_PATH = "/bench/wagtail/"
 
 # wrk prints one JSON line when done: requests, duration, the 95th percentile of latency and errors
@@ -38,6 +40,8 @@ PLAIN_WAGTAIL_PATH = "/bench/wagtail/"
 WRK_SCRIPT = """
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+local encoding = os.getenv("BENCH_ACCEPT_ENCODING")
+if encoding and encoding ~= "" then wrk.headers["Accept-Encoding"] = encoding end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -183,8 +187,9 @@ def warm(url, rounds=8, cookie=None):
     return status, state
 
 
-def run_wrk(url, duration, connections, cookie=None, timeout=60):
-    """Load `url` with wrk; a row of requests/s, p95 in ms and errors."""
+def run_wrk(url, duration, connections, cookie=None, timeout=60, accept_encoding=None):
+    """Load `url` with wrk; a row of requests/s, p95 in ms and errors. wrk asks for no
+    compression unless `accept_encoding` is given (browsers send "gzip, deflate, br")."""
     binary = ensure_tool("wrk", "wrk")
     threads = max(1, min(2, connections))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -195,7 +200,7 @@ def run_wrk(url, duration, connections, cookie=None, timeout=60):
             + [url],
             capture_output=True,
             text=True,
-            env={**os.environ, "BENCH_COOKIE": cookie or ""},
+            env={**os.environ, "BENCH_COOKIE": cookie or "", "BENCH_ACCEPT_ENCODING": accept_encoding or ""},
             check=True,
         )
     finally:
@@ -241,11 +246,11 @@ def measure_serving(
     cold_connections = cold_connections or min(connections, 4)
     rows = []
 
-    def measure(name, server, path, clients):
+    def measure(name, server, path, clients, accept_encoding=None):
         status, _state = warm(server + path)
         if status != 200:
             raise RuntimeError(f"{server}{path} answered {status}, not 200")
-        rows.append({"name": name, **run_wrk(server + path, duration, clients)})
+        rows.append({"name": name, **run_wrk(server + path, duration, clients, accept_encoding=accept_encoding)})
 
     def median_rows(runs):
         merged = []
@@ -275,6 +280,8 @@ def measure_serving(
             measure("bare Django view", server, BARE_PATH, connections)
             measure(f"competition page, cached ({cache_name})", server, page, connections)
             measure(f"scoreboard.json, cached ({cache_name})", server, data, connections)
+            measure(f"competition page, cached, gzip ({cache_name})", server, page, connections, BROWSER_ENCODING)
+            measure(f"scoreboard.json, cached, gzip ({cache_name})", server, data, connections, BROWSER_ENCODING)
         rows[:] = cold_rows + median_rows(rows)
     order = [
         "bare",
@@ -282,9 +289,11 @@ def measure_serving(
         "demo home",
         "competition page, cold",
         "scoreboard.json, cold",
-        "competition page, cached",
+        "competition page, cached (",
+        "scoreboard.json, cached (",
+        "competition page, cached, gzip",
+        "scoreboard.json, cached, gzip",
     ]
-    order.append("scoreboard.json, cached")
     return sorted(rows, key=lambda row: next(i for i, prefix in enumerate(order) if row["name"].startswith(prefix)))
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from .. import conf, scoring
 from ..enums import SubmissionStatus, Unit
 from ..models import Adjustment, Agency, TargetPage
+from . import versions
 
 
 def competition_spec(competition):
@@ -285,6 +286,13 @@ def cache_state(competition_id, key=None):
     `floor` is never served, not even while its replacement is being computed (after an
     unpublication or a deletion)."""
     cache = board_cache()
+    # This process may remember the version (and floor) itself: see `versions`.
+    watch = versions.current()
+    if watch is not None:
+        known = watch.recall(competition_id)
+        if known is not None:
+            return (*known, cache.get(key) if key else None)
+        reading = watch.reading()
     version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
     found = cache.get_many([version_key, floor_key, *([key] if key else [])])
     version = found.get(version_key)
@@ -295,7 +303,10 @@ def cache_state(competition_id, key=None):
         first = time.time_ns() // 1000
         cache.add(version_key, first, timeout=None)
         version = cache.get(version_key, first)
-    return version, found.get(floor_key, 0), found.get(key) if key else None
+    floor = found.get(floor_key, 0)
+    if watch is not None:
+        watch.remember(competition_id, version, floor, reading)
+    return version, floor, found.get(key) if key else None
 
 
 def board_version(competition_id):
@@ -315,6 +326,7 @@ def invalidate(competition_id, *, drop_stale=False):
         cache.set(key, version, timeout=None)
     if drop_stale:
         cache.set(_floor_key(competition_id), version, timeout=None)
+    versions.announce(cache, competition_id)
 
 
 _stale_reads = contextvars.ContextVar("competition_stale_reads", default=None)
