@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium screenshots
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots
 
 venv: $(STAMP)
 
@@ -94,11 +94,18 @@ chromium:
 		if [ "$$(id -u)" -ne 0 ]; then echo "Chromium is missing at $(CHROMIUM) and this is not root: install Debian's chromium package." >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Redis, the production cache, for the tests of what processes share through it; installed when
+# missing and this runs as root.
+redis:
+	@command -v redis-server >/dev/null || { \
+		if [ "$$(id -u)" -ne 0 ]; then echo "redis-server is missing and this is not root: install Debian's redis-server package." >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
 # The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
-test-sqlite: venv static chromium
+test-sqlite: venv static chromium redis
 	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
-test-postgres: venv static
+test-postgres: venv static redis
 	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes

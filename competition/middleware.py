@@ -46,14 +46,33 @@ SKIPPED_HEADERS = {"content-length", "set-cookie", "x-cache"}
 COMPRESSED_TYPES = ("text/", "application/json")
 MIN_COMPRESSED_SIZE = 200
 MAX_ROUTES = 10_000
-# Kept responses also stay in each process's memory (at most this many), so that a hit asks the
-# shared cache only for the competition's version, not for the whole body again.
+# Kept responses also stay in each process's memory (at most this many, of at most this many
+# bytes in all), so that a hit needs nothing from the shared cache (see domain.versions).
 MAX_LOCAL_ENTRIES = 200
+MAX_LOCAL_BYTES = 64 * 1024 * 1024
 local_entries = {}
-# (host, URL path) -> competition, learnt from the views, shared by the process's threads: the
-# first request of a URL in each process is neither served from the cache nor stored (it could
-# not read the competition's version before its data).
+local_bytes = 0
+# (host, URL path) -> competition, learnt from the views, shared by the process's threads and,
+# through the cache, with the other processes: a URL's first request, which no process has yet
+# answered, is neither served from the cache nor stored (its competition, whose version must be
+# read before its data, is not known yet). `unrouted`: URLs of this process's requests that no
+# process had learnt then (so that the cache is not asked again for each).
 routes = {}
+unrouted = set()
+
+
+def entry_size(entry):
+    _version, _status, _headers, body, compressed = entry
+    return len(body) + len(compressed or b"")
+
+
+def forget_in_process():
+    """Empty this process's memory of routes and kept responses (the shared cache keeps them)."""
+    global local_bytes
+    routes.clear()
+    unrouted.clear()
+    local_entries.clear()
+    local_bytes = 0
 
 
 def mark_cacheable(request, competition_id):
@@ -77,20 +96,18 @@ class PublicPageCacheMiddleware:
             return response
         host = request.get_host()
         route = (host, request.path)
-        competition_id = routes.get(route)
+        cache = board_cache()
+        competition_id = routes.get(route) or self.learnt_elsewhere(cache, route)
         if competition_id is None:
             response = self.get_response(request)
             learnt = getattr(request, "competition_cache_id", None)
             if learnt is not None and response.status_code == 200:
-                if len(routes) >= MAX_ROUTES:
-                    routes.clear()
-                routes[route] = learnt
+                self.learn(cache, route, learnt)
                 patch_vary_headers(response, ("Cookie",))
             return response
 
         if self.locale is not None:
             self.locale.process_request(request)
-        cache = board_cache()
         key = self.key(request, competition_id, host)
         # The version is read before anything the response is built from.
         local = local_entries.get(key)
@@ -114,6 +131,7 @@ class PublicPageCacheMiddleware:
             if getattr(request, "competition_cache_id", None) != competition_id:
                 # The URL now shows something else (moved, unpublished, another competition).
                 routes.pop(route, None)
+                cache.delete(self.route_key(route))
                 return response
             patch_vary_headers(response, ("Cookie",))
             if stale_boards:
@@ -130,10 +148,44 @@ class PublicPageCacheMiddleware:
                 cache.delete(rendering_lock)
 
     @staticmethod
+    def route_key(route):
+        host, path = route
+        return "competition:route:" + hashlib.sha256(f"{host}{path}".encode()).hexdigest()[:32]
+
+    def learnt_elsewhere(self, cache, route):
+        """The competition of a URL another process has learnt, or None."""
+        if route in unrouted:
+            return None
+        competition_id = cache.get(self.route_key(route))
+        if competition_id is None:
+            if len(unrouted) >= MAX_ROUTES:
+                unrouted.clear()
+            unrouted.add(route)
+        else:
+            routes[route] = competition_id
+        return competition_id
+
+    def learn(self, cache, route, competition_id):
+        if len(routes) >= MAX_ROUTES:
+            routes.clear()
+        routes[route] = competition_id
+        unrouted.discard(route)
+        cache.set(self.route_key(route), competition_id, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+
+    @staticmethod
     def keep_locally(key, entry):
-        if len(local_entries) >= MAX_LOCAL_ENTRIES:
+        global local_bytes
+        size = entry_size(entry)
+        if size > MAX_LOCAL_BYTES // 2:
+            return
+        replaced = local_entries.pop(key, None)
+        if replaced is not None:
+            local_bytes -= entry_size(replaced)
+        if len(local_entries) >= MAX_LOCAL_ENTRIES or local_bytes + size > MAX_LOCAL_BYTES:
             local_entries.clear()
+            local_bytes = 0
         local_entries[key] = entry
+        local_bytes += size
 
     @staticmethod
     def may_use_cache(request):

@@ -1,4 +1,8 @@
 import os
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,44 @@ def pytest_terminal_summary(terminalreporter):
         from tests.test_permission_matrix import build_cases
 
         terminalreporter.write_line(f"permission matrix: {len(build_cases()) * len(ran)} cases in {len(ran)} roles")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """The URL of a throw-away Redis on the loopback: Debian's redis-server, as in production
+    (`make test` installs it when missing)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is missing: install Debian's redis-server package (make redis)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"redis-server did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """`redis_server`, emptied for the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server

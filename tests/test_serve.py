@@ -3,7 +3,6 @@ starts and serves the public pages of a competition from the test database."""
 
 import os
 import secrets
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -62,27 +61,7 @@ def served_competition(transactional_db, django_db_serialized_rollback):
     return competition
 
 
-@pytest.fixture
-def cache_url(tmp_path):
-    """A throw-away Redis when Debian's redis-server is installed (as in production), else each
-    worker's memory."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield "locmem://"
-        return
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 (our own arguments)
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def test_gunicorn_serves_the_competition_with_production_settings(served_competition, tmp_path, cache_url):
+def test_gunicorn_serves_the_competition_with_production_settings(served_competition, tmp_path, redis_url):
     port = free_port()
     env = {
         **os.environ,
@@ -91,7 +70,7 @@ def test_gunicorn_serves_the_competition_with_production_settings(served_competi
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url(tmp_path),
-        "CACHE_URL": cache_url,
+        "CACHE_URL": redis_url,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",

@@ -28,11 +28,9 @@ def cached(settings):
 
     settings.COMPETITION_RESPONSE_CACHE = True
     settings.COMPETITION_REBUILD_BOARDS = ""
-    middleware.routes.clear()
-    middleware.local_entries.clear()
+    middleware.forget_in_process()
     yield settings
-    middleware.routes.clear()
-    middleware.local_entries.clear()
+    middleware.forget_in_process()
 
 
 @pytest.fixture
@@ -400,6 +398,48 @@ def test_a_cache_that_keeps_nothing_serves_nothing_kept(competition, client, set
 
     assert [response["X-Cache"] for response in responses[1:]] == ["miss", "miss", "miss"]
     assert value_of_a(responses[-1]) == 40
+
+
+def test_a_new_process_serves_a_url_another_process_learnt_from_its_first_request(competition, client):
+    from competition import middleware
+
+    warm(client, JSON)
+    middleware.forget_in_process()  # a worker started afterwards: only the shared cache knows
+
+    response = client.get(JSON)
+
+    assert (response["X-Cache"], value_of_a(response)) == ("hit", 40)
+
+
+def test_a_url_now_showing_another_competition_is_learnt_again(competition, client):
+    from competition import middleware
+    from competition.middleware import PublicPageCacheMiddleware
+
+    route_key = PublicPageCacheMiddleware.route_key(("testserver", "/comp/scoreboard.json"))
+    scoreboard.board_cache().set(route_key, competition.pk + 1000)
+
+    first = client.get(JSON)
+
+    assert "X-Cache" not in first and value_of_a(first) == 40
+    assert scoreboard.board_cache().get(route_key) is None
+    assert ("testserver", "/comp/scoreboard.json") not in middleware.routes
+    assert warm(client, JSON).status_code == 200
+    assert scoreboard.board_cache().get(route_key) == competition.pk
+
+
+def test_a_process_keeps_in_memory_only_so_many_bytes(competition, client, monkeypatch):
+    from competition import middleware
+
+    warm(client, JSON)
+    size = middleware.local_bytes
+    assert size == sum(middleware.entry_size(entry) for entry in middleware.local_entries.values()) > 0
+    monkeypatch.setattr(middleware, "MAX_LOCAL_BYTES", size)  # too big to keep: more than half
+    middleware.forget_in_process()
+
+    responses = [client.get(JSON) for _ in range(2)]
+
+    assert [response["X-Cache"] for response in responses] == ["hit", "hit"]
+    assert middleware.local_entries == {} and middleware.local_bytes == 0
 
 
 def test_compressed_copies_for_readers_who_accept_gzip(competition, client):

@@ -23,6 +23,7 @@ Only with Django's Redis cache backend (`django.core.cache.backends.redis.RedisC
 subclass) as the app's cache, and `COMPETITION_VERSION_WATCH` on (the default); with any other
 cache, versions are read on every request, as before."""
 
+import contextlib
 import logging
 import os
 import threading
@@ -77,6 +78,16 @@ def current():
             _watch = VersionWatch(alias)
             _watch.start()
         return _watch
+
+
+def stop_watching():
+    """Stop this process's watch (it starts again on the next use), e.g. when the cache is
+    replaced."""
+    global _watch
+    with _watch_lock:
+        watch, _watch = _watch, None
+    if watch is not None and watch.pid == os.getpid():
+        watch.stop()
 
 
 class VersionWatch:
@@ -145,10 +156,8 @@ class VersionWatch:
             finally:
                 self.lost()
                 if pubsub is not None:
-                    try:
+                    with contextlib.suppress(Exception):  # closing a broken connection
                         pubsub.close()
-                    except Exception:  # noqa: BLE001, S110 (closing a broken connection)  # nosec B110
-                        pass
             self.stopping.wait(RETRY_SECONDS)
 
     def receive(self, message):
