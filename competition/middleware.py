@@ -30,7 +30,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 
@@ -39,7 +39,8 @@ from .domain.scoreboard import board_cache, cache_state, noting_stale_boards
 
 MESSAGES_COOKIE = "messages"
 LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
-SKIPPED_HEADERS = {"content-length", "set-cookie", "x-cache"}
+SKIPPED_HEADERS = {"content-length", "set-cookie", "x-cache", "etag"}
+CONDITIONAL_HEADERS = {"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"}
 # Kept responses of these types are also kept compressed, and served so to readers who accept
 # gzip (every browser does): a national scoreboard.json is 16.6 MB, 1.2 MB compressed. Nothing
 # kept holds a secret (no CSRF token, nothing of a session), so compression reveals nothing.
@@ -62,7 +63,7 @@ unrouted = set()
 
 
 def entry_size(entry):
-    _version, _status, _headers, body, compressed = entry
+    _version, _status, _headers, body, compressed, _etag = entry
     return len(body) + len(compressed or b"")
 
 
@@ -141,6 +142,7 @@ class PublicPageCacheMiddleware:
             if stored is not None:
                 cache.set(key, (version, *stored), timeout=conf.get("RESPONSE_CACHE_SECONDS"))
                 self.keep_locally(key, (version, *stored))
+                response["ETag"] = stored[-1]
             response["X-Cache"] = "miss"
             return response
         finally:
@@ -204,8 +206,8 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def storable(request, response):
-        """(status, headers, body, gzip-compressed body or None) to keep, or None if this
-        response must not be kept."""
+        """(status, headers, body, gzip-compressed body or None, entity tag) to keep, or None if
+        this response must not be kept."""
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return None
@@ -235,11 +237,13 @@ class PublicPageCacheMiddleware:
             else:
                 compressed = None
         headers = [(name, value) for name, value in response.items() if name.lower() not in SKIPPED_HEADERS]
-        return response.status_code, headers, body, compressed
+        # The same content has the same tag in every process and at every version.
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        return response.status_code, headers, body, compressed, etag
 
     @staticmethod
     def replay(request, entry, state):
-        _version, status, headers, body, compressed = entry
+        _version, status, headers, body, compressed, etag = entry
         if compressed is not None and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             body = compressed
         response = HttpResponse(body, status=status)
@@ -247,7 +251,12 @@ class PublicPageCacheMiddleware:
             response[name] = value
         if body is compressed:
             response["Content-Encoding"] = "gzip"
+            etag = etag[:-1] + '-gzip"'
         response["Content-Length"] = str(len(body))
+        response["ETag"] = etag
+        if CONDITIONAL_HEADERS.intersection(request.META):
+            # A reader who has this copy already gets "304 Not Modified" and no body.
+            response = get_conditional_response(request, etag=etag, response=response)
         response["X-Cache"] = state
         return response
 

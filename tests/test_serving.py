@@ -460,6 +460,26 @@ def test_compressed_copies_for_readers_who_accept_gzip(competition, client):
     assert all("accept-encoding" in vary_of(response) for response in (plain, compressed, refused))
 
 
+def test_a_reader_who_has_the_kept_copy_gets_not_modified(competition, client, django_capture_on_commit_callbacks):
+    first = warm(client, JSON)
+    compressed = client.get(JSON, headers={"accept-encoding": "gzip"})
+
+    again = client.get(JSON, headers={"if-none-match": first["ETag"]})
+    again_compressed = client.get(JSON, headers={"if-none-match": compressed["ETag"], "accept-encoding": "gzip"})
+    other = client.get(JSON, headers={"if-none-match": '"something-else"'})
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(CommitmentLine.objects.get(), 75, date(2025, 7, 1))
+    changed = client.get(JSON, headers={"if-none-match": first["ETag"]})
+
+    assert first["ETag"] != compressed["ETag"]
+    assert (again.status_code, again.content, again["X-Cache"]) == (304, b"", "hit")
+    assert again["ETag"] == first["ETag"] and "accept-encoding" in vary_of(again)
+    assert again_compressed.status_code == 304
+    assert (other.status_code, value_of_a(other)) == (200, 40)
+    assert (changed.status_code, value_of_a(changed)) == (200, 75)
+    assert changed["ETag"] != first["ETag"]
+
+
 def test_spreadsheets_are_not_compressed_again(competition, client):
     warm(client, "/comp/scoreboard.xlsx")
 
