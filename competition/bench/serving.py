@@ -178,6 +178,14 @@ def fetch(url, cookie=None, timeout=600):
         return error.code, error.headers.get("X-Cache")
 
 
+def body_size(url, accept_encoding=None):
+    """The size in bytes of the body `url` answers, as sent (compressed when asked)."""
+    # A loopback http URL built by this module.
+    request = urllib.request.Request(url, headers={"Accept-Encoding": accept_encoding} if accept_encoding else {})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310  # nosec B310
+        return len(response.read())
+
+
 def warm(url, rounds=8, cookie=None):
     """Request `url` until the workers serve it as they will under load (each worker learns a
     URL on its first request and stores it on the second); the last status and cache state."""
@@ -283,6 +291,11 @@ def measure_serving(
             measure(f"competition page, cached, gzip ({cache_name})", server, page, connections, BROWSER_ENCODING)
             measure(f"scoreboard.json, cached, gzip ({cache_name})", server, data, connections, BROWSER_ENCODING)
         rows[:] = cold_rows + median_rows(rows)
+        # The same bare view answering as many bytes as scoreboard.json: what the size alone costs.
+        for encoding, label in ((None, ""), (BROWSER_ENCODING, ", gzip")):
+            size = body_size(server + data, encoding)
+            name = f"bare view, {size:,} bytes (as scoreboard.json{label})"
+            measure(name, server, f"{BARE_PATH}{size}/", connections)
     order = [
         "bare",
         "plain",

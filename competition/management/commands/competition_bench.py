@@ -133,7 +133,7 @@ class Command(BaseCommand):
             path = page.get_url(None) or page.url_path
             self.stdout.write(f"  {name}: {path}")
             rows = measure_serving(database_url, path, duration=options["serving_duration"])
-            bare = next((row for row in rows if "bare" in row["name"].lower()), None)
+            bare = next((row for row in rows if row["name"] == "bare Django view"), None)
             for row in rows:
                 ratio = ""
                 if bare and bare["requests_per_s"]:
