@@ -146,7 +146,7 @@ def test_a_remembered_version_is_trusted_for_a_short_time_only(shared_cache, mon
     assert watch.recall(COMPETITION) is None
 
 
-def test_a_lost_subscription_forgets_everything_and_subscribes_again(shared_cache, redis_url, monkeypatch):
+def test_a_lost_subscription_forgets_everything_and_subscribes_again(shared_cache, redis_url, monkeypatch, caplog):
     monkeypatch.setattr(versions, "TRUST_SECONDS", 60)
     monkeypatch.setattr(versions, "RETRY_SECONDS", 0.2)
     watch = subscribed(shared_cache)
@@ -158,9 +158,12 @@ def test_a_lost_subscription_forgets_everything_and_subscribes_again(shared_cach
     client.close()
 
     wait_for(lambda: watch.generation > generation and watch.recall(COMPETITION) is None)
-    wait_for(lambda: watch.subscribed)
+    wait_for(lambda: watch.subscribed and not watch.failing)
     watch.remember(COMPETITION, 4, 0, watch.reading())
     assert watch.recall(COMPETITION) == (4, 0)
+    said = [record.getMessage() for record in caplog.records if record.name == "competition.domain.versions"]
+    assert said[0].startswith("No subscription to cache version changes")
+    assert said[-1] == "Subscribed to cache version changes again."
 
 
 def test_a_process_watches_only_a_redis_cache_and_only_when_asked(settings, redis_url):

@@ -98,6 +98,7 @@ class VersionWatch:
         self.known = {}
         self.generation = 0
         self.subscribed = False
+        self.failing = False
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, name="competition-version-watch", daemon=True)
 
@@ -145,14 +146,18 @@ class VersionWatch:
             pubsub = None
             try:
                 cache = caches[self.alias]
-                pubsub = cache._cache.get_client().pubsub()
+                # The primary, where announcements are published.
+                pubsub = cache._cache.get_client(write=True).pubsub()
                 pubsub.subscribe(channel(cache))
                 while not self.stopping.is_set():
                     message = pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None:
                         self.receive(message)
-            except Exception:  # noqa: BLE001 (any failure: forget, and subscribe again)
-                logger.warning("Lost the subscription to cache version changes; retrying.", exc_info=True)
+            except Exception as error:  # noqa: BLE001 (any failure: forget, and subscribe again)
+                # Said once until subscribed again, not every second while Redis is away.
+                log = logger.debug if self.failing else logger.warning
+                log("No subscription to cache version changes (%s); reading versions from the cache.", error)
+                self.failing = True
             finally:
                 self.lost()
                 if pubsub is not None:
@@ -167,6 +172,9 @@ class VersionWatch:
                 self.subscribed = True
                 self.generation += 1
                 self.known.clear()
+            if self.failing:
+                logger.warning("Subscribed to cache version changes again.")
+                self.failing = False
         elif kind == "message":
             data = message["data"]
             try:
