@@ -95,7 +95,8 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Redis, the production cache, for the tests of what processes share through it; installed when
-# missing and this runs as root.
+# missing and this runs as root (the tests start their own servers; on a machine with an init
+# system the package also starts one on port 6379).
 redis:
 	@command -v redis-server >/dev/null || { \
 		if [ "$$(id -u)" -ne 0 ]; then echo "redis-server is missing and this is not root: install Debian's redis-server package." >&2; exit 1; fi; \

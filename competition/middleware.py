@@ -25,6 +25,9 @@ It also works further down the list (after CsrfViewMiddleware, say), only less q
 
 import gzip
 import hashlib
+import logging
+import threading
+import time
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -32,13 +35,15 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import content_disposition_header
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 
 from . import conf
 from .domain.scoreboard import board_cache, cache_state, noting_stale_boards
 
+logger = logging.getLogger(__name__)
+
 MESSAGES_COOKIE = "messages"
-LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 SKIPPED_HEADERS = {"content-length", "set-cookie", "x-cache", "etag"}
 CONDITIONAL_HEADERS = {"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"}
 # Kept responses of these types are also kept compressed, and served so to readers who accept
@@ -47,12 +52,16 @@ CONDITIONAL_HEADERS = {"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_
 COMPRESSED_TYPES = ("text/", "application/json")
 MIN_COMPRESSED_SIZE = 200
 MAX_ROUTES = 10_000
+# The query parameters the public views read (the date of a board; the ranking table's sort and
+# pages, django-tables2's names). A URL with any other is rendered, never kept.
+KEPT_QUERY_PARAMETERS = {"as_of", "sort", "page", "per_page"}
 # Kept responses also stay in each process's memory (at most this many, of at most this many
 # bytes in all), so that a hit needs nothing from the shared cache (see domain.versions).
 MAX_LOCAL_ENTRIES = 200
 MAX_LOCAL_BYTES = 64 * 1024 * 1024
 local_entries = {}
 local_bytes = 0
+local_lock = threading.Lock()
 # (host, URL path) -> competition, learnt from the views, shared by the process's threads and,
 # through the cache, with the other processes: a URL's first request, which no process has yet
 # answered, is neither served from the cache nor stored (its competition, whose version must be
@@ -63,7 +72,7 @@ unrouted = set()
 
 
 def entry_size(entry):
-    _version, _status, _headers, body, compressed, _etag = entry
+    _version, _status, _headers, body, compressed, _etag, _expires = entry
     return len(body) + len(compressed or b"")
 
 
@@ -72,8 +81,40 @@ def forget_in_process():
     global local_bytes
     routes.clear()
     unrouted.clear()
-    local_entries.clear()
-    local_bytes = 0
+    with local_lock:
+        local_entries.clear()
+        local_bytes = 0
+
+
+def locale_middleware_installed():
+    """Whether MIDDLEWARE holds Django's LocaleMiddleware or a subclass of it."""
+    for path in settings.MIDDLEWARE:
+        try:
+            if issubclass(import_string(path), LocaleMiddleware):
+                return True
+        except (ImportError, TypeError):
+            continue
+    return False
+
+
+def quietly(operation, *args, **kwargs):
+    """A cache write the response does not depend on: should the cache be down, the reader
+    still gets the response."""
+    try:
+        operation(*args, **kwargs)
+    except Exception:  # noqa: BLE001 (whatever the cache backend raises)
+        cache_unavailable()
+
+
+_last_warning = [0.0]
+
+
+def cache_unavailable():
+    """Log that the cache failed, at most once a minute per process."""
+    now = time.monotonic()
+    if now - _last_warning[0] >= 60:
+        _last_warning[0] = now
+        logger.warning("The cache is unavailable: public pages are rendered for every reader.", exc_info=True)
 
 
 def mark_cacheable(request, competition_id):
@@ -86,7 +127,7 @@ class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         # Only its process_request, to choose the language as it will further in.
-        self.locale = LocaleMiddleware(get_response) if LOCALE_MIDDLEWARE in settings.MIDDLEWARE else None
+        self.locale = LocaleMiddleware(get_response) if locale_middleware_installed() else None
 
     def __call__(self, request):
         if not self.may_use_cache(request):
@@ -95,59 +136,79 @@ class PublicPageCacheMiddleware:
                 # What anonymous readers get from the cache, others must not get from a proxy's.
                 patch_vary_headers(response, ("Cookie",))
             return response
+        cache = board_cache()
+        try:
+            found = self.look_up(request, cache)
+        except Exception:  # noqa: BLE001 (the cache is down: serve as if there were none)
+            cache_unavailable()
+            return self.get_response(request)
+        if isinstance(found, HttpResponse):
+            return found
+        route, competition_id, key, version, rendering_lock = found
+        try:
+            with noting_stale_boards() as stale_boards:
+                response = self.get_response(request)
+            if competition_id is None:
+                learnt = getattr(request, "competition_cache_id", None)
+                if learnt is not None and response.status_code == 200:
+                    self.learn(cache, route, learnt)
+                    patch_vary_headers(response, ("Cookie",))
+                return response
+            if getattr(request, "competition_cache_id", None) != competition_id:
+                # The URL now shows something else (moved, unpublished, another competition).
+                routes.pop(route, None)
+                quietly(cache.delete, self.route_key(route))
+                return response
+            patch_vary_headers(response, ("Cookie",))
+            if stale_boards:
+                response["X-Cache"] = "stale"
+                return response
+            stored = None if key is None else self.storable(request, response)
+            if stored is not None:
+                timeout = conf.get("RESPONSE_CACHE_SECONDS")
+                entry = (version, *stored, time.time() + timeout)
+                quietly(cache.set, key, entry, timeout=timeout)
+                self.keep_locally(key, entry)
+                response["ETag"] = stored[-1]
+            response["X-Cache"] = "miss"
+            return response
+        finally:
+            if rendering_lock is not None:
+                quietly(cache.delete, rendering_lock)
+
+    def look_up(self, request, cache):
+        """The kept response to serve, or what rendering needs: (route, its competition or None
+        when not known yet, key, version, the rendering lock taken or None)."""
         host = request.get_host()
         route = (host, request.path)
-        cache = board_cache()
         competition_id = routes.get(route) or self.learnt_elsewhere(cache, route)
         if competition_id is None:
-            response = self.get_response(request)
-            learnt = getattr(request, "competition_cache_id", None)
-            if learnt is not None and response.status_code == 200:
-                self.learn(cache, route, learnt)
-                patch_vary_headers(response, ("Cookie",))
-            return response
-
+            return route, None, None, None, None
+        if not self.keepable_query(request):
+            return route, competition_id, None, None, None
         if self.locale is not None:
             self.locale.process_request(request)
         key = self.key(request, competition_id, host)
         # The version is read before anything the response is built from.
         local = local_entries.get(key)
+        if local is not None and local[-1] <= time.time():
+            local = None
         version, floor, entry = cache_state(competition_id, None if local else key)
         if local is not None:
-            if local[0] == version:
+            if local[0] >= version:
                 return self.replay(request, local, "hit")
             entry = cache.get(key) or local
-        rendering_lock = None
         if entry is not None:
-            if entry[0] == version:
+            # A copy newer than the version this process remembers is fresher still.
+            if entry[0] >= version:
                 self.keep_locally(key, entry)
                 return self.replay(request, entry, "hit")
             if entry[0] >= floor:
                 rendering_lock = f"{key}:rendering"
                 if not cache.add(rendering_lock, 1, timeout=conf.get("COMPUTE_LOCK_SECONDS")):
                     return self.replay(request, entry, "stale")
-        try:
-            with noting_stale_boards() as stale_boards:
-                response = self.get_response(request)
-            if getattr(request, "competition_cache_id", None) != competition_id:
-                # The URL now shows something else (moved, unpublished, another competition).
-                routes.pop(route, None)
-                cache.delete(self.route_key(route))
-                return response
-            patch_vary_headers(response, ("Cookie",))
-            if stale_boards:
-                response["X-Cache"] = "stale"
-                return response
-            stored = self.storable(request, response)
-            if stored is not None:
-                cache.set(key, (version, *stored), timeout=conf.get("RESPONSE_CACHE_SECONDS"))
-                self.keep_locally(key, (version, *stored))
-                response["ETag"] = stored[-1]
-            response["X-Cache"] = "miss"
-            return response
-        finally:
-            if rendering_lock is not None:
-                cache.delete(rendering_lock)
+                return route, competition_id, key, version, rendering_lock
+        return route, competition_id, key, version, None
 
     @staticmethod
     def route_key(route):
@@ -172,7 +233,13 @@ class PublicPageCacheMiddleware:
             routes.clear()
         routes[route] = competition_id
         unrouted.discard(route)
-        cache.set(self.route_key(route), competition_id, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+        quietly(cache.set, self.route_key(route), competition_id, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+
+    @staticmethod
+    def keepable_query(request):
+        """Whether the query string holds only parameters the public views read (so that made-up
+        parameters cannot fill the cache with copies of the same page)."""
+        return all(name in KEPT_QUERY_PARAMETERS for name in request.GET)
 
     @staticmethod
     def keep_locally(key, entry):
@@ -180,14 +247,15 @@ class PublicPageCacheMiddleware:
         size = entry_size(entry)
         if size > MAX_LOCAL_BYTES // 2:
             return
-        replaced = local_entries.pop(key, None)
-        if replaced is not None:
-            local_bytes -= entry_size(replaced)
-        if len(local_entries) >= MAX_LOCAL_ENTRIES or local_bytes + size > MAX_LOCAL_BYTES:
-            local_entries.clear()
-            local_bytes = 0
-        local_entries[key] = entry
-        local_bytes += size
+        with local_lock:
+            replaced = local_entries.pop(key, None)
+            if replaced is not None:
+                local_bytes -= entry_size(replaced)
+            if len(local_entries) >= MAX_LOCAL_ENTRIES or local_bytes + size > MAX_LOCAL_BYTES:
+                local_entries.clear()
+                local_bytes = 0
+            local_entries[key] = entry
+            local_bytes += size
 
     @staticmethod
     def may_use_cache(request):
@@ -243,7 +311,7 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def replay(request, entry, state):
-        _version, status, headers, body, compressed, etag = entry
+        _version, status, headers, body, compressed, etag, _expires = entry
         if compressed is not None and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             body = compressed
         response = HttpResponse(body, status=status)

@@ -8,6 +8,7 @@ import time
 from datetime import date
 
 import pytest
+from django.middleware.locale import LocaleMiddleware
 from django.test import Client
 from django.utils import timezone
 
@@ -186,6 +187,24 @@ def test_the_language_switch_needs_no_csrf_token(competition, cached):
     assert "django_language" not in reader.post("/i18n/setlang/", {"language": "xx", "next": "/comp/"}).cookies
     assert reader.cookies["django_language"].value == "vi"
     assert reader.get("/i18n/setlang/?language=en&next=/comp/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"origin": "http://testserver", "sec-fetch-site": "same-origin"}, 302),
+        ({}, 302),
+        ({"origin": "https://attacker.example"}, 403),
+        ({"origin": "null"}, 403),
+        ({"origin": "https://testserver"}, 403),
+        ({"sec-fetch-site": "cross-site"}, 403),
+    ],
+)
+def test_the_language_switch_refuses_posts_from_other_sites(client, headers, status):
+    response = client.post("/i18n/setlang/", {"language": "vi", "next": "/"}, headers=headers)
+
+    assert response.status_code == status
+    assert ("django_language" in response.cookies) is (status == 302)
 
 
 @pytest.mark.parametrize("change", ["csrf token", "session"])
@@ -440,6 +459,69 @@ def test_a_process_keeps_in_memory_only_so_many_bytes(competition, client, monke
 
     assert [response["X-Cache"] for response in responses] == ["hit", "hit"]
     assert middleware.local_entries == {} and middleware.local_bytes == 0
+
+
+def test_made_up_query_parameters_are_rendered_never_kept(competition, client):
+    warm(client, JSON)
+    warm(client, PAGE)
+    made_up = [client.get(JSON + f"&utm_source={number}") for number in range(3)]
+    sorted_page = [client.get(PAGE + "&sort=-score&page=1&per_page=50") for _ in range(2)]
+
+    assert [response["X-Cache"] for response in made_up] == ["miss", "miss", "miss"]
+    assert all(value_of_a(response) == 40 for response in made_up)
+    assert [response["X-Cache"] for response in sorted_page] == ["miss", "hit"]
+
+
+def test_a_copy_in_a_process_memory_lasts_no_longer_than_the_shared_one(competition, client):
+    from competition import middleware
+
+    warm(client, JSON)
+    (key, entry), *_ = middleware.local_entries.items()
+    middleware.local_entries[key] = (*entry[:-1], time.time() - 1)  # its time is up
+    scoreboard.board_cache().delete(key)
+
+    assert client.get(JSON)["X-Cache"] == "miss"
+
+
+class ProjectLocaleMiddleware(LocaleMiddleware):
+    """A site's own locale middleware."""
+
+
+@pytest.mark.parametrize(
+    ("middleware", "installed"),
+    [
+        ("django.middleware.locale.LocaleMiddleware", True),
+        ("tests.test_serving.ProjectLocaleMiddleware", True),
+        ("django.middleware.common.CommonMiddleware", False),
+        ("no.such.Middleware", False),
+    ],
+)
+def test_the_page_cache_finds_the_locale_middleware_or_a_subclass(settings, middleware, installed):
+    from competition.middleware import locale_middleware_installed
+
+    settings.MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", middleware]
+
+    assert locale_middleware_installed() is installed
+
+
+def test_without_the_cache_pages_are_still_served(competition, cached, client):
+    cached.CACHES = {
+        "default": {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}
+    }
+
+    health = client.get("/health/")
+    login = client.get("/admin/login/")
+
+    assert (health.status_code, health.json()["cache"]) == (503, "failing")
+    assert login.status_code == 200
+
+
+def closed_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_compressed_copies_for_readers_who_accept_gzip(competition, client):

@@ -20,8 +20,11 @@ COMPETITION = 7
 
 
 @pytest.fixture(autouse=True)
-def _quick_to_stop(monkeypatch):
+def _quick_to_stop_slow_to_doubt(monkeypatch):
     monkeypatch.setattr(versions, "POLL_SECONDS", 0.05)
+    # A remembered version is trusted this long here, so that a slow machine cannot make a
+    # test read Redis again (the test of the trust bound sets its own).
+    monkeypatch.setattr(versions, "TRUST_SECONDS", 60)
 
 
 @pytest.fixture

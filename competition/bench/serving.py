@@ -126,7 +126,7 @@ def redis_server(port):
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as folder:
         process = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)  # nosec B603
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-            + ["--dir", folder, "--maxmemory", "512mb", "--maxmemory-policy", "allkeys-lru"],
+            + ["--dir", folder, "--maxmemory", "512mb", "--maxmemory-policy", "volatile-lru"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
