@@ -189,7 +189,10 @@ def iter_lines(competition, as_of):
             yield from _postgres_rows(cursor.fetchall(), competition.jury_aggregation if totals else None)
 
 
-STREAM_ROWS = 2000  # rows per chunk of a streamed result: measured best of 100, 1,000, 2,000, 5,000
+# Rows per chunk of a streamed result. Measured (docs/performance.md): 1,000 and 500 alike best at
+# HCMC size (1.67-1.70x the floor; 2,000: 1.93x, as 3,680 rows made only two chunks to overlap;
+# 250: 2.0x), all alike at national size (1.01-1.11x); 100 and 5,000 worse.
+STREAM_ROWS = 1000
 
 
 def _can_stream():
