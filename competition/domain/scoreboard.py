@@ -229,18 +229,17 @@ def _load_board(competition, as_of):
     targets = load_targets(competition)
     codes = {target_id: target.code for target_id, target in targets}
     scorer = scoring.BoardScorer(spec, [target for _pk, target in targets], as_of)
-    score_line = scorer.line
+    score = scorer.score
     results_by_agency = defaultdict(list)
-    Reading, LineInput = scoring.Reading, scoring.LineInput
-    # Each line is scored as its row arrives (iter_lines streams them on PostgreSQL).
+    # Each line is scored as its row arrives (iter_lines streams them on PostgreSQL); no reading
+    # when nothing was reported (reported_on None).
     for agency_id, target_id, baseline, target_value, value, reported_on, points, jury in iter_lines(
         competition, as_of
     ):
         code = codes.get(target_id)
         if code is None:  # a target that is not live (or not of this competition)
             continue
-        reading = None if reported_on is None else Reading(value, reported_on, points or (), jury)
-        results_by_agency[agency_id].append(score_line(LineInput(code, baseline, target_value, reading)))
+        results_by_agency[agency_id].append(score(code, baseline, target_value, value, reported_on, points or (), jury))
     # Only agencies with a line count (an empty commitment page takes no part).
     agencies = Agency.objects.filter(commitments__competition=competition, commitments__live=True).values_list(
         "pk", "code", "name", "parent__code", "parent__name"

@@ -34,7 +34,9 @@ class Command(BaseCommand):
             "--size", action="append", choices=sorted(PRESETS), help="Sizes to measure (repeatable; default hcmc)."
         )
         parser.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 10, 15), help="Evaluation date.")
-        parser.add_argument("--repeat", type=int, default=5, help="Runs per timing (medians are shown).")
+        parser.add_argument(
+            "--repeat", type=int, default=7, help="Timed runs per timing, after an untimed one (medians are shown)."
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--prefix", default="bench-", help="Slug prefix of the competitions measured (default bench-)."
