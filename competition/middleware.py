@@ -169,7 +169,8 @@ class PublicPageCacheMiddleware:
                 entry = (version, *stored, time.time() + timeout)
                 quietly(cache.set, key, entry, timeout=timeout)
                 self.keep_locally(key, entry)
-                response["ETag"] = stored[-1]
+                # As the next readers will get it: compressed if accepted, with its tag.
+                return self.replay(request, entry, "miss")
             response["X-Cache"] = "miss"
             return response
         finally:

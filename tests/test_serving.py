@@ -562,6 +562,18 @@ def test_a_reader_who_has_the_kept_copy_gets_not_modified(competition, client, d
     assert changed["ETag"] != first["ETag"]
 
 
+def test_the_reader_whose_request_keeps_a_copy_gets_it_compressed_too(competition, client):
+    import gzip
+
+    client.get(JSON)  # learns the URL's competition
+    keeping = client.get(JSON, headers={"accept-encoding": "gzip"})
+    plain = client.get(JSON)
+
+    assert (keeping["X-Cache"], keeping["Content-Encoding"]) == ("miss", "gzip")
+    assert gzip.decompress(keeping.content) == plain.content
+    assert keeping["ETag"] == plain["ETag"][:-1] + '-gzip"'
+
+
 def test_spreadsheets_are_not_compressed_again(competition, client):
     warm(client, "/comp/scoreboard.xlsx")
 
