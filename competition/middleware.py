@@ -14,8 +14,13 @@ fresh while the competition's cache version (bumped on every committed change, s
 renders its successor (stale-while-revalidate), except after an unpublication or deletion.
 
 Never kept: anything for a request carrying a session or messages cookie or credentials (so never
-for logged-in users), a response that sets cookies, holds a CSRF token, changed the session, is
-not a 200, is private, or was built from a stale board.
+for logged-in users) or a query parameter the views do not read, a response that sets cookies,
+holds a CSRF token, changed the session, is not a 200, is private, or was built from a stale
+board. A kept response is also kept gzip-compressed when that is smaller (served so to readers
+who accept it) and carries an ETag of its content (304 for readers who have it). Each process
+keeps the responses it serves in its memory too, and remembers the versions
+(`competition.domain.versions`), so that a hit needs neither the shared cache nor the database.
+Should the cache fail, requests are rendered as if there were none.
 
 Put the page cache early in MIDDLEWARE, right after SecurityMiddleware (and WhiteNoise): a kept
 response is then answered before the session, CSRF, authentication and messages middleware run,
