@@ -440,13 +440,14 @@ class _Tally:
         self.counts = [0] * len(STATUSES)
         self.progress = ZERO
 
-    def plan(self, spec, line, as_of) -> _Plan:
-        key = (line.baseline, line.target)
+    def plan(self, spec, own_baseline, own_target, as_of) -> _Plan:
+        """The plan of a line with this commitment's own B and T (None: the target's)."""
+        key = (own_baseline, own_target)
         plan = self.plans.get(key)
         if plan is None:
             target = self.target
-            baseline = target.baseline if line.baseline is None else line.baseline
-            target_value = target.target if line.target is None else line.target
+            baseline = target.baseline if own_baseline is None else own_baseline
+            target_value = target.target if own_target is None else own_target
             plan = self.plans[key] = _Plan(spec, target, baseline, target_value, self.deadline, as_of)
         return plan
 
@@ -512,9 +513,7 @@ class BoardScorer:
         """`line()` for the fields of a LineInput and its Reading given one by one (no reading:
         `reported_on` None), without making either: a national board scores 66,420 lines."""
         tally = self.tallies[target_code]
-        plan = tally.plans.get((baseline, target)) or tally.plan(
-            self.spec, LineInput(target_code, baseline, target, None), self.as_of
-        )
+        plan = tally.plans.get((baseline, target)) or tally.plan(self.spec, baseline, target, self.as_of)
         if reported_on is None:
             value = jury = None
             p = ZERO
