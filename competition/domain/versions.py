@@ -54,7 +54,7 @@ def channel(cache):
 
 def announce(cache, competition_id):
     """Tell every process that the competition's version changed (after the change is made)."""
-    if isinstance(cache, RedisCache):
+    if conf.get("VERSION_WATCH") and isinstance(cache, RedisCache):
         cache._cache.get_client(write=True).publish(channel(cache), str(competition_id))
     watch = current()
     if watch is not None:
