@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKED = ROOT.parent / "shared" / "examples" / "worked"
+WORKED = ROOT / "tests" / "data" / "worked"
 KINDS = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
 
 pytestmark = pytest.mark.skipif(
