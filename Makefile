@@ -1,4 +1,4 @@
-# Set-up, demo and tests (CONTRACTS.md): `make demo`, `make test`, `make lint`.
+# Set-up, demo and tests (README): `make demo`, `make test`, `make lint`.
 SHELL := /bin/bash
 PYTHON ?= python3
 PORT ?= 8000

@@ -7,7 +7,7 @@ from wagtail.admin.ui.components import Component
 from . import permissions
 from .domain.due import due_items, lines_for_agencies, lines_for_competitions
 from .enums import SubmissionStatus
-from .models import Submission
+from .models import CompetitionPage, Submission
 
 LIMIT = 15
 
@@ -57,8 +57,14 @@ class ManagerPanel(Component):
         for item in overdue:
             agency = item.line.commitment.agency
             agencies.setdefault(agency.pk, {"agency": agency, "lines": 0})["lines"] += 1
+        competitions = (
+            CompetitionPage.objects.filter(pk__in=competition_ids)
+            .order_by("-end_date", "title")
+            .only("pk", "title", "end_date", "closed", "closed_at")[:LIMIT]
+        )
         return {
             "title": _("Evidence to decide"),
+            "competitions": competitions,
             "awaiting_count": awaiting.count(),
             "awaiting": awaiting[:LIMIT],
             "overdue_agencies": sorted(agencies.values(), key=lambda row: -row["lines"])[:LIMIT],

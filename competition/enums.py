@@ -1,4 +1,4 @@
-"""Choices shared by the models, the scoring engine and the open data (SCORING.md's words)."""
+"""Choices shared by the models, the scoring engine and the open data (the words of docs/scoring.md)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,7 @@ class Direction(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """Status of a commitment target on the scoreboard (SCORING.md, section 5)."""
+    """Status of a commitment target on the scoreboard (docs/scoring.md, section 5)."""
 
     NO_DATA = "no_data", _("No data")
     ACHIEVED = "achieved", _("Achieved")

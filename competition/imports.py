@@ -1,5 +1,5 @@
 """Reading import files (CSV, XLSX, JSON) into datasets and running a resource over them as one
-transaction, with row errors in the form `row N, column C: message` (CONTRACTS.md)."""
+transaction, with row errors in the form `row N, column C: message` (docs/imports.md)."""
 
 import io
 import json

@@ -1,4 +1,4 @@
-"""django-import-export resources, one per import kind of CONTRACTS.md. The management command
+"""django-import-export resources, one per import kind of docs/imports.md. The management command
 `competition_import` and the admin's import and export screens both use them, so every path
 refuses the same rows with the same messages.
 
@@ -25,6 +25,7 @@ from import_export.fields import Field
 from wagtail.log_actions import get_active_log_context, registry
 from wagtail.models import Page, Site
 
+from .domain import judging
 from .domain.bulk import insert_rows
 from .domain.pages import create_and_publish, free_slug, publish
 from .enums import Aggregation, Direction, SubmissionStatus, Unit
@@ -111,7 +112,7 @@ class CompetitionResource(resources.ModelResource):
         """The competitions the rows read so far named (their boards change on import)."""
         return [page.pk for pages in self._competitions.values() for page in pages]
 
-    # The columns of this kind, in the order of CONTRACTS.md.
+    # The columns of this kind, in the order of docs/imports.md.
     @classmethod
     def columns(cls):
         return [*cls.required_columns, *cls.optional_columns]
@@ -423,7 +424,7 @@ class CompetitionResource(resources.ModelResource):
 
     def accepted_submission(self, line, reported_on):
         """The accepted submission the board uses for (line, date): the later acceptance, then
-        the higher key (SCORING.md, section 2). All of a competition's are read in one query."""
+        the higher key (docs/scoring.md, section 2). All of a competition's are read in one query."""
         found = self._accepted_values(line.commitment.competition_id).get((line.pk, reported_on))
         if found is None:
             return None
@@ -592,12 +593,13 @@ class AgencyResource(CompetitionResource):
 
 class CompetitionPageResource(CompetitionResource):
     """`competitions`: slug, title, start, end, [parent], [at_risk_margin], [jury_aggregation],
-    [tiers]; key: slug. Creates or updates a published competition page."""
+    [tiers], [closed]; key: slug. Creates or updates a published competition page; `closed`
+    (yes or no; blank: unchanged) closes or reopens judging as a manager would."""
 
     kind = "competitions"
     key_columns = ("slug",)
     required_columns = ("slug", "title", "start", "end")
-    optional_columns = ("parent", "at_risk_margin", "jury_aggregation", "tiers")
+    optional_columns = ("parent", "at_risk_margin", "jury_aggregation", "tiers", "closed")
     error_columns = {"start_date": "start", "end_date": "end"}
 
     slug = Field(attribute="slug", column_name="slug")
@@ -608,10 +610,11 @@ class CompetitionPageResource(CompetitionResource):
     at_risk_margin = Field(attribute="at_risk_margin", column_name="at_risk_margin")
     jury_aggregation = Field(attribute="jury_aggregation", column_name="jury_aggregation")
     tiers = Field(column_name="tiers")
+    closed = Field(column_name="closed")
 
     class Meta(CompetitionResource.Meta):
         model = CompetitionPage
-        fields = ("slug", "title", "start", "end", "parent", "at_risk_margin", "jury_aggregation", "tiers")
+        fields = ("slug", "title", "start", "end", "parent", "at_risk_margin", "jury_aggregation", "tiers", "closed")
 
     def get_queryset(self):
         queryset = CompetitionPage.objects.prefetch_related("tiers").order_by("path")
@@ -637,6 +640,15 @@ class CompetitionPageResource(CompetitionResource):
     def dehydrate_tiers(self, page):
         return format_tiers([(tier.label, tier.minimum) for tier in page.tiers.all()])
 
+    def dehydrate_closed(self, page):
+        return "yes" if self._closed_of(page) else "no"
+
+    @staticmethod
+    def _closed_of(page):
+        """Judging closed, as the row being imported leaves it (before it is saved)."""
+        wanted = getattr(page, "_import_closed", None)
+        return page.closed if wanted is None else wanted
+
     def parse(self, row, errors):
         from django.utils.text import slugify
 
@@ -654,7 +666,13 @@ class CompetitionPageResource(CompetitionResource):
             "jury_aggregation": self.choice(row, "jury_aggregation", errors, Aggregation, default=Aggregation.MEAN),
             "tiers": [],
             "parent": None,
+            "closed": None,
         }
+        closed = (self.text(row, "closed", errors) or "").lower()
+        if closed in ("yes", "no"):
+            parsed["closed"] = closed == "yes"
+        elif closed and "closed" not in errors:
+            errors["closed"] = _("%(value)r is not yes or no (blank leaves judging as it is).") % {"value": closed}
         if parsed["at_risk_margin"] is None:
             parsed["at_risk_margin"] = Decimal("0.10") if "at_risk_margin" not in errors else None
         elif not (0 <= parsed["at_risk_margin"] <= 1):
@@ -699,6 +717,8 @@ class CompetitionPageResource(CompetitionResource):
         page.at_risk_margin = parsed["at_risk_margin"]
         page.jury_aggregation = parsed["jury_aggregation"]
         page._import_parent = parsed["parent"]
+        # Judging changes once the page is saved (`save`): it is not part of the page's revisions.
+        page._import_closed = parsed["closed"]
         current = [(tier.label, tier.minimum) for tier in page.tiers.all()] if page.pk else []
         if current != parsed["tiers"]:
             page.tiers = [CompetitionTier(label=label, minimum=minimum) for label, minimum in parsed["tiers"]]
@@ -722,10 +742,15 @@ class CompetitionPageResource(CompetitionResource):
             .exclude(deadline__gt=start, deadline__lte=end)
             .exists()
             or TargetMilestone.objects.filter(page__competition=page).exclude(date__range=(start, end)).exists()
+            or Adjustment.objects.filter(competition=page, on__isnull=False).exclude(on__range=(start, end)).exists()
         )
         if outside:
             raise ValidationError(
-                {"start": _("the new period would leave reported values, deadlines or milestones outside it.")}
+                {
+                    "start": _(
+                        "the new period would leave reported values, deadlines, milestones or adjustments outside it."
+                    )
+                }
             )
 
     def full_clean(self, page):
@@ -733,13 +758,23 @@ class CompetitionPageResource(CompetitionResource):
 
     def snapshot(self, page):
         tiers = [(tier.label, tier.minimum) for tier in page.tiers.all()]
-        return (page.title, page.start_date, page.end_date, Decimal(page.at_risk_margin), page.jury_aggregation, tiers)
+        return (
+            page.title,
+            page.start_date,
+            page.end_date,
+            Decimal(page.at_risk_margin),
+            page.jury_aggregation,
+            tiers,
+            self._closed_of(page),
+        )
 
     def save(self, page, is_create, parsed):
         if is_create:
             create_and_publish(parsed["parent"], page, user=self.user)
-        else:
+        elif self._before is None or self._before[:-1] != self.snapshot(page)[:-1]:
             publish(page, user=self.user)
+        if parsed["closed"] is not None:
+            judging.set_judging(page, parsed["closed"], self.user, reason=_("reopened by an import (closed: no)"))
 
 
 class TargetPageResource(CompetitionResource):
@@ -1378,6 +1413,7 @@ class ScoreResource(CompetitionResource):
                 "max": _plain(target.max_points)
             }
         return {
+            "competition": competition,
             "submission": submission,
             "juror": juror,
             "points": points,
@@ -1401,23 +1437,39 @@ class ScoreResource(CompetitionResource):
     def snapshot(self, score):
         return (Decimal(score.points), score.comment)
 
+    def full_clean(self, score):
+        # As on the scoring screen: once judging is closed, no score changes (an unchanged row of
+        # a file imported again is still fine).
+        competition = self.parsed["competition"]
+        if competition is not None and competition.closed and self._before != self.snapshot(score):
+            raise ValidationError(
+                {
+                    "competition": _("judging of competition %(slug)r is closed: scores can no longer change.")
+                    % {"slug": competition.slug}
+                }
+            )
+        super().full_clean(score)
+
 
 class AdjustmentResource(CompetitionResource):
-    """`adjustments`: competition, agency, points, reason; key: competition, agency, reason."""
+    """`adjustments`: competition, agency, points, reason, [on]; key: competition, agency,
+    reason. The points count on boards dated on or after `on` (blank: the competition's start)."""
 
     leaf = True
     kind = "adjustments"
     key_columns = ("competition", "agency", "reason")
     required_columns = ("competition", "agency", "points", "reason")
+    optional_columns = ("on",)
 
     competition = Field(attribute="competition__slug", column_name="competition")
     agency = Field(attribute="agency__code", column_name="agency")
     points = Field(column_name="points")
     reason = Field(attribute="reason", column_name="reason")
+    on = Field(column_name="on")
 
     class Meta(CompetitionResource.Meta):
         model = Adjustment
-        fields = ("competition", "agency", "points", "reason")
+        fields = ("competition", "agency", "points", "reason", "on")
 
     def get_queryset(self):
         queryset = Adjustment.objects.select_related("competition", "agency")
@@ -1428,15 +1480,20 @@ class AdjustmentResource(CompetitionResource):
     def dehydrate_points(self, adjustment):
         return _plain(adjustment.points)
 
+    def dehydrate_on(self, adjustment):
+        return adjustment.on.isoformat() if adjustment.on else ""
+
     def parse(self, row, errors):
         parsed = {
             "competition": self.competition(row, errors),
             "agency": self.agency(row, errors),
             "points": self.decimal(row, "points", errors, required=True),
             "reason": self.text(row, "reason", errors, required=True, max_length=500),
+            "on": self.day(row, "on", errors),
         }
         if parsed["points"] is not None and parsed["points"] == 0:
             errors["points"] = _("an adjustment of 0 points changes nothing; enter a bonus or a deduction.")
+        self.in_period(parsed["competition"], parsed["on"], "on", errors)
         return parsed
 
     def find_instance(self, parsed):
@@ -1449,9 +1506,10 @@ class AdjustmentResource(CompetitionResource):
 
     def apply(self, adjustment, parsed):
         adjustment.points = parsed["points"]
+        adjustment.on = parsed["on"]
 
     def snapshot(self, adjustment):
-        return (Decimal(adjustment.points),)
+        return (Decimal(adjustment.points), adjustment.on)
 
     def save(self, adjustment, is_create, parsed):
         if is_create:

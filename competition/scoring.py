@@ -1,4 +1,5 @@
-"""SCORING.md as pure Python: plain data in, results out. No Django, no database.
+"""The scoring rules of docs/scoring.md as pure Python: plain data in, results out. No Django,
+no database. Section numbers in the docstrings are those of docs/scoring.md.
 
 Every number is a Decimal kept at the precision of the current decimal context (28 significant
 digits by default); nothing is rounded here except the two-decimal key used for ranking
@@ -109,7 +110,7 @@ class AgencyInput:
     parent_code: str | None = None
     parent_name: str | None = None
     lines: tuple[LineInput, ...] = ()
-    adjustments: Decimal = ZERO  # sum of bonus and deduction points
+    adjustments: Decimal = ZERO  # the adjustments of the evaluation date: see `adjustments_total`
 
 
 @_pickled_by_fields
@@ -124,6 +125,7 @@ class CompetitionSpec:
     at_risk_margin: Decimal = DEFAULT_MARGIN
     jury_aggregation: str = "mean"  # "mean" | "median" | "trimmed_mean"
     tiers: tuple[tuple[str, Decimal], ...] = ()  # empty: DEFAULT_TIERS
+    closed: bool = False  # judging closed: the public board counts the jury's points (section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ class AgencyResult:
     name: str
     parent_code: str | None
     rank: int
+    group_rank: int | None  # the rank among the agencies with the same parent; None: no parent
     tier: str
     provisional: bool
     score_percent: Decimal
@@ -209,10 +212,13 @@ class GroupResult:
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Board:
-    """The whole scoreboard of a competition at one date."""
+    """The whole scoreboard of a competition at one date. `with_jury`: the jury's points count
+    (the public board once judging is closed, or a manager's look at it before); otherwise every
+    line's jury points are None and its awarded points are the computed ones (section 6)."""
 
     competition: CompetitionSpec
     as_of: date
+    with_jury: bool
     agencies: tuple[AgencyResult, ...]  # by rank, then code
     targets: tuple[TargetSummary, ...]  # by code
     groups: tuple[GroupResult, ...]  # by parent code
@@ -406,6 +412,13 @@ def _tier(score_percent: Decimal, tiers_by_minimum: Sequence[tuple[str, Decimal]
     return ""
 
 
+def adjustments_total(adjustments: Iterable[tuple[date | None, Decimal]], as_of: date) -> Decimal:
+    """Section 6: the adjustments of `as_of`, the sum of the points of those dated on or before
+    it, from (date, points) pairs; a date of None stands for the competition's start, which every
+    evaluation date reaches (section 1 clamps it into the period)."""
+    return sum((points for on, points in adjustments if on is None or on <= as_of), ZERO)
+
+
 def tier_for(score_percent: Decimal, tiers) -> str:
     """Section 7: the label of the highest minimum that `score_percent` (full precision, not the
     displayed rounding) reaches; empty `tiers` means DEFAULT_TIERS. A score below every minimum
@@ -423,7 +436,8 @@ class _Plan:
         self.direction, self.baseline, self.target = bounds
         self.expected = _expected(spec, target, self.direction, self.baseline, self.target, deadline, as_of)
         self.floor = self.expected - spec.at_risk_margin  # the lowest P still at risk
-        self.missed = as_of > deadline
+        # Section 5: the deadline has come (on the deadline itself too).
+        self.missed = as_of >= deadline
         self.max_points = target.max_points
 
 
@@ -469,7 +483,12 @@ _by_target_code = attrgetter("target_code")
 
 
 def compute_board(
-    spec: CompetitionSpec, targets: Sequence[TargetSpec], agencies: Sequence[AgencyInput], as_of: date
+    spec: CompetitionSpec,
+    targets: Sequence[TargetSpec],
+    agencies: Sequence[AgencyInput],
+    as_of: date,
+    *,
+    with_jury: bool | None = None,
 ) -> Board:
     """Sections 2 to 8: the whole scoreboard at `as_of`.
 
@@ -477,8 +496,10 @@ def compute_board(
     board is computed, cached and labelled with the same date. Each line carries the reading
     already chosen by section 2 (`choose_reading` or an equivalent database query). A line whose
     target code is not among `targets` is a programming error and raises KeyError.
+    `with_jury` None gives the public board: the jury's points count once judging is closed
+    (`spec.closed`); True or False asks for the board with or without them.
     """
-    scorer = BoardScorer(spec, targets, as_of)
+    scorer = BoardScorer(spec, targets, as_of, with_jury=with_jury)
     return scorer.board([(agency, [scorer.line(line) for line in agency.lines]) for agency in agencies])
 
 
@@ -489,9 +510,13 @@ class BoardScorer:
     agency's lines in target code order and over agencies in the order given, whatever the
     order the lines were scored in, so the figures are the same to the last digit."""
 
-    def __init__(self, spec: CompetitionSpec, targets: Sequence[TargetSpec], as_of: date):
+    def __init__(
+        self, spec: CompetitionSpec, targets: Sequence[TargetSpec], as_of: date, *, with_jury: bool | None = None
+    ):
         self.spec = spec
         self.as_of = as_of
+        # Section 6: the public board counts the jury's points only once judging is closed.
+        self.with_jury = spec.closed if with_jury is None else with_jury
         self.aggregator = _aggregator(spec.jury_aggregation)
         self.tallies = {target.code: _Tally(target, _deadline(spec, target)) for target in targets}
 
@@ -531,7 +556,12 @@ class BoardScorer:
                 status = AT_RISK
             else:
                 status = OFF_TRACK
-            jury = self.aggregator(jury_scores) if jury_scores else jury_points
+            if not self.with_jury:
+                jury = None
+            elif jury_scores:
+                jury = self.aggregator(jury_scores)
+            else:
+                jury = jury_points
         computed = p * plan.max_points
         # Positional, in field order: a third faster than keywords, once per line.
         return LineResult(
@@ -593,19 +623,30 @@ class BoardScorer:
 
         # Section 7: descending by the score rounded to 2 decimals; equal rounded scores share the
         # rank of the first of them and the next rank skips ("1, 2, 2, 4"). Ties are listed by code.
+        # Section 8: the same rule among the agencies of each parent gives the group rank.
         scored.sort(key=lambda item: (-item.rank_key, item.agency.code))
         tiers = _tiers_by_minimum(self.spec.tiers)
         results = []
         rank, previous_key = 0, None
+        clusters: dict[str, list] = {}  # parent code -> [agencies so far, last rank key, last rank]
         for position, item in enumerate(scored, 1):
             if item.rank_key != previous_key:
                 rank, previous_key = position, item.rank_key
+            group_rank = None
+            parent = item.agency.parent_code
+            if parent:
+                cluster = clusters.setdefault(parent, [0, None, 0])
+                cluster[0] += 1
+                if item.rank_key != cluster[1]:
+                    cluster[1], cluster[2] = item.rank_key, cluster[0]
+                group_rank = cluster[2]
             results.append(
                 AgencyResult(
                     code=item.agency.code,
                     name=item.agency.name,
                     parent_code=item.agency.parent_code,
                     rank=rank,
+                    group_rank=group_rank,
                     tier=_tier(item.score_percent, tiers),
                     provisional=item.provisional,
                     score_percent=item.score_percent,
@@ -620,6 +661,7 @@ class BoardScorer:
         return Board(
             competition=self.spec,
             as_of=self.as_of,
+            with_jury=self.with_jury,
             agencies=tuple(results),
             targets=tuple(_summary(tallies[code]) for code in sorted(tallies)),
             groups=_groups(scored, parent_names),

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from wagtail.documents import get_document_model
 from wagtail.documents.models import AbstractDocument
 from wagtail.models import Page, PageViewRestriction
@@ -85,6 +85,8 @@ def invalidation_deferred(competition_ids):
     """Within the block, saves do not look up their competition one by one; at the end the
     boards of `competition_ids` (None: every competition) are invalidated once. For bulk work
     such as imports."""
+    if not getattr(_deferred, "depth", 0):
+        _deferred.dropped = set()
     _deferred.depth = getattr(_deferred, "depth", 0) + 1
     try:
         yield
@@ -93,13 +95,34 @@ def invalidation_deferred(competition_ids):
         ids = competition_ids() if callable(competition_ids) else competition_ids
         if ids is None:
             ids = CompetitionPage.objects.values_list("pk", flat=True)
+        if not _deferred.depth:
+            dropped, _deferred.dropped = _deferred.dropped, set()
+            _invalidate_later(dropped, drop_stale=True)
+            ids = set(ids) - dropped
         _invalidate_later(list(ids))
 
 
+def remember_judging(sender, instance, **kwargs):
+    """Note whether a competition's judging state is about to change (see `judging_changed`)."""
+    if instance.pk:
+        instance._judging_was = CompetitionPage.objects.filter(pk=instance.pk).values_list("closed", flat=True).first()
+
+
+def judging_changed(instance):
+    """Whether this save closed or reopened judging: boards and pages kept in the other state
+    must never be served again, not even while their successors are computed (a board made while
+    judging was open lacks the jury's points; one made while closed shows them)."""
+    was = getattr(instance, "_judging_was", None)
+    return isinstance(instance, CompetitionPage) and was is not None and was != instance.closed
+
+
 def on_change(sender, instance, **kwargs):
+    drop_stale = judging_changed(instance)
     if getattr(_deferred, "depth", 0):
+        if drop_stale:
+            _deferred.dropped.add(instance.pk)
         return
-    _invalidate_later(list(_competition_ids(instance)))
+    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale)
 
 
 def on_delete(sender, instance, **kwargs):
@@ -150,6 +173,7 @@ def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
 
 def connect():
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
+    pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")
     for model in (*WATCHED, get_document_model()):
         post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")

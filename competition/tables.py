@@ -11,6 +11,13 @@ class RankingTable(tables.Table):
     """One row per agency of a board, from `AgencyResult`s turned into dicts."""
 
     rank = tables.Column(verbose_name=_("Rank"), attrs={"td": {"class": "num"}, "th": {"scope": "col"}})
+    group_rank = tables.Column(
+        verbose_name=_("Rank in cluster"),
+        default="—",
+        # The leaders of every cluster first (in overall rank order), then the runners-up...
+        order_by=("group_rank", "rank"),
+        attrs={"td": {"class": "num"}, "th": {"scope": "col"}},
+    )
     name = tables.TemplateColumn(
         template_name="competition/tables/agency_column.html",
         verbose_name=_("Agency"),

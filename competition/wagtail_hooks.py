@@ -3,10 +3,12 @@
 from django.core.exceptions import PermissionDenied
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.menus.pages import PageMenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.snippets.models import register_snippet
 
@@ -41,8 +43,16 @@ class ReviewQueueMenuItem(MenuItem):
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView
     from .import_views import ConfirmImportView, ImportView, export_view, template_view
+    from .judging_views import JudgingView, JuryBoardView, jury_board_download
 
     return [
+        path("competition/<int:pk>/judging/", JudgingView.as_view(), name="competition_judging"),
+        path("competition/<int:pk>/jury-board/", JuryBoardView.as_view(), name="competition_jury_board"),
+        path(
+            "competition/<int:pk>/jury-board.<str:file_format>",
+            jury_board_download,
+            name="competition_jury_board_download",
+        ),
         path("review/", ReviewQueueView.as_view(), name="competition_review_queue"),
         path("review/<int:pk>/", ReviewView.as_view(), name="competition_review"),
         path("competition-import/", ImportView.as_view(), name="competition_import"),
@@ -86,6 +96,53 @@ def register_submission_log_actions(actions):
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
     actions.register_action("competition.reject", _("Reject evidence"), _("Evidence rejected"))
     actions.register_action("competition.score", _("Score evidence"), _("Jury score recorded"))
+    actions.register_action("competition.judging_close", _("Close judging"), _("Judging closed"))
+    actions.register_action("competition.judging_reopen", _("Reopen judging"), _("Judging reopened"))
+
+
+class CompetitionPageMenuItem(PageMenuItem):
+    """An entry of a competition page's "More" menu for the competition's managers."""
+
+    def is_shown(self, user):
+        return self.page.specific_class is CompetitionPage and (
+            user.is_superuser or permissions.manages(user, self.page.pk)
+        )
+
+    @cached_property
+    def url(self):
+        return reverse(self.url_name, args=[self.page.pk])
+
+
+class JuryBoardMenuItem(CompetitionPageMenuItem):
+    label = _("Board with the jury's points")
+    icon_name = "table"
+    url_name = "competition_jury_board"
+
+
+class JudgingMenuItem(CompetitionPageMenuItem):
+    icon_name = "lock"
+    url_name = "competition_judging"
+
+    @cached_property
+    def label(self):
+        page = self.page
+        if isinstance(page, CompetitionPage):
+            closed = page.closed
+        else:
+            closed = CompetitionPage.objects.filter(pk=page.pk).values_list("closed", flat=True).first()
+        return _("Reopen judging…") if closed else _("Close judging…")
+
+
+@hooks.register("register_page_header_buttons")
+def competition_header_buttons(page, user, view_name, next_url=None):
+    yield JuryBoardMenuItem(page=page, priority=80)
+    yield JudgingMenuItem(page=page, priority=81)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def competition_listing_buttons(page, user, next_url=None):
+    yield JuryBoardMenuItem(page=page, priority=80)
+    yield JudgingMenuItem(page=page, priority=81)
 
 
 @hooks.register("before_serve_page")

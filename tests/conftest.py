@@ -43,7 +43,7 @@ def import_file(tmp_path):
 
 @pytest.fixture
 def worked(db, worked_dir):
-    """The worked example of SCORING.md imported through the command."""
+    """The worked example of docs/scoring.md imported through the command."""
     from tests.helpers import call_import
 
     for kind in IMPORT_ORDER:
@@ -52,6 +52,19 @@ def worked(db, worked_dir):
     from competition.models import CompetitionPage
 
     return CompetitionPage.objects.get(slug="worked")
+
+
+@pytest.fixture
+def worked_closed(worked, worked_dir):
+    """The worked example once `competitions-closed.csv` has closed judging: the jury's points
+    are public."""
+    from tests.helpers import call_import
+
+    code, output = call_import("competitions", worked_dir / "competitions-closed.csv")
+    assert code == 0, output
+    worked.refresh_from_db()
+    assert worked.closed
+    return worked
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -91,10 +91,21 @@ def test_board_queries_do_not_grow_with_the_size(db):
     assert queries_per_board(small, AS_OF) == queries_per_board(larger, AS_OF)
 
 
-def test_board_queries_are_counted(small, django_assert_num_queries):
-    # Targets, milestones, tiers, lines with their values and scores, agencies, adjustments.
+@pytest.mark.parametrize("with_jury", [True, False])
+def test_board_queries_are_counted(small, django_assert_num_queries, with_jury):
+    # Targets, milestones, tiers, lines with their values (and scores), agencies, adjustments.
     with django_assert_num_queries(6):
-        load_board(small, AS_OF)
+        load_board(small, AS_OF, with_jury=with_jury)
+
+
+def test_a_board_without_the_jury_points_reads_no_score(small, django_assert_num_queries):
+    # While judging is open the public board never reads the jury's scores (docs/scoring.md, 6).
+    assert not small.closed
+    with django_assert_num_queries(6) as captured:
+        board = load_board(small, AS_OF)
+    assert not any("juryscore" in query["sql"].lower() for query in captured.captured_queries)
+    assert board.with_jury is False
+    assert all(line.jury_points is None for agency in board.agencies for line in agency.lines)
 
 
 def test_import_throughput_imports_through_the_resources_and_rolls_back(small):
@@ -129,10 +140,10 @@ def test_generated_adjustments_and_own_baselines_are_valid(small):
 
 @pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean"])
 def test_board_jury_points_match_the_scores_for_every_aggregation(small, method):
-    """Whether the database sends the scores or their totals, JP is SCORING.md's figure."""
+    """Whether the database sends the scores or their totals, JP is docs/scoring.md's figure."""
     CompetitionPage.objects.filter(pk=small.pk).update(jury_aggregation=method)
     small.refresh_from_db()
-    board = load_board(small, AS_OF)
+    board = load_board(small, AS_OF, with_jury=True)
     scored = 0
     for agency in board.agencies:
         for line in agency.lines:
@@ -163,10 +174,10 @@ def test_streamed_board_is_the_fetched_board(small, method, monkeypatch):
         pytest.skip("streaming is PostgreSQL's: elsewhere both builds fetch")
     CompetitionPage.objects.filter(pk=small.pk).update(jury_aggregation=method)
     small.refresh_from_db()
-    streamed = load_board(small, AS_OF)
+    streamed = load_board(small, AS_OF, with_jury=True)
 
     monkeypatch.setattr(scoreboard, "_can_stream", lambda: False)
-    fetched = load_board(small, AS_OF)
+    fetched = load_board(small, AS_OF, with_jury=True)
 
     assert repr(streamed) == repr(fetched)
 

@@ -1,4 +1,4 @@
-"""competition_import as CONTRACTS.md fixes it: formats, one transaction, row errors, idempotence."""
+"""competition_import as docs/imports.md describes it: formats, one transaction, row errors, idempotence."""
 
 import json
 

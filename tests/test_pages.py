@@ -22,7 +22,7 @@ def test_home_lists_published_competitions(worked, client):
     assert links == ["Worked example"]
 
 
-def test_competition_page_shows_ranking_targets_and_downloads(worked, client):
+def test_competition_page_shows_ranking_targets_and_downloads(worked_closed, client):
     page = soup(client.get("/worked/?as_of=2025-07-02"))
 
     assert page.h1.get_text(strip=True) == "Worked example"
@@ -35,6 +35,18 @@ def test_competition_page_shows_ranking_targets_and_downloads(worked, client):
     assert page.find(id="chart-data") is not None
     # Status is written out, never colour alone.
     assert "On track: 1 ▼ Off track: 1" in page.get_text(" ", strip=True)
+    assert "Final results." in page.get_text(" ", strip=True)
+
+
+def test_competition_page_while_judging_is_open_shows_computed_points(worked, client):
+    page = soup(client.get("/worked/?as_of=2025-07-02"))
+
+    rows = page.select("table.board-table")[0].select("tbody tr")
+    first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
+    second = [cell.get_text(" ", strip=True) for cell in rows[1].select("td")]
+    assert (first[3], second[3]) == ("86.50 %", "16.00 %")
+    text = page.get_text(" ", strip=True)
+    assert "Provisional results." in text and "published when judging closes" in text
 
 
 def test_ranking_table_sorts_without_javascript(worked, client):
@@ -65,7 +77,7 @@ def test_target_page_shows_definition_trajectory_and_agencies(worked, client):
     assert page.find("a", href="/worked/agency-a/")
 
 
-def test_commitment_page_shows_lines_points_and_adjustments(worked, client):
+def test_commitment_page_shows_lines_points_and_adjustments(worked_closed, client):
     page = soup(client.get("/worked/agency-a/?as_of=2025-07-02"))
 
     text = page.get_text(" ", strip=True)
@@ -74,8 +86,16 @@ def test_commitment_page_shows_lines_points_and_adjustments(worked, client):
     first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
     assert first[0].startswith("85") and "On track" in first[2]
     assert first[3:] == ["22.50", "23", "23 / 30"]
-    assert "+2: Initiative bonus" in text
+    assert "+2: Initiative bonus (from June 30, 2025)" in text
     assert "Accepted evidence" in text
+
+
+def test_commitment_page_lists_only_the_adjustments_of_its_date(worked, client):
+    before = soup(client.get("/worked/agency-a/?as_of=2025-06-29")).get_text(" ", strip=True)
+    after = soup(client.get("/worked/agency-a/?as_of=2025-06-30")).get_text(" ", strip=True)
+
+    assert "Initiative bonus" not in before
+    assert "Initiative bonus" in after
 
 
 def test_unpublished_pages_are_not_served(db, client):

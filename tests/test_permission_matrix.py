@@ -323,6 +323,17 @@ def snippet_urls(model):
 
 
 MANAGING = anyone_of({"manager", "manager_other", "superuser"})
+
+
+def manages_competition(name, role, key):
+    return active(name) and (role.superuser or role.manages == key)
+
+
+def managers_reading(kwargs):
+    """A screen of one competition that only its managers read (and nobody posts to)."""
+    return Url(("comp", "other"), get=manages_competition, post="refused", reads_only=True, kwargs=kwargs)
+
+
 REVIEWING = anyone_of({"reviewer_a", "reviewer", "manager", "manager_other", "superuser"})
 
 ADMIN_URLS = {
@@ -337,6 +348,18 @@ ADMIN_URLS = {
         **pk_kwargs,
     ),
     "competition_import": Url(get=MANAGING, data=lambda world, key: {"kind": "agencies"}),
+    # Judging: closing it (a POST) and the board with the jury's points, for the competition's
+    # managers only (everyone else, including managers of another competition: 404).
+    "competition_judging": Url(
+        ("comp", "other"),
+        get=manages_competition,
+        data=lambda world, key: {"action": "close"},
+        kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
+    ),
+    "competition_jury_board": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    "competition_jury_board_download": managers_reading(
+        lambda world, key: {"pk": world["competitions"][key].pk, "file_format": "csv"}
+    ),
     # A preview that no longer exists: managers are sent back to the import screen.
     "competition_import_confirm": Url(
         get="refused", post=MANAGING, data=lambda world, key: {"kind": "agencies", "token": "0" * 32 + ".csv"}
@@ -694,6 +717,8 @@ def fingerprint():
         "pk", "commitment__agency__code", "commitment__competition__slug", "target_id", "baseline", "target_value"
     ):
         rows["line", values[0]] = (values[1], _slug(values[2]), values[3:])
+    for values in CompetitionPage.objects.values_list("pk", "slug", "closed", "closed_at", "closed_by_id"):
+        rows["judging", values[0]] = ("", _slug(values[1]), values[2:])
     paths = {_slug(page.slug): page.path for page in CompetitionPage.objects.filter(slug__startswith="matrix")}
     for values in Page.objects.values_list(
         "pk", "path", "title", "live", "has_unpublished_changes", "latest_revision_id"
@@ -715,7 +740,7 @@ def may_write(role_name, table, owner):
         return role.editor == agency
     if table == "score":
         return role.seat is not None and competition == "comp" and role.seat != agency
-    if table in ("juror", "adjustment", "line", "page"):
+    if table in ("juror", "adjustment", "line", "page", "judging"):
         return role.manages == competition
     if table in ("membership", "agency"):
         return role_name in MODEL_PERMS and (agency not in AGENCIES or agency_in_scope(role, agency))

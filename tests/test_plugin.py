@@ -80,6 +80,8 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     run([*manage, "migrate", "--noinput", "-v0"], site, env)
     for kind in KINDS:
         run([*manage, "competition_import", kind, str(WORKED / f"{kind}.csv")], site, env)
+    # Judging closed: the board of docs/scoring.md's worked example with the jury's points.
+    run([*manage, "competition_import", "competitions", str(WORKED / "competitions-closed.csv")], site, env)
     probe = (
         "import json, competition;"
         "from django.test import Client;"

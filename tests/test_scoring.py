@@ -1,6 +1,6 @@
-"""SCORING.md rule by rule, on plain data: no database, no Django.
+"""docs/scoring.md rule by rule, on plain data: no database, no Django.
 
-Sections are tested in the order of SCORING.md; the worked example closes the file.
+Sections are tested in the order of docs/scoring.md; the worked example closes the file.
 """
 
 import itertools
@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from competition.scoring import (
     DEFAULT_MARGIN,
@@ -22,6 +24,7 @@ from competition.scoring import (
     Milestone,
     Reading,
     TargetSpec,
+    adjustments_total,
     aggregate,
     aggregate_totals,
     choose_reading,
@@ -33,7 +36,10 @@ from competition.scoring import (
 )
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
-SPEC = CompetitionSpec(slug="c", title="C", start=START, end=END)
+# Judging closed: the public board counts the jury's points (section 6), which most tests of
+# points need; OPEN is the same competition while judging is open.
+SPEC = CompetitionSpec(slug="c", title="C", start=START, end=END, closed=True)
+OPEN = replace(SPEC, closed=False)
 MID_YEAR = date(2025, 7, 2)  # 182 of the 364 days of SPEC: E = 0.5 without milestones
 REPORTED = date(2025, 6, 30)
 
@@ -420,8 +426,13 @@ HALFWAY = date(2025, 4, 11)
         ("100", date(2025, 8, 1), DEFAULT_MARGIN, "achieved"),  # achieved beats missed
         ("99.99", date(2025, 7, 21), DEFAULT_MARGIN, "missed"),  # the day after the deadline
         ("0", date(2025, 7, 21), DEFAULT_MARGIN, "missed"),
-        ("99.99", DEADLINE, DEFAULT_MARGIN, "at_risk"),  # on the deadline: E = 1, not missed yet
-        ("89.99", DEADLINE, DEFAULT_MARGIN, "off_track"),
+        ("99.99", DEADLINE, DEFAULT_MARGIN, "missed"),  # on the deadline itself: missed
+        ("0", DEADLINE, DEFAULT_MARGIN, "missed"),
+        ("100", DEADLINE, DEFAULT_MARGIN, "achieved"),  # achieved on the deadline
+        (None, DEADLINE, DEFAULT_MARGIN, "no_data"),
+        ("99.5", date(2025, 7, 19), DEFAULT_MARGIN, "on_track"),  # the day before: E = 0.995
+        ("99.49", date(2025, 7, 19), DEFAULT_MARGIN, "at_risk"),
+        ("89.49", date(2025, 7, 19), DEFAULT_MARGIN, "off_track"),  # below E - margin = 0.895
         ("60", HALFWAY, DEFAULT_MARGIN, "on_track"),
         ("50", HALFWAY, DEFAULT_MARGIN, "on_track"),  # exactly at E
         ("49.99", HALFWAY, DEFAULT_MARGIN, "at_risk"),  # just below E
@@ -443,9 +454,15 @@ def test_status_first_rule_that_matches(value, as_of, margin, expected):
     assert board.agencies[0].lines[0].status == expected
 
 
-def test_status_missed_needs_a_date_after_the_deadline():
-    # The competition's end is the default deadline, and the evaluation date never passes it.
+def test_status_missed_on_the_competitions_end_when_it_is_the_deadline():
+    # The competition's end is the default deadline: its final board misses what is not achieved.
     board = one_line_board("10", as_of=END)
+
+    assert board.agencies[0].lines[0].status == "missed"
+
+
+def test_status_the_day_before_the_end_is_not_missed_yet():
+    board = one_line_board("10", as_of=END - timedelta(days=1))
 
     assert board.agencies[0].lines[0].status == "off_track"
 
@@ -543,6 +560,81 @@ def test_agency_provisional_when_any_line_lacks_jury_scores():
 
     assert {a.code: a.provisional for a in board.agencies} == {"A": False, "B": True, "C": True}
     assert [line.provisional for line in board.agency("B").lines] == [False, True]
+
+
+# One line scored by the jury (8), one whose jury points came aggregated by the database (9).
+JURY_TARGETS = [target("T1", max_points=10), target("T2", max_points=10)]
+JURY_SCORED = agency(
+    "A",
+    line("T1", "50", ("8",)),
+    LineInput("T2", reading=Reading(value=D(30), reported_on=REPORTED, jury_points=D(9))),
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "lines", "total", "provisional"),
+    [
+        # While judging is open the public board leaves the jury's points out...
+        (OPEN, [(None, D(5), True), (None, D(3), True)], D(8), True),
+        # ...once it is closed, it counts them.
+        (SPEC, [(D(8), D(8), False), (D(9), D(9), False)], D(17), False),
+    ],
+)
+def test_the_public_board_counts_the_jury_points_once_judging_is_closed(spec, lines, total, provisional):
+    board = compute_board(spec, JURY_TARGETS, [JURY_SCORED], MID_YEAR)
+
+    result = board.agencies[0]
+    assert board.with_jury is spec.closed
+    assert [(r.jury_points, r.awarded_points, r.provisional) for r in result.lines] == lines
+    assert (result.total_points, result.provisional) == (total, provisional)
+
+
+@pytest.mark.parametrize(("spec", "with_jury", "expected"), [(OPEN, True, D(8)), (SPEC, False, D(5))])
+def test_a_board_may_be_asked_with_or_without_the_jury_points(spec, with_jury, expected):
+    # A manager's look at the board with the jury's points while judging is open, and the reverse.
+    board = compute_board(
+        spec, [target(max_points=10)], [agency("A", line("T1", "50", ("8",)))], MID_YEAR, with_jury=with_jury
+    )
+
+    assert board.with_jury is with_jury
+    assert board.agencies[0].lines[0].awarded_points == expected
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (date(2025, 1, 1), D(5)),  # undated (the start) only
+        (date(2025, 6, 29), D(5)),
+        (date(2025, 6, 30), D(3)),  # on its date the deduction counts
+        (date(2025, 12, 1), D(13)),
+        (date(2025, 12, 31), D(13)),
+    ],
+)
+def test_adjustments_count_from_their_date(as_of, expected):
+    dated = [(None, D(5)), (date(2025, 6, 30), D(-2)), (date(2025, 12, 1), D(10))]
+
+    assert adjustments_total(dated, as_of) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    adjustments=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.dates(START, END)),
+            st.decimals(min_value=-50, max_value=50, places=2).filter(lambda d: d != 0),
+        ),
+        max_size=8,
+    ),
+    as_of=st.dates(START, END),
+)
+def test_adjustments_by_date_property(adjustments, as_of):
+    total = adjustments_total(adjustments, as_of)
+    later = adjustments_total(adjustments, END)
+
+    # Exactly those dated on or before the board's date (undated: the start) count...
+    assert total == sum((points for on, points in adjustments if (on or START) <= as_of), D(0))
+    # ...and by the end of the competition every one does.
+    assert later == sum((points for _on, points in adjustments), D(0))
 
 
 # Section 7: agency results.
@@ -828,6 +920,56 @@ def test_no_groups_without_parents():
     assert board.groups == ()
 
 
+def test_group_rank_among_the_agencies_of_the_same_parent():
+    agencies = [
+        agency("A", line("T1", "90"), parent="P"),
+        agency("B", line("T1", "80"), parent="Q"),
+        agency("C", line("T1", "70"), parent="P"),
+        agency("D", line("T1", "70"), parent="P"),  # ties C in P: shares its group rank
+        agency("E", line("T1", "60"), parent="P"),  # after the tie the group rank skips
+        agency("F", line("T1", "95")),  # no parent: no group rank
+    ]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    assert [(a.code, a.rank, a.group_rank) for a in board.agencies] == [
+        ("F", 1, None),
+        ("A", 2, 1),
+        ("B", 3, 1),
+        ("C", 4, 2),
+        ("D", 4, 2),
+        ("E", 6, 4),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    members=st.lists(
+        st.tuples(st.sampled_from([None, "P", "Q", "R"]), st.integers(min_value=0, max_value=20)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_group_ranks_follow_the_overall_ranks(members):
+    # Values on a coarse grid, so that ties happen often.
+    agencies = [
+        agency(f"A{index:02d}", line("T1", str(value * 5)), parent=parent)
+        for index, (parent, value) in enumerate(members)
+    ]
+
+    board = compute_board(SPEC, [target()], agencies, MID_YEAR)
+
+    for result in board.agencies:
+        if result.parent_code is None:
+            assert result.group_rank is None
+            continue
+        cluster = [other for other in board.agencies if other.parent_code == result.parent_code]
+        # The rule of section 7 within the cluster: 1 + the members with a better overall rank
+        # (equal rounded scores share an overall rank, so they share the group rank too).
+        assert result.group_rank == 1 + sum(1 for other in cluster if other.rank < result.rank)
+        assert result.group_rank <= result.rank
+
+
 # The board as a whole.
 
 
@@ -853,13 +995,31 @@ def test_compute_board_uses_the_date_as_given():
     assert board.agencies[0].lines[0].status == "missed"
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    deadline=st.dates(date(2025, 2, 1), END),
+    as_of=st.dates(START, END),
+    value=st.one_of(st.none(), st.decimals(min_value=0, max_value=100, places=2)),
+)
+def test_statuses_at_and_after_the_deadline_property(deadline, as_of, value):
+    board = one_line_board(None if value is None else str(value), as_of=as_of, deadline=deadline)
+
+    status = board.agencies[0].lines[0].status
+    if as_of >= deadline:
+        # The deadline has come: no data, achieved or missed, nothing in between.
+        assert status in ("no_data", "achieved", "missed")
+        assert (status == "missed") is (value is not None and value < 100)
+    else:
+        assert status != "missed"
+
+
 def test_compute_board_empty():
     board = compute_board(SPEC, [], [], MID_YEAR)
 
     assert (board.agencies, board.targets, board.groups) == ((), (), ())
 
 
-# The worked example of SCORING.md, to the figure.
+# The worked example of docs/scoring.md, to the figure: judging closed, then open.
 
 WORKED_TARGETS = [
     target("T3", "percent", "higher", 80, 95, 50),
@@ -936,6 +1096,18 @@ def test_worked_example_agencies(worked_board):
     assert (b.max_points, b.adjustments, b.total_points) == (100, -3, 17)
     assert (round(b.score_percent, 2), round(b.progress_percent, 2)) == (D("17.00"), D("19.00"))
     assert [r.target_code for r in a.lines] == ["T1", "T2", "T3"]
+
+
+def test_worked_example_while_judging_is_open():
+    board = compute_board(OPEN, WORKED_TARGETS, WORKED_AGENCIES, MID_YEAR)
+    a, b = board.agencies
+
+    assert (a.code, a.rank, a.tier, a.provisional, a.total_points) == ("A", 1, "Good", True, D("86.5"))
+    assert (round(a.score_percent, 2), round(a.progress_percent, 2)) == (D("86.50"), D("84.50"))
+    assert (b.code, b.rank, b.tier, b.provisional, b.total_points) == ("B", 2, "Below target", True, D(16))
+    assert (round(b.score_percent, 2), round(b.progress_percent, 2)) == (D("16.00"), D("19.00"))
+    for result in (*a.lines, *b.lines):
+        assert (result.jury_points, result.awarded_points) == (None, result.computed_points)
 
 
 def test_worked_example_targets(worked_board):

@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 from django.middleware.locale import LocaleMiddleware
 from django.test import Client
-from django.utils import timezone
 
 from competition.domain import scoreboard, warming
 from competition.models import CommitmentLine
@@ -340,13 +339,14 @@ def test_a_restricted_page_is_dropped_from_the_cache(competition, client, django
 def test_a_stale_board_is_served_while_another_process_computes(competition, django_assert_num_queries):
     board = scoreboard.get_board(competition, date(2025, 7, 1))
     scoreboard.invalidate(competition.pk)
-    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:2025-07-01:computing", 1)
+    key = scoreboard.board_key(competition, date(2025, 7, 1))
+    scoreboard.board_cache().add(f"{key}:computing", 1)
 
     with scoreboard.noting_stale_boards() as stale, django_assert_num_queries(0):
         served = scoreboard.get_board(competition, date(2025, 7, 1))
 
     assert served == board
-    assert stale == [f"competition:scoreboard:{competition.pk}:2025-07-01"]
+    assert stale == [key]
 
 
 def test_a_reader_waits_for_the_computing_process_rather_than_computing(competition, cached, django_assert_num_queries):
@@ -354,7 +354,7 @@ def test_a_reader_waits_for_the_computing_process_rather_than_computing(competit
     previous board to serve, waits for that board instead of computing a second one."""
     day = date(2025, 7, 1)
     cache = scoreboard.board_cache()
-    key = f"competition:scoreboard:{competition.pk}:{day.isoformat()}"
+    key = scoreboard.board_key(competition, day)
     computed = scoreboard.load_board(competition, day)
     version = scoreboard.board_version(competition.pk)
     cache.add(f"{key}:computing", 1)
@@ -378,7 +378,7 @@ def test_a_reader_waits_for_the_computing_process_rather_than_computing(competit
 def test_a_reader_computes_itself_when_the_lock_holder_died(competition, cached):
     cached.COMPETITION_COMPUTE_WAIT_SECONDS = 0.2
     day = date(2025, 7, 1)
-    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:{day.isoformat()}:computing", 1)
+    scoreboard.board_cache().add(f"{scoreboard.board_key(competition, day)}:computing", 1)
 
     board = scoreboard.get_board(competition, day)
 
@@ -631,21 +631,21 @@ def test_listing_figures_made_from_a_stale_board_are_not_kept_and_are_noted(comp
     from competition.domain import presentation
 
     board = scoreboard.get_board(competition)
-    today = board.as_of.isoformat()
+    board_key = scoreboard.board_key(competition, board.as_of)
     scoreboard.invalidate(competition.pk)
-    scoreboard.board_cache().add(f"competition:scoreboard:{competition.pk}:{today}:computing", 1)
+    scoreboard.board_cache().add(f"{board_key}:computing", 1)
 
     with scoreboard.noting_stale_boards() as stale:
         presentation.headline_of(competition)
 
     # The enclosing response learns that a stale board was used, and nothing was kept.
-    assert stale == [f"competition:scoreboard:{competition.pk}:{today}"]
+    assert stale == [board_key]
     version = scoreboard.board_version(competition.pk)
-    key = f"competition:figures:headline:{competition.pk}:{timezone.localdate().isoformat()}"
+    key = scoreboard.figures_key(competition, "headline")
     kept = scoreboard.board_cache().get(key)
     assert kept is None or kept[0] != version
     # Once the board is fresh again, the figures made from it are kept under its version.
-    scoreboard.board_cache().delete(f"competition:scoreboard:{competition.pk}:{today}:computing")
+    scoreboard.board_cache().delete(f"{board_key}:computing")
     with scoreboard.noting_stale_boards() as stale:
         presentation.headline_of(competition)
     assert stale == [] and scoreboard.board_cache().get(key)[0] == version

@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACTS.md) and the production checklist."""
+"""Configuration from the environment (README, Configuration) and the production checklist."""
 
 import os
 import subprocess

@@ -1,5 +1,5 @@
 """The floor a scoreboard build is measured against: one raw SQL query returning, for each
-commitment line of a competition, the latest accepted submission on or before the date (SCORING.md,
+commitment line of a competition, the latest accepted submission on or before the date (docs/scoring.md,
 section 2) with the count and mean of its jury scores, fetched completely into Python.
 
 It is the least any board build has to do (read each line's chosen value once); the build adds

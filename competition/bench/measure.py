@@ -1,4 +1,6 @@
-"""The measurements of `competition_bench`, each a function returning plain figures."""
+"""The measurements of `competition_bench`, each a function returning plain figures. Boards are
+built with the jury's points (as once judging is closed, or for a manager): the heavier build,
+which reads every chosen submission's scores as the floor does."""
 
 import statistics
 import time
@@ -49,7 +51,7 @@ def board_against_floor(competition, as_of, repeat=7):
         if timed_run:
             lines_times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        board = load_board(competition, as_of)  # load_board never reads or writes the cache
+        board = load_board(competition, as_of, with_jury=True)  # never reads or writes the cache
         if timed_run:
             build_times.append(time.perf_counter() - started)
     floors = {name: statistics.median(times) for name, times in floor_times.items()}
@@ -72,7 +74,7 @@ def queries_per_board(competition, as_of):
     """Database queries of one cold board build."""
     as_of = resolve_as_of(competition, as_of)
     with CaptureQueriesContext(connection) as context:
-        load_board(competition, as_of)
+        load_board(competition, as_of, with_jury=True)
     return len(context.captured_queries)
 
 
@@ -80,12 +82,12 @@ def board_memory(competition, as_of):
     """Peak memory allocated by one cold board build above what was allocated before it
     (tracemalloc: Python allocations, the board itself included), in MB."""
     as_of = resolve_as_of(competition, as_of)
-    load_board(competition, as_of)  # imports and first-use caches are not the build's
+    load_board(competition, as_of, with_jury=True)  # imports and first-use caches are not the build's
     tracemalloc.start()
     try:
         baseline, _peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        board = load_board(competition, as_of)
+        board = load_board(competition, as_of, with_jury=True)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

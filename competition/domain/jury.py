@@ -134,7 +134,7 @@ def _plain(value):
 
 
 def suggested_points(submission):
-    """P * max_points for the submission's value (SCORING.md, sections 3 and 6)."""
+    """P * max_points for the submission's value (docs/scoring.md, sections 3 and 6)."""
     line = submission.line
     target = line.target
     baseline = target.baseline if line.baseline is None else line.baseline

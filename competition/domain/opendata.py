@@ -1,5 +1,5 @@
-"""The scoreboard as open data: the JSON document of CONTRACTS.md and the same table as rows
-(one per agency and target) for CSV and XLSX."""
+"""The scoreboard as open data: the JSON document described in docs/opendata.md and the same
+table as rows (one per agency and target) for CSV and XLSX."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,6 +27,7 @@ def board_json(board):
             "as_of": board.as_of.isoformat(),
             "at_risk_margin": number(competition.at_risk_margin),
             "jury_aggregation": competition.jury_aggregation,
+            "closed": competition.closed,
         },
         "agencies": [
             {
@@ -34,6 +35,7 @@ def board_json(board):
                 "name": agency.name,
                 "parent_code": agency.parent_code,
                 "rank": agency.rank,
+                "group_rank": agency.group_rank,
                 "tier": agency.tier,
                 "provisional": agency.provisional,
                 "score_percent": number(agency.score_percent),
@@ -95,11 +97,13 @@ TABLE_HEADERS = (
     "agency_name",
     "parent_code",
     "rank",
+    "group_rank",
     "tier",
     "provisional",
     "score_percent",
     "progress_percent",
     "total_points",
+    "adjustments",
     "target_code",
     "value",
     "reported_on",
@@ -112,12 +116,14 @@ TABLE_HEADERS = (
     "jury_points",
     "awarded_points",
     "max_points",
+    "judging_closed",
 )
 
 
 def board_table(board):
     """One row per agency and target, in ranking order, as a tablib Dataset."""
     dataset = tablib.Dataset(headers=list(TABLE_HEADERS), title="scoreboard")
+    closed = "yes" if board.competition.closed else "no"
     for agency in board.agencies:
         for line in agency.lines:
             dataset.append(
@@ -126,11 +132,13 @@ def board_table(board):
                     agency.name,
                     agency.parent_code or "",
                     agency.rank,
+                    _cell(agency.group_rank),
                     agency.tier,
                     "yes" if agency.provisional else "no",
                     number(agency.score_percent),
                     number(agency.progress_percent),
                     number(agency.total_points),
+                    number(agency.adjustments),
                     line.target_code,
                     _cell(number(line.value)),
                     line.reported_on.isoformat() if line.reported_on else "",
@@ -143,6 +151,7 @@ def board_table(board):
                     _cell(number(line.jury_points)),
                     number(line.awarded_points),
                     number(line.max_points),
+                    closed,
                 ]
             )
     return dataset

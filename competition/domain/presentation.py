@@ -5,6 +5,7 @@ import calendar
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ def ranking_rows(board, urls):
     return [
         {
             "rank": agency.rank,
+            "group_rank": agency.group_rank,
             "code": agency.code,
             "name": agency.name,
             "url": urls.get(agency.code),
@@ -172,7 +174,7 @@ def value_history(line_ids, as_of):
         .values_list("line_id", "reported_on", "value")
     )
     for line_id, reported_on, value in submissions:
-        # On equal dates the later acceptance wins, as on the board (SCORING.md, section 2).
+        # On equal dates the later acceptance wins, as on the board (docs/scoring.md, section 2).
         series = history.setdefault(line_id, {})
         series[reported_on] = value
     return {line_id: sorted(series.items()) for line_id, series in history.items()}
@@ -213,6 +215,8 @@ def competition_context(competition, request):
     url = competition.get_url(request)
     agency_urls = commitment_urls(competition, url)
     table = RankingTable(ranking_rows(board, agency_urls))
+    if not board.groups:
+        table.exclude = ("group_rank",)
     RequestConfig(request, paginate={"per_page": conf.get("RANKING_PER_PAGE")}).configure(table)
     urls_of_targets = target_urls(competition, url)
     return {
@@ -304,7 +308,11 @@ def commitment_context(commitment, request):
         "result": result,
         "rows": rows,
         "evidence": evidence,
-        "adjustments": competition.adjustments.filter(agency=commitment.agency).order_by("created_at"),
+        # Those the board counts: dated on or before its date (no date: from the start).
+        "adjustments": competition.adjustments.filter(agency=commitment.agency)
+        .filter(Q(on__isnull=True) | Q(on__lte=board.as_of))
+        .select_related("competition")
+        .order_by("on", "created_at"),
         "chart_data": {
             "series": [
                 {

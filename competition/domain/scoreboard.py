@@ -1,8 +1,10 @@
 """Loading a competition's scoreboard: a fixed handful of queries whatever the size of the
-competition, the database choosing the value of each commitment line (SCORING.md, section 2),
-then the pure rules of `competition.scoring`. Boards are cached per competition and date; any
-change to the data behind a board bumps the competition's cache version, and a stale board is
-served while one process (a background rebuild, see `domain.warming`) computes its successor."""
+competition, the database choosing the value of each commitment line (docs/scoring.md, section
+2), then the pure rules of `competition.scoring`. Boards are cached per competition, date and
+kind (the public board, which counts the jury's points only once judging is closed, or a
+manager's board with them); any change to the data behind a board bumps the competition's cache
+version, and a stale board is served while one process (a background rebuild, see
+`domain.warming`) computes its successor."""
 
 import contextvars
 import gc
@@ -14,7 +16,6 @@ from decimal import Context, Decimal
 
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import Sum
 from django.utils import timezone
 
 from .. import conf, scoring
@@ -32,6 +33,7 @@ def competition_spec(competition):
         at_risk_margin=Decimal(competition.at_risk_margin),
         jury_aggregation=competition.jury_aggregation,
         tiers=tuple((label, Decimal(minimum)) for label, minimum in competition.get_tiers()),
+        closed=competition.closed,
     )
 
 
@@ -74,13 +76,14 @@ def load_targets(competition):
     return specs
 
 
-# Each live commitment line of the competition with the value chosen by SCORING.md, section 2,
-# and the points of every jury score given to that submission. The database picks the
-# submission: on PostgreSQL with one index-only probe of `submission_chosen` per line (a
-# lateral join, LIMIT 1), elsewhere with a correlated subquery per line; measured against other
-# forms in docs/performance.md. Rows are tuples, never model instances.
+# Each live commitment line of the competition with the value chosen by docs/scoring.md,
+# section 2, and (for a board that counts them) the points of every jury score given to that
+# submission. The database picks the submission: on PostgreSQL with one index-only probe of
+# `submission_chosen` per line (a lateral join, LIMIT 1), elsewhere with a correlated subquery per
+# line; measured against other forms in docs/performance.md. Rows are tuples, never model
+# instances. A board without the jury's points never reads a score.
 LINES_POSTGRES = """
-SELECT c.agency_id, l.target_id, l.baseline, l.target_value, s.value, s.reported_on, sc.*
+SELECT c.agency_id, l.target_id, l.baseline, l.target_value, s.value, s.reported_on{score_columns}
 FROM competition_commitmentline l
 JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
 JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
@@ -89,12 +92,13 @@ LEFT JOIN LATERAL (
     WHERE s.line_id = l.id AND s.status = %(accepted)s AND s.reported_on <= %(as_of)s
     ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
     LIMIT 1
-) s ON true
-LEFT JOIN LATERAL (
-    SELECT {scores} FROM competition_juryscore j WHERE j.submission_id = s.id
-) sc ON s.id IS NOT NULL
+) s ON true{score_join}
 WHERE c.competition_id = %(competition)s AND cp.live
 """
+SCORE_JOIN_POSTGRES = """
+LEFT JOIN LATERAL (
+    SELECT {scores} FROM competition_juryscore j WHERE j.submission_id = s.id
+) sc ON s.id IS NOT NULL"""
 # What PostgreSQL sends of each chosen submission's scores: the exact totals where the
 # aggregation needs no more (scoring.aggregate_totals; a third faster than every score), else
 # the scores.
@@ -106,8 +110,7 @@ SCORE_LIST = "array_agg(j.points)"
 
 # SQLite sorts NULL lowest, so `decided_at DESC` already puts submissions never decided last.
 LINES_GENERIC = """
-SELECT x.agency_id, x.target_id, x.baseline, x.target_value, s.value, s.reported_on,
-    (SELECT group_concat(j.points, ' ') FROM competition_juryscore j WHERE j.submission_id = s.id)
+SELECT x.agency_id, x.target_id, x.baseline, x.target_value, s.value, s.reported_on, {scores}
 FROM (
     SELECT c.agency_id, l.target_id, l.baseline, l.target_value, (
         SELECT s.id FROM competition_submission s
@@ -122,6 +125,7 @@ FROM (
 ) x
 LEFT JOIN competition_submission s ON s.id = x.submission_id
 """
+SCORES_GENERIC = "(SELECT group_concat(j.points, ' ') FROM competition_juryscore j WHERE j.submission_id = s.id)"
 
 _PLACES = Decimal(1).scaleb(-4)  # the 4 decimal places of every value column (decimal_field)
 _from_float = Context(prec=15).create_decimal_from_float
@@ -145,7 +149,11 @@ def _generic_rows(rows):
 
 def _postgres_rows(rows, method):
     """Rows of LINES_POSTGRES with the jury points worked out from the score totals (`method`
-    set) or the scores as sent (`method` None)."""
+    set), the scores as sent (`method` None), or no scores read (`method` False)."""
+    if method is False:
+        for row in rows:
+            yield (*row, None, None)
+        return
     if method is None:
         for row in rows:
             yield (*row, None)
@@ -156,14 +164,15 @@ def _postgres_rows(rows, method):
         yield agency_id, target_id, baseline, target_value, value, reported_on, None, jury
 
 
-def load_lines(competition, as_of):
+def load_lines(competition, as_of, *, with_jury=True):
     """(agency id, target id, own baseline, own target, value, reported_on, [points] or None,
     jury points or None) for each commitment line on a live commitment page of `competition`
-    (1 query). Either the points of the jury scores or, already aggregated, the jury points."""
-    return list(iter_lines(competition, as_of))
+    (1 query). Either the points of the jury scores or, already aggregated, the jury points;
+    neither without `with_jury`."""
+    return list(iter_lines(competition, as_of, with_jury=with_jury))
 
 
-def iter_lines(competition, as_of):
+def iter_lines(competition, as_of, *, with_jury=True):
     """`load_lines` as an iterator. On PostgreSQL (with libpq 17 or later) the rows are streamed
     in chunks as the server produces them, so that the build works on the first lines while
     the server is still choosing the values of the next ones: on two cores, the Python half of
@@ -172,21 +181,28 @@ def iter_lines(competition, as_of):
     params = {"competition": competition.pk, "as_of": as_of, "accepted": SubmissionStatus.ACCEPTED.value}
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(LINES_GENERIC, {**params, "as_of": as_of.isoformat()})
+            sql = LINES_GENERIC.replace("{scores}", SCORES_GENERIC if with_jury else "NULL")
+            cursor.execute(sql, {**params, "as_of": as_of.isoformat()})
             yield from _generic_rows(cursor.fetchall())
             return
-        totals = SCORE_TOTALS.get(competition.jury_aggregation)
-        sql = LINES_POSTGRES.replace("{scores}", totals or SCORE_LIST)
+        if with_jury:
+            totals = SCORE_TOTALS.get(competition.jury_aggregation)
+            join = SCORE_JOIN_POSTGRES.replace("{scores}", totals or SCORE_LIST)
+            sql = LINES_POSTGRES.replace("{score_columns}", ", sc.*").replace("{score_join}", join)
+            method = competition.jury_aggregation if totals else None
+        else:
+            sql = LINES_POSTGRES.replace("{score_columns}", "").replace("{score_join}", "")
+            method = False
         if _can_stream():
             # Django's cursor wrapper has no streaming: the driver's cursor streams, and the
             # wrapper's debug_sql (present when queries are being recorded) logs the query.
             logged = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else nullcontext()
             with logged:
                 rows = cursor.cursor.stream(sql, params, size=STREAM_ROWS)
-                yield from _postgres_rows(rows, competition.jury_aggregation if totals else None)
+                yield from _postgres_rows(rows, method)
         else:
             cursor.execute(sql, params)
-            yield from _postgres_rows(cursor.fetchall(), competition.jury_aggregation if totals else None)
+            yield from _postgres_rows(cursor.fetchall(), method)
 
 
 # Rows per chunk of a streamed result. Measured (docs/performance.md): 1,000 and 500 alike best at
@@ -218,23 +234,25 @@ def _collector_paused():
             gc.enable()
 
 
-def load_board(competition, as_of):
-    """Compute the board of `competition` at `as_of` (already clamped) from the database."""
+def load_board(competition, as_of, *, with_jury=None):
+    """Compute the board of `competition` at `as_of` (already clamped) from the database: the
+    public board (`with_jury` None: the jury's points count once judging is closed), or the
+    board with (True) or without (False) the jury's points."""
     with _collector_paused():
-        return _load_board(competition, as_of)
+        return _load_board(competition, as_of, with_jury)
 
 
-def _load_board(competition, as_of):
+def _load_board(competition, as_of, with_jury):
     spec = competition_spec(competition)
     targets = load_targets(competition)
     codes = {target_id: target.code for target_id, target in targets}
-    scorer = scoring.BoardScorer(spec, [target for _pk, target in targets], as_of)
+    scorer = scoring.BoardScorer(spec, [target for _pk, target in targets], as_of, with_jury=with_jury)
     score = scorer.score
     results_by_agency = defaultdict(list)
     # Each line is scored as its row arrives (iter_lines streams them on PostgreSQL); no reading
     # when nothing was reported (reported_on None).
     for agency_id, target_id, baseline, target_value, value, reported_on, points, jury in iter_lines(
-        competition, as_of
+        competition, as_of, with_jury=scorer.with_jury
     ):
         code = codes.get(target_id)
         if code is None:  # a target that is not live (or not of this competition)
@@ -244,12 +262,12 @@ def _load_board(competition, as_of):
     agencies = Agency.objects.filter(commitments__competition=competition, commitments__live=True).values_list(
         "pk", "code", "name", "parent__code", "parent__name"
     )
-    adjustments = dict(
-        Adjustment.objects.filter(competition=competition)
-        .values("agency_id")
-        .annotate(total=Sum("points"))
-        .values_list("agency_id", "total")
-    )
+    # Section 6: the adjustments dated on or before the board's date (a handful per agency).
+    dated = defaultdict(list)
+    for agency_id, on, points in Adjustment.objects.filter(competition=competition).values_list(
+        "agency_id", "on", "points"
+    ):
+        dated[agency_id].append((on, points))
     return scorer.board(
         (
             scoring.AgencyInput(
@@ -257,7 +275,7 @@ def _load_board(competition, as_of):
                 name=name,
                 parent_code=parent_code,
                 parent_name=parent_name,
-                adjustments=adjustments.get(agency_id) or Decimal(0),
+                adjustments=scoring.adjustments_total(dated.get(agency_id, ()), as_of),
             ),
             results_by_agency[agency_id],
         )
@@ -346,14 +364,32 @@ def noting_stale_boards():
         _stale_reads.reset(token)
 
 
+def _kind(competition, with_jury):
+    """The part of a cache key that tells the public board from a manager's (section 6)."""
+    if with_jury is None:
+        with_jury = competition.closed
+    return "jury" if with_jury else "computed"
+
+
+def board_key(competition, day, with_jury=None):
+    """The cache key of a competition's board at `day` (already clamped), of the kind `get_board`
+    takes `with_jury` for."""
+    return f"competition:scoreboard:{competition.pk}:{day.isoformat()}:{_kind(competition, with_jury)}"
+
+
+def figures_key(competition, name):
+    """The cache key of the figures `name` made from the competition's public board of today."""
+    day = timezone.localdate()
+    return f"competition:figures:{name}:{competition.pk}:{day.isoformat()}:{_kind(competition, None)}"
+
+
 def board_figures(competition, name, compute):
-    """`compute(board)` for the competition's board of today, kept in the cache beside the board
-    under the same version: a listing of competitions reads a few figures per competition
+    """`compute(board)` for the competition's public board of today, kept in the cache beside the
+    board under the same version: a listing of competitions reads a few figures per competition
     instead of loading each whole board (a national one has 66,000 lines to unpickle). The
     figures are kept only when made from a fresh board; a stale board used on the way is noted
     for the enclosing `noting_stale_boards`, as `get_board` notes it."""
-    day = timezone.localdate()
-    key = f"competition:figures:{name}:{competition.pk}:{day.isoformat()}"
+    key = figures_key(competition, name)
     version, _floor, entry = cache_state(competition.pk, key)
     if entry is not None and entry[0] == version:
         return entry[1]
@@ -368,15 +404,19 @@ def board_figures(competition, name, compute):
     return figures
 
 
-def get_board(competition, as_of=None, *, fresh=False):
-    """The cached board of `competition` at `as_of` (clamped into its period).
+def get_board(competition, as_of=None, *, fresh=False, with_jury=None):
+    """The cached board of `competition` at `as_of` (clamped into its period): the public board
+    (`with_jury` None), or the board with or without the jury's points (True, False; a manager's
+    view, never a public one).
 
     Only one process computes a given board at a time (a lock in the cache). Meanwhile the others
     serve the previous board (stale-while-revalidate) when there is one and `fresh` is false, or
-    wait for the result (up to COMPUTE_WAIT_SECONDS, then compute it themselves)."""
+    wait for the result (up to COMPUTE_WAIT_SECONDS, then compute it themselves). The kind of
+    board is part of its key: a public board made while judging was open is never served once it
+    is closed, nor the reverse."""
     day = resolve_as_of(competition, as_of)
     cache = board_cache()
-    key = f"competition:scoreboard:{competition.pk}:{day.isoformat()}"
+    key = board_key(competition, day, with_jury)
     version, floor, entry = cache_state(competition.pk, key)
     if entry is not None and entry[0] == version:
         return entry[1]
@@ -397,7 +437,7 @@ def get_board(competition, as_of=None, *, fresh=False):
             return entry[1]
         locked = cache.add(lock, 1, timeout=conf.get("COMPUTE_LOCK_SECONDS"))
     try:
-        board = load_board(competition, day)
+        board = load_board(competition, day, with_jury=with_jury)
         cache.set(key, (version, board), timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
     finally:
         if locked:

@@ -1,6 +1,6 @@
 """Evidence: a value reported for one commitment target as of a date, with narrative,
 attachments and links. Its state moves draft → submitted → accepted, or returned (and
-submitted again), or rejected; only accepted submissions count (SCORING.md, section 2)."""
+submitted again), or rejected; only accepted submissions count (docs/scoring.md, section 2)."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -79,7 +79,7 @@ class Submission(RevisionMixin, ClusterableModel):
         ordering = ["-reported_on", "-pk"]
         indexes = [
             models.Index(fields=["line", "status", "reported_on"], name="submission_line_status_date"),
-            # The value boards read for a line (SCORING.md, section 2): its accepted submissions,
+            # The value boards read for a line (docs/scoring.md, section 2): its accepted submissions,
             # best first, carrying the value; see competition.domain.scoreboard.
             CoveringIndex(
                 F("line"),

@@ -1,5 +1,5 @@
 """The jury: reviewers of a competition, their scores for submissions, and the bonus and
-deduction points managers record (SCORING.md, section 6)."""
+deduction points managers record (docs/scoring.md, section 6)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from ..enums import SubmissionStatus
-from ..validators import validate_no_nul
+from ..validators import validate_in_period, validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
 from .indexes import CoveringIndex
@@ -125,13 +125,22 @@ class Adjustment(models.Model):
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="adjustments")
     points = decimal_field(_("points"), help_text=_("Positive for a bonus, negative for a deduction."))
     reason = models.CharField(_("reason"), max_length=500)
+    on = models.DateField(
+        _("counts from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The points count on scoreboards dated on or after this day. Leave empty to count them "
+            "from the competition's start."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = acting_user_field(_("created by"))
 
     panels = [
         FieldPanel("competition"),
         FieldPanel("agency"),
-        FieldRowPanel([FieldPanel("points")]),
+        FieldRowPanel([FieldPanel("points"), FieldPanel("on")]),
         FieldPanel("reason"),
     ]
 
@@ -157,3 +166,13 @@ class Adjustment(models.Model):
             and not CommitmentPage.objects.filter(competition_id=self.competition_id, agency_id=self.agency_id).exists()
         ):
             raise ValidationError({"agency": _("This agency has no commitment in the competition.")})
+        if self.on is not None and self.competition_id:
+            try:
+                validate_in_period(self.on, self.competition.start_date, self.competition.end_date)
+            except ValidationError as error:
+                raise ValidationError({"on": error}) from None
+
+    @property
+    def effective_on(self):
+        """The day from which the points count: `on`, or the competition's start."""
+        return self.on or self.competition.start_date

@@ -18,6 +18,7 @@ from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
 from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
+from ..panels import JudgingPanel
 from ..validators import validate_in_period, validate_value_for_unit
 from .agencies import Agency
 
@@ -72,11 +73,20 @@ class CompetitionPage(RoutablePageMixin, Page):
     jury_aggregation = models.CharField(
         _("jury aggregation"), max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
     )
+    # Judging: while open, the public boards leave the jury's points out (docs/scoring.md,
+    # section 6); closing and reopening are managers' actions (domain.judging), never a field of
+    # the page form, and kept across revisions (`with_content_json`).
     closed = models.BooleanField(
-        _("closed"),
+        _("judging closed"),
         default=False,
-        help_text=_("Once closed, reviewers can no longer enter or change their scores."),
+        editable=False,
+        help_text=_(
+            "Once judging is closed, reviewers can no longer enter or change their scores and the "
+            "public boards count the jury's points."
+        ),
     )
+    closed_at = models.DateTimeField(_("judging closed at"), null=True, blank=True, editable=False)
+    closed_by = acting_user_field(_("judging closed by"))
     reporting_schedule = models.CharField(
         _("reporting schedule"),
         max_length=16,
@@ -104,7 +114,7 @@ class CompetitionPage(RoutablePageMixin, Page):
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("at_risk_margin"), FieldPanel("jury_aggregation")]),
-                FieldPanel("closed"),
+                JudgingPanel(heading=_("Judging")),
                 InlinePanel(
                     "tiers",
                     label=_("Classification tiers"),
@@ -118,6 +128,11 @@ class CompetitionPage(RoutablePageMixin, Page):
 
     subpage_types = ["competition.TargetPage", "competition.CommitmentPage"]
     template = "competition/pages/competition_page.html"
+    # A copy (next year's competition, say) starts with judging open.
+    exclude_fields_in_copy = ["closed", "closed_at", "closed_by"]
+    # Judging is the competition's state, not its content: a revision published later (made
+    # before judging closed or reopened) keeps it as it is.
+    JUDGING_FIELDS = ("closed", "closed_at", "closed_by")
 
     class Meta:
         verbose_name = _("competition")
@@ -134,6 +149,12 @@ class CompetitionPage(RoutablePageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(competition_context(self, request))
         return context
+
+    def with_content_json(self, content):
+        page = super().with_content_json(content)
+        for name in self.JUDGING_FIELDS:
+            setattr(page, name, getattr(self, name))
+        return page
 
     def get_tiers(self):
         """The classification tiers as (label, minimum score percent), highest minimum first."""
@@ -239,7 +260,7 @@ class CompetitionChildPage(Page):
 
 
 class TargetPage(CompetitionChildPage):
-    """One measurable goal of a competition (SCORING.md, sections 3 and 4)."""
+    """One measurable goal of a competition (docs/scoring.md, sections 3 and 4)."""
 
     code = models.CharField(_("code"), max_length=32, help_text=_("Unique within the competition, e.g. T1."))
     description = RichTextField(_("description"), blank=True)
@@ -305,7 +326,7 @@ class TargetPage(CompetitionChildPage):
 
 
 class TargetMilestone(Orderable):
-    """An intermediate value the target should reach by a date (SCORING.md, section 4)."""
+    """An intermediate value the target should reach by a date (docs/scoring.md, section 4)."""
 
     page = ParentalKey(TargetPage, on_delete=models.CASCADE, related_name="milestones")
     date = models.DateField(_("date"))

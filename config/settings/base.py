@@ -1,5 +1,5 @@
 """Settings shared by every environment of the demo site; everything site-specific comes from the
-environment (CONTRACTS.md, Configuration) with working defaults for the demo."""
+environment (README, Configuration) with working defaults for the demo."""
 
 import os
 from pathlib import Path
@@ -129,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # English and Vietnamese. Readers switch with the form in templates/base.html (Django's
 # set_language view without the CSRF check, config/language.py, and a cookie, so no URL moves:
-# CONTRACTS.md); admin users pick their language
+# README); admin users pick their language
 # in their account preferences. Page content may be translated per locale (WAGTAIL_I18N_ENABLED).
 LANGUAGE_CODE = "en"
 # Each language named in itself, as the switcher shows it.

@@ -1,5 +1,5 @@
 """`python manage.py competition_import KIND FILE [--competition SLUG] [--dry-run]`
-(CONTRACTS.md, Imports)."""
+(docs/imports.md)."""
 
 from pathlib import Path
 
