@@ -160,6 +160,19 @@ REFUSALS = [
     ("scores", SCORE_HEADER + "worked,A,T1,2025-06-30,j1,20,\nworked,A,T1,2025-06-30,j1,21,\n", "row 2", "duplicate"),
     ("adjustments", "competition,agency,points,reason\nworked,A,0,Nothing\n", "row 1, column points", "0 points"),
     ("adjustments", "competition,agency,points,reason\nworked,A,x,Bad\n", "row 1, column points", "not a number"),
+    ("adjustments", "competition,agency,points,reason,on\nworked,A,1,Late,2026-01-05\n", "row 1, column on", "outside"),
+    (
+        "adjustments",
+        "competition,agency,points,reason,on\nworked,A,1,Late,30/06/2025\n",
+        "row 1, column on",
+        "YYYY-MM-DD",
+    ),
+    (
+        "competitions",
+        "slug,title,start,end,closed\nworked,Worked example,2025-01-01,2025-12-31,maybe\n",
+        "row 1, column closed",
+        "not yes or no",
+    ),
     (
         "targets",
         "competition,code,title,unit,direction,baseline,target,max_points\nworked,T9,Bad,percent,higher,0,120,10\n",
@@ -385,3 +398,42 @@ def call_import_text(worked, text, kind="values"):
         path = Path(tmp) / f"{kind}.csv"
         path.write_text(text, encoding="utf-8")
         return call_import(kind, path)
+
+
+def test_closed_column_closes_and_reopens_judging_with_an_audit_entry(worked, import_file):
+    from wagtail.models import PageLogEntry
+
+    header = "slug,title,start,end,closed\n"
+    closed = import_file("competitions", header + "worked,Worked example,2025-01-01,2025-12-31,yes\n")
+    worked.refresh_from_db()
+    was_closed = worked.closed
+    blank = import_file("competitions", header + "worked,Worked example,2025-01-01,2025-12-31,\n", name="blank.csv")
+    worked.refresh_from_db()
+    still_closed = worked.closed
+    reopened = import_file("competitions", header + "worked,Worked example,2025-01-01,2025-12-31,no\n", name="no.csv")
+    worked.refresh_from_db()
+
+    assert closed[0] == blank[0] == reopened[0] == 0
+    assert "1 updated" in closed[1] and "1 unchanged" in blank[1] and "1 updated" in reopened[1]
+    assert (was_closed, still_closed, worked.closed) == (True, True, False)
+    actions = list(
+        PageLogEntry.objects.filter(page=worked, action__startswith="competition.judging")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["competition.judging_close", "competition.judging_reopen"]
+    # Judging is the competition's state, not its content: no new revision for it.
+    assert worked.revisions.count() == 1
+
+
+def test_adjustment_dates_are_imported_and_change_the_board_from_that_day(worked, import_file, client):
+    code, output = import_file(
+        "adjustments", "competition,agency,points,reason,on\nworked,B,5,Helped another agency,2025-07-02\n"
+    )
+
+    before = client.get("/worked/scoreboard.json?as_of=2025-07-01").json()["agencies"]
+    on = client.get("/worked/scoreboard.json?as_of=2025-07-02").json()["agencies"]
+
+    assert code == 0, output
+    assert {a["code"]: a["adjustments"] for a in before} == {"A": 2, "B": -3}
+    assert {a["code"]: a["adjustments"] for a in on} == {"A": 2, "B": 2}
