@@ -43,6 +43,7 @@ class RankingTable(tables.Table):
         order_by = ("rank",)
         orderable = True
         empty_text = _("No agency has committed yet.")
+        sequence = ("rank", "name", "group_rank", "...")
 
     def render_total_points(self, value, record):
         return f"{points(value)} / {points(record['max_points'])}"

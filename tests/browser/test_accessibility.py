@@ -187,6 +187,11 @@ def test_manager_admin_screens_have_no_wcag_violations(site, admin_world):
     check(page, f"{SUBMISSIONS}inspect/{b.pk}/", found)
     check(page, f"/admin/review/{b.pk}/", found)
     check(page, "/admin/review/", found)
+    competition = admin_world["competition"]
+    check(page, f"/admin/competition/{competition.pk}/jury-board/", found)
+    check(page, f"/admin/competition/{competition.pk}/jury-board/?as_of=not-a-date", found)
+    check(page, f"/admin/competition/{competition.pk}/judging/", found)
+    # (The page editor itself is Wagtail's: its rich-text fields have no accessible name there.)
     check(page, "/admin/competition-import/", found)
     for name, content in (("agencies.csv", IMPORT_CSV), ("broken.csv", BAD_CSV)):
         page.get_by_label("What the file holds").select_option("agencies")

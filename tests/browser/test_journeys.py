@@ -202,7 +202,15 @@ def test_public_reader_sorts_the_ranking_changes_the_date_opens_an_agency_and_do
     expect(page).to_have_url(re.compile(r"as_of=2025-04-30"))
     first_row = page.locator("table.board-table").first.locator("tbody tr").first
     expect(first_row.get_by_role("cell")).to_have_text(
-        ["1", "Department of Science and Technology DOST provisional", "Below target", "16.67 %", "16.67 %", "5 / 30"]
+        [
+            "1",
+            "Department of Science and Technology DOST provisional",
+            "—",
+            "Below target",
+            "16.67 %",
+            "16.67 %",
+            "5 / 30",
+        ]
     )
     assert ranking_names(page) == ["Department of Science and Technology", "Bến Thành Ward", "Sài Gòn Ward"]
 
@@ -231,5 +239,48 @@ def test_public_reader_sorts_the_ranking_changes_the_date_opens_an_agency_and_do
     expect(lines).to_have_count(2)
     expect(lines.first).to_contain_text("T1 Work files processed online")
     expect(lines.first).to_contain_text("92")
-    expect(lines.first.locator(".status")).to_have_text("▼ Off track")
+    # 31 December is the targets' deadline: what is not achieved by then is missed.
+    expect(lines.first.locator(".status")).to_have_text("✕ Missed")
     screenshot(page, "public-commitment")
+
+
+def test_manager_reads_the_jury_board_closes_judging_and_the_public_reads_final_results(site, public_board, screenshot):
+    from competition.domain.roles import MANAGERS, ensure_roles
+    from tests.factories import UserFactory
+
+    competition = public_board["competition"]
+    manager = UserFactory(username="manager.judging")
+    manager.groups.add(ensure_roles()[MANAGERS])
+    reader = site.visitor()
+    reader.goto("/digital-2025/agency-dost/")
+    expect(reader.get_by_text("Provisional results.")).to_be_visible()
+    online = reader.locator("table.board-table tbody tr").first
+    # The reviewer's 9 points stay out of the public page while judging is open.
+    expect(online.get_by_role("cell").nth(4)).to_have_text("—")  # Jury
+    expect(online.get_by_role("cell").nth(5)).to_have_text("8.67 / 10 *")  # Awarded
+
+    page = site.login(manager)
+    judging = page.get_by_role("region", name="Evidence to decide")
+    judging.get_by_role("link", name="board with the jury's points").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Board with the jury's points")
+    dost = page.get_by_role("row").filter(has_text="Department of Science and Technology")
+    expect(dost.get_by_role("cell").nth(4)).to_contain_text("96.67 %")  # with the jury's 9 points
+    expect(dost.get_by_role("cell").nth(5)).to_contain_text("95.56 %")  # as published
+    screenshot(page, "manager-jury-board")
+
+    page.get_by_role("link", name="Close judging…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Close judging")
+    expect(page.locator("main")).to_contain_text("5 accepted submissions have no jury score")
+    screenshot(page, "manager-close-judging")
+    page.get_by_role("button", name="Close judging").click()
+    expect(page.get_by_role("status")).to_contain_text("is closed: the public boards now count the jury's points")
+    expect(page.locator("main")).to_contain_text("Judging closed on")
+
+    reader.reload()
+    expect(reader.get_by_text("Final results.")).to_be_visible()
+    online = reader.locator("table.board-table tbody tr").first
+    expect(online.get_by_role("cell").nth(4)).to_have_text("9")
+    expect(online.get_by_role("cell").nth(5)).to_have_text("9 / 10")
+    screenshot(reader, "public-final-results")
+    competition.refresh_from_db()
+    assert competition.closed and competition.closed_by == manager
