@@ -458,9 +458,9 @@ class AdjustmentViewSet(ScopedSnippetViewSet):
     model = Adjustment
     icon = "plus-inverse"
     menu_label = _("Adjustments")
-    list_display = ["agency", "points", "reason", "competition"]
+    list_display = ["agency", "points", "reason", "effective_on", "competition"]
     list_filter = ["competition"]
-    list_export = ["competition", "agency", "points", "reason"]
+    list_export = ["competition", "agency", "points", "reason", "on"]
     search_fields = ["reason", "agency__code", "agency__name"]
     search_backend_name = None
     list_select_related = ("agency", "competition")

@@ -378,3 +378,25 @@ def test_log_actions_are_registered_with_readable_labels(blind, manager, client)
 
     assert "Judging closed" in history
     assert not ModelLogEntry.objects.filter(action__startswith="competition.judging").exists()
+
+
+def test_adjustments_in_the_admin_have_a_date_inside_the_period(blind, manager, client):
+    from django.contrib.auth.models import Permission
+
+    from competition.models import Adjustment, Agency
+
+    manager.groups.get().permissions.add(
+        *Permission.objects.filter(codename__in=["add_adjustment", "change_adjustment", "view_adjustment"])
+    )
+    client.force_login(manager)
+    url = "/admin/snippets/competition/adjustment/add/"
+    data = {"competition": blind.pk, "agency": Agency.objects.get(code="BA").pk, "points": "2", "reason": "Bonus"}
+
+    refused = client.post(url, {**data, "on": "2026-02-01"})
+    created = client.post(url, {**data, "on": "2025-09-01"})
+    listing = client.get("/admin/snippets/competition/adjustment/").content.decode()
+
+    assert refused.status_code == 200 and "outside the competition period" in refused.content.decode()
+    assert created.status_code == 302
+    assert Adjustment.objects.get(reason="Bonus").on == date(2025, 9, 1)
+    assert "Counts from" in listing and "Sept. 1, 2025" in listing

@@ -2,6 +2,7 @@
 deduction points managers record (docs/scoring.md, section 6)."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -173,6 +174,7 @@ class Adjustment(models.Model):
                 raise ValidationError({"on": error}) from None
 
     @property
+    @admin.display(description=_("counts from"), ordering="on")
     def effective_on(self):
         """The day from which the points count: `on`, or the competition's start."""
         return self.on or self.competition.start_date
