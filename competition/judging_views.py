@@ -17,12 +17,12 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import permissions
-from .domain import judging
+from .domain import commendations, judging
 from .domain.opendata import board_table
 from .domain.presentation import InvalidDate, parse_as_of
 from .domain.scoreboard import get_board
 from .enums import SubmissionStatus
-from .models import CompetitionPage, Submission
+from .models import CommendationDecision, CompetitionPage, Submission
 from .spreadsheets import export_dataset
 
 
@@ -81,15 +81,29 @@ class JudgingView(CompetitionAdminMixin, TemplateView):
     def get_page_title(self):
         return _("Reopen judging") if self.competition.closed else _("Close judging")
 
+    # Rows of the board to publish shown on the confirmation; the whole board is a link away.
+    preview_rows = 20
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        competition = self.competition
+        preview = None
+        if not competition.closed:
+            preview = get_board(competition, competition.end_date, with_jury=True)
+        board_url = reverse("competition_jury_board", args=[competition.pk])
         context.update(
             {
-                "competition": self.competition,
-                "facts": judging_facts(self.competition),
+                "competition": competition,
+                "facts": judging_facts(competition),
+                "preview": preview,
+                "preview_rows": preview.agencies[: self.preview_rows] if preview else (),
                 "form": kwargs.get("form") or ReopenForm(),
                 "errors": kwargs.get("errors", []),
-                "board_url": reverse("competition_jury_board", args=[self.competition.pk]),
+                "board_url": board_url,
+                "end_board_url": f"{board_url}?as_of={competition.end_date.isoformat()}",
+                "history": competition.official_results.select_related("published_by", "withdrawn_by"),
+                "decision": CommendationDecision.objects.filter(competition=competition).first(),
+                "commendations_url": reverse("competition_commendations", args=[competition.pk]),
             }
         )
         return context
@@ -120,9 +134,13 @@ class JudgingView(CompetitionAdminMixin, TemplateView):
                 judging.close_judging(competition, request.user)
                 messages.success(
                     request,
-                    _("Judging of “%(title)s” is closed: the public boards now count the jury's points.")
+                    _(
+                        "Judging of “%(title)s” is closed and its official results are published: the public "
+                        "boards now count the jury's points."
+                    )
                     % {"title": competition.title},
                 )
+                return redirect("competition_commendations", competition.pk)
         except ValidationError as error:
             # Someone else closed or reopened it meanwhile: say so, change nothing.
             self.competition.refresh_from_db()
@@ -195,3 +213,144 @@ def jury_board_download(request, pk, file_format):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class TakeOffForm(forms.Form):
+    award = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=commendations.MAX_REASON)
+
+
+class AddAwardForm(forms.Form):
+    agency = forms.ChoiceField(label=gettext_lazy("Agency"))
+    name = forms.CharField(label=gettext_lazy("Award"), max_length=255)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=commendations.MAX_REASON,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Kept with the award and in the competition's history."),
+    )
+
+    def __init__(self, *args, board=None, rules=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        agencies = board.agencies if board is not None else ()
+        self.fields["agency"].choices = [("", "—")] + [
+            (agency.code, f"{agency.rank}. {agency.name} ({agency.code})") for agency in agencies
+        ]
+        names = [rule.name for rule in rules]
+        if names:
+            self.fields["name"].initial = names[-1]
+            self.fields["name"].widget.attrs["list"] = "award-names"
+
+
+class DecisionForm(forms.Form):
+    number = forms.CharField(label=gettext_lazy("Decision number"), max_length=100)
+    issued_on = forms.DateField(
+        label=gettext_lazy("Date of the decision"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    issued_by = forms.CharField(
+        label=gettext_lazy("Issued by"),
+        max_length=255,
+        help_text=gettext_lazy("The body that issues the decision, e.g. the City People's Committee."),
+    )
+    signed_by = forms.CharField(label=gettext_lazy("Signed by"), max_length=255, required=False)
+    document = forms.FileField(label=gettext_lazy("Signed decision (PDF)"))
+
+
+class CommendationsView(CompetitionAdminMixin, TemplateView):
+    """The awards proposed from the published result: take one off or add one (each with a
+    reason), propose again after changing the rules, and record the decision that grants them."""
+
+    template_name = "competition/admin/commendations.html"
+    header_icon = "pick"
+    page_title = gettext_lazy("Commendations")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        competition = self.competition
+        result = judging.current_result(competition)
+        board = result.scoreboard() if result is not None else None
+        rules = list(competition.award_rules.all())
+        awards = list(commendations.awards_of(competition))
+        decision = getattr(competition, "commendation_decision", None) if result is not None else None
+        context.update(
+            {
+                "competition": competition,
+                "result": result,
+                "rules": rules,
+                "awards": awards,
+                "over_the_limit": commendations.over_the_limit(competition, awards),
+                "decision": decision,
+                "add_form": kwargs.get("add_form") or AddAwardForm(board=board, rules=rules),
+                "decision_form": kwargs.get("decision_form") or DecisionForm(),
+                "take_off_errors": kwargs.get("take_off_errors", {}),
+                "errors": kwargs.get("errors", []),
+                "judging_url": reverse("competition_judging", args=[competition.pk]),
+                "edit_url": reverse("wagtailadmin_pages:edit", args=[competition.pk]),
+            }
+        )
+        return context
+
+    def post(self, request, pk):
+        competition = self.competition
+        action = request.POST.get("action")
+        result = judging.current_result(competition)
+        board = result.scoreboard() if result is not None else None
+        rules = list(competition.award_rules.all())
+        try:
+            if action == "take_off":
+                form = TakeOffForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(
+                        self.get_context_data(take_off_errors={request.POST.get("award"): _("Give the reason.")})
+                    )
+                award = commendations.awards_of(competition).filter(pk=form.cleaned_data["award"]).first()
+                if award is None:
+                    raise Http404
+                commendations.take_off(award, request.user, form.cleaned_data["reason"])
+                messages.success(request, _("%(agency)s was taken off the proposal.") % {"agency": award.agency.name})
+            elif action == "add":
+                form = AddAwardForm(request.POST, board=board, rules=rules)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(add_form=form))
+                award = commendations.add(
+                    competition,
+                    request.user,
+                    form.cleaned_data["agency"],
+                    form.cleaned_data["name"],
+                    form.cleaned_data["reason"],
+                )
+                messages.success(request, _("%(agency)s was added.") % {"agency": award.agency.name})
+            elif action == "propose_again":
+                commendations.propose_again(competition, request.user)
+                messages.success(request, _("The awards were proposed again from the rules."))
+            elif action == "decide":
+                form = DecisionForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(decision_form=form))
+                decision = commendations.record_decision(
+                    competition,
+                    request.user,
+                    upload=form.cleaned_data["document"],
+                    **{name: form.cleaned_data[name] for name in ("number", "issued_on", "issued_by", "signed_by")},
+                )
+                messages.success(
+                    request,
+                    _("Decision %(number)s is recorded: its awards are published.") % {"number": decision.number},
+                )
+            else:
+                return self.render_to_response(self.get_context_data(errors=[_("Unknown action.")]))
+        except ValidationError as error:
+            if action == "decide" and hasattr(error, "error_dict"):
+                form = DecisionForm(request.POST, request.FILES)
+                form.is_valid()
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+                return self.render_to_response(self.get_context_data(decision_form=form))
+            if action == "add" and hasattr(error, "error_dict"):
+                form = AddAwardForm(request.POST, board=board, rules=rules)
+                form.is_valid()
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+                return self.render_to_response(self.get_context_data(add_form=form))
+            return self.render_to_response(self.get_context_data(errors=error.messages))
+        return redirect("competition_commendations", competition.pk)

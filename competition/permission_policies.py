@@ -44,7 +44,7 @@ class SubmissionPermissionPolicy(BaseDjangoAuthPermissionPolicy):
 
         queryset = Submission.objects.filter(permissions.visible_submissions_filter(user))
         if set(actions) <= {"change", "submit"}:
-            queryset = queryset.filter(status__in=permissions.EDITABLE)
+            queryset = queryset.filter(status__in=permissions.EDITABLE, line__commitment__competition__closed=False)
         return queryset
 
     def users_with_any_permission_for_instance(self, actions, instance):
@@ -60,16 +60,24 @@ class ScopedModelPermissionPolicy(ModelPermissionPolicy):
     `competition.permissions`) selecting the instances the user may act on. Actions listed in
     `unscoped_actions` need the model permission only."""
 
-    def __init__(self, model, scope, unscoped_actions=()):
+    def __init__(self, model, scope, unscoped_actions=(), frozen=None):
         super().__init__(model)
         self.scope = scope
         self.unscoped_actions = frozenset(unscoped_actions)
+        # A Q selecting the instances nobody may change or delete (those of a competition whose
+        # results are published), or None.
+        self.frozen = frozen
 
     def in_scope(self, user, instance):
         return self.model._default_manager.filter(self.scope(user), pk=instance.pk).exists()
 
+    def is_frozen(self, instance):
+        return self.frozen is not None and self.model._default_manager.filter(self.frozen, pk=instance.pk).exists()
+
     def user_has_permission_for_instance(self, user, action, instance):
         if not self.user_has_permission(user, action):
+            return False
+        if action in ("change", "delete") and self.is_frozen(instance):
             return False
         return action in self.unscoped_actions or self.in_scope(user, instance)
 
@@ -78,6 +86,8 @@ class ScopedModelPermissionPolicy(ModelPermissionPolicy):
 
     def instances_user_has_any_permission_for(self, user, actions):
         queryset = super().instances_user_has_any_permission_for(user, actions)
+        if self.frozen is not None and set(actions) <= {"change", "delete"}:
+            queryset = queryset.exclude(self.frozen)
         if any(action in self.unscoped_actions and self.user_has_permission(user, action) for action in actions):
             return queryset
         return queryset.filter(self.scope(user))
@@ -93,5 +103,7 @@ def scoped_policies():
             AgencyMembership, lambda user: permissions.agency_scope(user, "agency__")
         ),
         Juror: ScopedModelPermissionPolicy(Juror, permissions.competition_scope),
-        Adjustment: ScopedModelPermissionPolicy(Adjustment, permissions.competition_scope),
+        Adjustment: ScopedModelPermissionPolicy(
+            Adjustment, permissions.competition_scope, frozen=Q(competition__closed=True)
+        ),
     }

@@ -118,6 +118,12 @@ def _facts(submission):
     return commitment.agency_id, commitment.competition_id
 
 
+def _results_published(submission):
+    """Judging of the submission's competition is closed: its values and decisions are frozen
+    until a manager reopens it (docs/results.md)."""
+    return submission.line.commitment.competition.closed
+
+
 def can_view_submission(user, submission):
     if not _active(user):
         return False
@@ -127,7 +133,7 @@ def can_view_submission(user, submission):
 
 def can_change_submission(user, submission):
     agency_id, _competition_id = _facts(submission)
-    return submission.status in EDITABLE and edits_for(user, agency_id)
+    return submission.status in EDITABLE and edits_for(user, agency_id) and not _results_published(submission)
 
 
 def can_submit_submission(user, submission):
@@ -144,8 +150,10 @@ def can_delete_submission(user, submission):
 
 def can_decide_submission(user, submission):
     _agency_id, competition_id = _facts(submission)
-    return submission.status == SubmissionStatus.SUBMITTED and (
-        (_active(user) and user.is_superuser) or manages(user, competition_id)
+    return (
+        submission.status == SubmissionStatus.SUBMITTED
+        and ((_active(user) and user.is_superuser) or manages(user, competition_id))
+        and not _results_published(submission)
     )
 
 

@@ -200,14 +200,23 @@ class CompetitionResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
+        if not errors and self._before is not None and self._before == self.snapshot(instance):
+            # An unchanged row writes nothing: it needs no new check (a file imported again
+            # after judging closed is still "unchanged", not refused).
+            return
         try:
             self.full_clean(instance)
         except ValidationError as error:
-            for field, messages in error.update_error_dict({}).items():
-                column = self.error_columns.get(field, field)
-                if field == NON_FIELD_ERRORS or column not in self.columns():
-                    column = self.key_columns[-1]
-                errors.setdefault(column, []).extend(messages)
+            for field, found in (
+                error.error_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS, [error])]
+            ):
+                for problem in found:
+                    column = self.error_columns.get(field, field)
+                    if problem.code == "judging_closed" and "competition" in self.columns():
+                        column = "competition"
+                    elif field == NON_FIELD_ERRORS or column not in self.columns():
+                        column = self.key_columns[-1]
+                    errors.setdefault(column, []).extend(problem.messages)
         if errors:
             raise ValidationError(errors)
 
@@ -1309,10 +1318,13 @@ class ValueResource(CompetitionResource):
                 return None
             line, day, value, note = parsed["line"], parsed["reported_on"], parsed["value"], parsed["note"]
             found = self._accepted_values(line.commitment.competition_id).get((line.pk, day))
+            if found is not None and (Decimal(found[1]), found[2]) == (value, note):
+                unchanged += 1
+                continue
+            if line.commitment.competition.closed:
+                return None  # refused by the model's validation on the row-by-row path
             if found is None:
                 created.append((line, day, value, note))
-            elif (Decimal(found[1]), found[2]) == (value, note):
-                unchanged += 1
             else:
                 updated.append((found[0], value, note))
             if progress is not None:
@@ -1436,19 +1448,6 @@ class ScoreResource(CompetitionResource):
 
     def snapshot(self, score):
         return (Decimal(score.points), score.comment)
-
-    def full_clean(self, score):
-        # As on the scoring screen: once judging is closed, no score changes (an unchanged row of
-        # a file imported again is still fine).
-        competition = self.parsed["competition"]
-        if competition is not None and competition.closed and self._before != self.snapshot(score):
-            raise ValidationError(
-                {
-                    "competition": _("judging of competition %(slug)r is closed: scores can no longer change.")
-                    % {"slug": competition.slug}
-                }
-            )
-        super().full_clean(score)
 
 
 class AdjustmentResource(CompetitionResource):

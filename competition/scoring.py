@@ -706,3 +706,124 @@ def _groups(scored: Sequence[_Scored], parent_names: dict[str, str]) -> tuple[Gr
         )
         for code, children in sorted(members.items())
     )
+
+
+# A board as plain data (JSON-safe: decimals and dates as strings, at full precision) and back,
+# so that a published result can be kept as it was computed, to the last digit.
+BOARD_DATA_VERSION = 1
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dict):  # a target's count of lines in each status
+        return dict(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot keep {value!r} as plain data")
+
+
+def _decimal(text):
+    return None if text is None else Decimal(text)
+
+
+def _day(text):
+    return None if text is None else date.fromisoformat(text)
+
+
+def board_to_data(board: Board) -> dict:
+    """`board` as JSON-safe data that `board_from_data` turns back into an equal board."""
+    spec = board.competition
+    return {
+        "version": BOARD_DATA_VERSION,
+        "competition": {
+            **{name: _plain(getattr(spec, name)) for name in ("slug", "title", "start", "end", "jury_aggregation")},
+            "at_risk_margin": _plain(spec.at_risk_margin),
+            "tiers": [[label, _plain(minimum)] for label, minimum in spec.tiers],
+            "closed": spec.closed,
+        },
+        "as_of": board.as_of.isoformat(),
+        "with_jury": board.with_jury,
+        "agencies": [
+            {
+                **{f.name: _plain(getattr(agency, f.name)) for f in fields(AgencyResult) if f.name != "lines"},
+                "lines": [[_plain(value) for value in line] for line in agency.lines],
+            }
+            for agency in board.agencies
+        ],
+        "targets": [
+            {f.name: _plain(getattr(target, f.name)) for f in fields(TargetSummary)} for target in board.targets
+        ],
+        "groups": [{f.name: _plain(getattr(group, f.name)) for f in fields(GroupResult)} for group in board.groups],
+    }
+
+
+_LINE_DECIMALS = {"value", "baseline", "target", "progress", "expected", "computed_points", "jury_points"}
+_LINE_DECIMALS |= {"awarded_points", "max_points"}
+
+
+def _line_from_data(values) -> LineResult:
+    converted = []
+    for name, value in zip(LineResult._fields, values, strict=True):
+        if name in _LINE_DECIMALS:
+            value = _decimal(value)
+        elif name == "reported_on":
+            value = _day(value)
+        converted.append(value)
+    return LineResult(*converted)
+
+
+def board_from_data(data: dict) -> Board:
+    """The board that `board_to_data` made `data` from."""
+    if data.get("version") != BOARD_DATA_VERSION:
+        raise ValueError(f"unknown board data version {data.get('version')!r}")
+    spec = data["competition"]
+    decimals = ("score_percent", "progress_percent", "total_points", "max_points", "adjustments")
+    return Board(
+        competition=CompetitionSpec(
+            slug=spec["slug"],
+            title=spec["title"],
+            start=_day(spec["start"]),
+            end=_day(spec["end"]),
+            at_risk_margin=_decimal(spec["at_risk_margin"]),
+            jury_aggregation=spec["jury_aggregation"],
+            tiers=tuple((label, _decimal(minimum)) for label, minimum in spec["tiers"]),
+            closed=spec["closed"],
+        ),
+        as_of=_day(data["as_of"]),
+        with_jury=data["with_jury"],
+        agencies=tuple(
+            AgencyResult(
+                **{
+                    key: _decimal(value) if key in decimals else value
+                    for key, value in agency.items()
+                    if key != "lines"
+                },
+                lines=tuple(_line_from_data(line) for line in agency["lines"]),
+            )
+            for agency in data["agencies"]
+        ),
+        targets=tuple(
+            TargetSummary(
+                **{
+                    **target,
+                    "deadline": _day(target["deadline"]),
+                    "max_points": _decimal(target["max_points"]),
+                    "mean_progress": _decimal(target["mean_progress"]),
+                }
+            )
+            for target in data["targets"]
+        ),
+        groups=tuple(
+            GroupResult(
+                **{
+                    **group,
+                    "mean_score_percent": _decimal(group["mean_score_percent"]),
+                    "mean_progress_percent": _decimal(group["mean_progress_percent"]),
+                }
+            )
+            for group in data["groups"]
+        ),
+    )

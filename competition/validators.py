@@ -119,3 +119,17 @@ def _plain(value):
     value = Decimal(value)
     text = format(value.normalize(), "f")
     return text
+
+
+def validate_judging_open(competition):
+    """Refuse a change to what counts on a competition's boards (a value, a decision, a score, an
+    adjustment) once its results are published: judging is closed until a manager reopens it."""
+    if competition is not None and competition.closed:
+        raise ValidationError(
+            _(
+                "The results of “%(title)s” are published (judging is closed): nothing that counts on "
+                "its scoreboards can change until a manager reopens judging."
+            )
+            % {"title": competition.title},
+            code="judging_closed",
+        )

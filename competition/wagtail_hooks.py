@@ -43,11 +43,12 @@ class ReviewQueueMenuItem(MenuItem):
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView
     from .import_views import ConfirmImportView, ImportView, export_view, template_view
-    from .judging_views import JudgingView, JuryBoardView, jury_board_download
+    from .judging_views import CommendationsView, JudgingView, JuryBoardView, jury_board_download
 
     return [
         path("competition/<int:pk>/judging/", JudgingView.as_view(), name="competition_judging"),
         path("competition/<int:pk>/jury-board/", JuryBoardView.as_view(), name="competition_jury_board"),
+        path("competition/<int:pk>/commendations/", CommendationsView.as_view(), name="competition_commendations"),
         path(
             "competition/<int:pk>/jury-board.<str:file_format>",
             jury_board_download,
@@ -98,6 +99,12 @@ def register_submission_log_actions(actions):
     actions.register_action("competition.score", _("Score evidence"), _("Jury score recorded"))
     actions.register_action("competition.judging_close", _("Close judging"), _("Judging closed"))
     actions.register_action("competition.judging_reopen", _("Reopen judging"), _("Judging reopened"))
+    actions.register_action("competition.award_remove", _("Take an award off"), _("Award taken off the proposal"))
+    actions.register_action("competition.award_add", _("Add an award"), _("Award added to the proposal"))
+    actions.register_action("competition.award_propose", _("Propose again"), _("Awards proposed again"))
+    actions.register_action(
+        "competition.commendation_decision", _("Record the decision"), _("Commendation decision recorded")
+    )
 
 
 class CompetitionPageMenuItem(PageMenuItem):
@@ -119,6 +126,12 @@ class JuryBoardMenuItem(CompetitionPageMenuItem):
     url_name = "competition_jury_board"
 
 
+class CommendationsMenuItem(CompetitionPageMenuItem):
+    label = _("Commendations")
+    icon_name = "pick"
+    url_name = "competition_commendations"
+
+
 class JudgingMenuItem(CompetitionPageMenuItem):
     icon_name = "lock"
     url_name = "competition_judging"
@@ -137,12 +150,14 @@ class JudgingMenuItem(CompetitionPageMenuItem):
 def competition_header_buttons(page, user, view_name, next_url=None):
     yield JuryBoardMenuItem(page=page, priority=80)
     yield JudgingMenuItem(page=page, priority=81)
+    yield CommendationsMenuItem(page=page, priority=82)
 
 
 @hooks.register("register_page_listing_more_buttons")
 def competition_listing_buttons(page, user, next_url=None):
     yield JuryBoardMenuItem(page=page, priority=80)
     yield JudgingMenuItem(page=page, priority=81)
+    yield CommendationsMenuItem(page=page, priority=82)
 
 
 @hooks.register("before_serve_page")

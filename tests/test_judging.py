@@ -343,7 +343,7 @@ def test_scores_cannot_change_once_judging_is_closed_nor_be_imported(blind, impo
     )
 
     assert code == 1
-    assert "judging of competition 'blind' is closed" in output
+    assert "row 1, column competition: The results of “Blind review” are published (judging is closed)" in output
     unchanged = import_file(
         "scores",
         "competition,agency,target,reported_on,juror,points\nblind,BA,T1,2025-06-30,juror.one,7.3\n",
@@ -358,8 +358,8 @@ def test_the_public_pages_say_whether_results_are_provisional_or_final(blind, cl
 
     closed_page = client.get("/blind/").content.decode()
 
-    assert "Provisional results." in open_page and "Final results." not in open_page
-    assert "Final results." in closed_page and "Judging closed on" in closed_page
+    assert "Provisional results." in open_page and "Official results" not in open_page
+    assert "Official results, published on" in closed_page and "Provisional results." not in closed_page
 
 
 def test_no_score_is_read_for_an_open_public_board(blind, django_assert_num_queries):

@@ -35,7 +35,7 @@ def test_competition_page_shows_ranking_targets_and_downloads(worked_closed, cli
     assert page.find(id="chart-data") is not None
     # Status is written out, never colour alone.
     assert "On track: 1 ▼ Off track: 1" in page.get_text(" ", strip=True)
-    assert "Final results." in page.get_text(" ", strip=True)
+    assert "Results with the jury's points." in page.get_text(" ", strip=True)  # 2 July, not the end
 
 
 def test_competition_page_while_judging_is_open_shows_computed_points(worked, client):

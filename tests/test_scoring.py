@@ -1141,3 +1141,28 @@ def test_aggregate_totals_matches_aggregate(method, scores):
 def test_aggregate_totals_refuses_the_median():
     with pytest.raises(ValueError, match="needs the scores"):
         aggregate_totals("median", 3, D(6), D(1), D(3))
+
+
+def test_a_board_kept_as_plain_data_comes_back_equal_to_the_last_digit(worked_board):
+    import json
+
+    from competition.scoring import board_from_data, board_to_data
+
+    agencies = [*WORKED_AGENCIES, agency("C", line("T1", "33.3333", ("10.1234",)), parent="P", adjustments="0.5")]
+    board = compute_board(SPEC, WORKED_TARGETS, agencies, MID_YEAR)
+
+    kept = json.loads(json.dumps(board_to_data(board)))
+    restored = board_from_data(kept)
+
+    assert restored == board
+    assert repr(restored) == repr(board)  # Decimal exponents too
+    assert board_from_data(board_to_data(worked_board)) == worked_board
+
+
+def test_board_data_of_an_unknown_version_is_refused(worked_board):
+    from competition.scoring import board_from_data, board_to_data
+
+    data = board_to_data(worked_board) | {"version": 99}
+
+    with pytest.raises(ValueError, match="version"):
+        board_from_data(data)

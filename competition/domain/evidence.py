@@ -13,7 +13,7 @@ from wagtail.log_actions import log
 
 from .. import permissions
 from ..enums import SubmissionStatus
-from ..validators import validate_no_nul
+from ..validators import validate_judging_open, validate_no_nul
 from .languages import preferred_language
 
 DECISIONS = {
@@ -72,6 +72,8 @@ def decide(submission, user, decision, note=""):
     submission = type(submission).objects.select_for_update().get(pk=submission.pk)
     if decision not in DECISIONS:
         raise ValidationError(_("Unknown decision."))
+    # Said first: why a manager of the competition may not decide any more.
+    validate_judging_open(submission.line.commitment.competition)
     if not permissions.can_decide_submission(user, submission):
         raise PermissionDenied
     note = (note or "").strip()

@@ -47,7 +47,8 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
     if managed:
         query |= Q(line__commitment__competition_id__in=managed)
     queryset = (
-        Submission.objects.filter(query, status__in=REVIEWABLE)
+        # Once a competition's results are published (judging closed), nothing of it is scored.
+        Submission.objects.filter(query, status__in=REVIEWABLE, line__commitment__competition__closed=False)
         .annotate(scored_by_me=Exists(JuryScore.objects.filter(submission=OuterRef("pk"), juror__user=user)))
         .filter(scored_by_me=False)
         .select_related("line__commitment__agency__parent", "line__commitment__competition", "line__target")

@@ -180,6 +180,27 @@ def value_history(line_ids, as_of):
     return {line_id: sorted(series.items()) for line_id, series in history.items()}
 
 
+def commendations(competition, agency=None):
+    """The recorded commendation decision of a competition whose results are published, with
+    the awards it granted (of one agency only, with `agency`); None before a decision."""
+    if not competition.closed:
+        return None
+    from ..models import CommendationDecision
+    from .commendations import granted
+
+    decision = (
+        CommendationDecision.objects.filter(competition=competition, official_result__withdrawn_at__isnull=True)
+        .select_related("document")
+        .first()
+    )
+    if decision is None:
+        return None
+    awards = granted(competition)
+    if agency is not None:
+        awards = awards.filter(agency=agency)
+    return {"decision": decision, "awards": list(awards)}
+
+
 class InvalidDate(ValueError):
     pass
 
@@ -232,6 +253,7 @@ def competition_context(competition, request):
             "text": chart_text(),
         },
         "signatories": competition.signatories.select_related("agency"),
+        "commendations": commendations(competition),
     }
 
 
@@ -309,6 +331,7 @@ def commitment_context(commitment, request):
         "rows": rows,
         "evidence": evidence,
         # Those the board counts: dated on or before its date (no date: from the start).
+        "commendations": commendations(competition, commitment.agency),
         "adjustments": competition.adjustments.filter(agency=commitment.agency)
         .filter(Q(on__isnull=True) | Q(on__lte=board.as_of))
         .select_related("competition")

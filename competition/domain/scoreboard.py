@@ -237,9 +237,27 @@ def _collector_paused():
 def load_board(competition, as_of, *, with_jury=None):
     """Compute the board of `competition` at `as_of` (already clamped) from the database: the
     public board (`with_jury` None: the jury's points count once judging is closed), or the
-    board with (True) or without (False) the jury's points."""
+    board with (True) or without (False) the jury's points. Once results are published, the
+    public board of the result's date is the published one, as it was computed then
+    (docs/results.md): one query instead of a build."""
+    if with_jury is None and competition.closed and as_of == competition.end_date:
+        published = official_board(competition, as_of)
+        if published is not None:
+            return published
     with _collector_paused():
         return _load_board(competition, as_of, with_jury)
+
+
+def official_board(competition, as_of):
+    """The board of the competition's current official result at `as_of`, or None."""
+    from ..models import OfficialResult
+
+    data = (
+        OfficialResult.objects.filter(competition=competition, withdrawn_at__isnull=True, as_of=as_of)
+        .values_list("board", flat=True)
+        .first()
+    )
+    return None if data is None else scoring.board_from_data(data)
 
 
 def _load_board(competition, as_of, with_jury):

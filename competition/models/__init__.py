@@ -14,11 +14,16 @@ from .pages import (
     TargetMilestone,
     TargetPage,
 )
+from .results import Award, AwardBasis, AwardRule, CommendationDecision, OfficialResult
 
 __all__ = [
     "Adjustment",
     "Agency",
     "AgencyMembership",
+    "Award",
+    "AwardBasis",
+    "AwardRule",
+    "CommendationDecision",
     "CommitmentLine",
     "CommitmentPage",
     "CompetitionPage",
@@ -30,6 +35,7 @@ __all__ = [
     "Reminder",
     "ImportRecord",
     "Juror",
+    "OfficialResult",
     "Submission",
     "SubmissionAttachment",
     "SubmissionLink",

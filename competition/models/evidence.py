@@ -13,7 +13,7 @@ from wagtail.documents import get_document_model_string
 from wagtail.models import Orderable, RevisionMixin
 
 from ..enums import SubmissionStatus
-from ..validators import validate_in_period, validate_value_for_unit
+from ..validators import validate_in_period, validate_judging_open, validate_value_for_unit
 from .indexes import CoveringIndex
 from .pages import CommitmentLine, acting_user_field, decimal_field
 
@@ -125,6 +125,10 @@ class Submission(RevisionMixin, ClusterableModel):
             validate_in_period(self.reported_on, competition.start_date, competition.end_date)
         except ValidationError as error:
             errors["reported_on"] = error
+        try:
+            validate_judging_open(competition)
+        except ValidationError as error:
+            errors["line"] = error
         if errors:
             raise ValidationError(errors)
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from ..enums import SubmissionStatus
-from ..validators import validate_in_period, validate_no_nul
+from ..validators import validate_in_period, validate_judging_open, validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
 from .indexes import CoveringIndex
@@ -110,6 +110,10 @@ class JuryScore(models.Model):
             )
         if self.submission.status not in SCORABLE_STATUSES:
             raise ValidationError({"submission": _("Only submitted or accepted submissions can be scored.")})
+        try:
+            validate_judging_open(commitment.competition)
+        except ValidationError as error:
+            raise ValidationError({"submission": error}) from None
         max_points = line.target.max_points
         if self.points is not None and not (0 <= self.points <= max_points):
             raise ValidationError(
@@ -172,6 +176,11 @@ class Adjustment(models.Model):
                 validate_in_period(self.on, self.competition.start_date, self.competition.end_date)
             except ValidationError as error:
                 raise ValidationError({"on": error}) from None
+        if self.competition_id:
+            try:
+                validate_judging_open(self.competition)
+            except ValidationError as error:
+                raise ValidationError({"competition": error}) from None
 
     @property
     @admin.display(description=_("counts from"), ordering="on")

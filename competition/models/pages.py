@@ -123,6 +123,19 @@ class CompetitionPage(RoutablePageMixin, Page):
             ],
             heading=_("Scoring"),
         ),
+        MultiFieldPanel(
+            [
+                InlinePanel(
+                    "award_rules",
+                    label=_("Award rules"),
+                    help_text=_(
+                        "Applied in this order once results are published: each agency receives the first "
+                        "award it qualifies for. Managers review the proposal before recording the decision."
+                    ),
+                )
+            ],
+            heading=_("Commendations"),
+        ),
     ]
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("organiser")]
 

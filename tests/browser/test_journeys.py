@@ -272,12 +272,12 @@ def test_manager_reads_the_jury_board_closes_judging_and_the_public_reads_final_
     expect(page.get_by_role("heading", level=1)).to_contain_text("Close judging")
     expect(page.locator("main")).to_contain_text("5 accepted submissions have no jury score")
     screenshot(page, "manager-close-judging")
-    page.get_by_role("button", name="Close judging").click()
-    expect(page.get_by_role("status")).to_contain_text("is closed: the public boards now count the jury's points")
-    expect(page.locator("main")).to_contain_text("Judging closed on")
+    page.get_by_role("button", name="Close judging and publish the results").click()
+    expect(page.get_by_role("status")).to_contain_text("its official results are published")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Commendations")
 
     reader.reload()
-    expect(reader.get_by_text("Final results.")).to_be_visible()
+    expect(reader.get_by_text(re.compile(r"Official results, published on"))).to_be_visible()
     online = reader.locator("table.board-table tbody tr").first
     expect(online.get_by_role("cell").nth(4)).to_have_text("9")
     expect(online.get_by_role("cell").nth(5)).to_have_text("9 / 10")
