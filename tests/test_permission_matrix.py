@@ -357,6 +357,13 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
     ),
     "competition_jury_board": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    # Commendations: before results are published a POST changes nothing (an unknown action).
+    "competition_commendations": Url(
+        ("comp", "other"),
+        get=manages_competition,
+        data=lambda world, key: {"action": "propose_again"},
+        kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
+    ),
     "competition_jury_board_download": managers_reading(
         lambda world, key: {"pk": world["competitions"][key].pk, "file_format": "csv"}
     ),
