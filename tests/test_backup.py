@@ -139,12 +139,13 @@ def test_the_backup_is_readable_by_its_owner_only(tmp_path):
     backup = tmp_path / "backup"
 
     made = subprocess.run(
-        ["bash", "-c", 'umask 022 && exec "$0" "$1"', str(ROOT / "scripts" / "backup.sh"), str(backup)],
+        [str(ROOT / "scripts" / "backup.sh"), str(backup)],
         env=os.environ
         | {"PATH": f"{fake}:{os.environ['PATH']}", "DATABASE_URL": "postgres://x/y", "MEDIA_ROOT": str(media)},
         capture_output=True,
         text=True,
         timeout=60,
+        umask=0o022,
     )
 
     assert made.returncode == 0, made.stderr
