@@ -1,6 +1,8 @@
 """Validation rules shared by the models, the admin forms and the imports, so that every path
 refuses the same input with the same message."""
 
+import re
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -9,6 +11,16 @@ from django.utils.translation import gettext as _
 from .enums import Unit
 
 HUNDRED = Decimal(100)
+# The one written form of a date the docs name: YYYY-MM-DD in ASCII digits. (Python's
+# date.fromisoformat also takes 20251031, 2025-W44-5 and, through int(), other scripts' digits.)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_iso_date(text):
+    """A date written YYYY-MM-DD; ValueError for anything else."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(f"not a date in the form YYYY-MM-DD: {text!r}")
+    return date.fromisoformat(text)
 
 
 def validate_value_for_unit(value, unit):

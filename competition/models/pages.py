@@ -43,7 +43,20 @@ def acting_user_field(verbose_name):
     )
 
 
-class CompetitionPage(RoutablePageMixin, Page):
+class CanonicalQueryMixin:
+    """A public page whose query is not in its canonical form answers with a redirect to it
+    (competition.domain.presentation.note_canonical_query)."""
+
+    def serve(self, request, *args, **kwargs):
+        from ..domain.presentation import CanonicalRedirect
+
+        try:
+            return super().serve(request, *args, **kwargs)
+        except CanonicalRedirect as redirect:
+            return redirect.response
+
+
+class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
     """One emulation campaign: the agreement text, its period and phases, the signatories and the
     scoring settings. Its children are its target pages and commitment pages."""
 
@@ -217,7 +230,7 @@ class CompetitionTier(Orderable):
         return f"{self.label} ({self.minimum})"
 
 
-class CompetitionChildPage(Page):
+class CompetitionChildPage(CanonicalQueryMixin, Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
 
