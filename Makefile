@@ -130,4 +130,4 @@ screenshots: venv static chromium
 	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py
 
 clean:
-	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static
+	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 db.sqlite3-wal db.sqlite3-shm static

@@ -116,6 +116,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's database takes simultaneous requests (tests/test_sqlite_demo.py): every
+    # transaction takes the write lock when it begins (with SQLite's default, one that has read
+    # and then writes while another connection writes fails at once with "database is locked"),
+    # a connection waits up to 20 s for the lock, and the WAL journal lets readers go on while
+    # one connection writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL"))}
