@@ -42,7 +42,15 @@ from .models import (
     TargetPage,
 )
 from .spreadsheets import unneutralise
-from .validators import format_milestones, format_tiers, parse_milestones, parse_tiers
+from .validators import (
+    format_milestones,
+    format_tiers,
+    invisible_characters,
+    parse_decimal,
+    parse_iso_date,
+    parse_milestones,
+    parse_tiers,
+)
 
 User = get_user_model()
 
@@ -286,6 +294,12 @@ class CompetitionResource(resources.ModelResource):
         if "\x00" in value:
             errors[column] = _("the cell holds a NUL character; remove it.")
             return None
+        invisible = invisible_characters(value)
+        if invisible:
+            errors[column] = _("the cell holds invisible characters that can disguise it (%(codes)s); remove them.") % {
+                "codes": ", ".join(invisible)
+            }
+            return None
         if required and not value:
             errors[column] = _("required: this cell may not be empty.")
             return None
@@ -304,8 +318,13 @@ class CompetitionResource(resources.ModelResource):
         if isinstance(value, bool):
             errors[column] = _("%(value)r is not a number.") % {"value": value}
             return None
+        if not str(value).isascii():
+            errors[column] = _("%(value)r: write numbers with the digits 0 to 9 (and a dot for decimals).") % {
+                "value": value
+            }
+            return None
         try:
-            number = Decimal(str(value).strip())
+            number = parse_decimal(str(value).strip())
         except (InvalidOperation, ValueError):
             number = None
         if number is None or not number.is_finite():
@@ -329,7 +348,7 @@ class CompetitionResource(resources.ModelResource):
         if isinstance(value, (date, datetime)):
             return _as_date(value)
         try:
-            return date.fromisoformat(str(value).strip())
+            return parse_iso_date(str(value).strip())
         except ValueError:
             errors[column] = _("%(value)r is not a date in the form YYYY-MM-DD.") % {"value": value}
             return None

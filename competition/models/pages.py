@@ -18,7 +18,7 @@ from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
 from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
-from ..validators import validate_in_period, validate_value_for_unit
+from ..validators import check_visible_fields, validate_in_period, validate_value_for_unit
 from .agencies import Agency
 
 DEFAULT_TIERS = (("Excellent", 90), ("Good", 75), ("Fair", 50), ("Below target", 0))
@@ -138,6 +138,7 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "title")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The period must end on or after its start.")})
 
@@ -241,6 +242,10 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
     subpage_types = []
+
+    def clean(self):
+        super().clean()
+        check_visible_fields(self, "title")
 
     class Meta:
         abstract = True
