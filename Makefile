@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots mutation
 
 venv: $(STAMP)
 
@@ -46,7 +46,7 @@ messages: venv gettext
 	cd competition && DJANGO_SETTINGS_MODULE=config.settings.dev PYTHONPATH=.. ../$(PY) -m django $(MAKEMESSAGES)
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py $(MAKEMESSAGES) \
 		--ignore 'competition/*' --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'static/*' \
-		--ignore 'tests/*' --ignore 'docs/*' --ignore 'fixtures/*' --ignore 'scripts/*' --ignore 'build/*' --ignore 'dist/*'
+		--ignore 'tests/*' --ignore 'mutants/*' --ignore 'docs/*' --ignore 'fixtures/*' --ignore 'scripts/*' --ignore 'build/*' --ignore 'dist/*'
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 demo: venv static
@@ -129,5 +129,13 @@ bench: venv static
 screenshots: venv static chromium
 	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py
 
+# Mutation testing (minutes; not part of `make test`): mutmut changes one thing at a time in
+# competition/scoring.py (setup.cfg) and runs the tests that reach it; docs/testing.md lists the
+# mutants that survive and why each one is equivalent. `$(VENV)/bin/mutmut browse` shows them.
+mutation: venv
+	rm -rf mutants
+	DATABASE_URL= $(VENV)/bin/mutmut run
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static
+	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 db.sqlite3-wal db.sqlite3-shm static mutants

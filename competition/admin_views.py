@@ -1,6 +1,6 @@
 """The jury's admin screens: the review queue and the scoring screen of a submission."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +17,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import permissions
 from .domain import jury
 from .models import CompetitionPage, Submission
+from .validators import parse_decimal
 
 
 class QueueFilterForm(forms.Form):
@@ -132,10 +133,10 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         if self.seat is None:
             raise PermissionDenied
         try:
-            points = Decimal(request.POST.get("points", "").strip())
+            points = parse_decimal(request.POST.get("points", "").strip())
             if not points.is_finite():
                 raise InvalidOperation
-        except (InvalidOperation, ValueError):
+        except (InvalidOperation, ValueError, ValidationError):
             return self.render_to_response(
                 self.get_context_data(form_errors=[_("Enter the points as a number.")], posted=request.POST)
             )

@@ -3,12 +3,31 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.models import register_form_field_override
 
 from . import conf, permissions
 from .domain.attachments import check_upload
+from .validators import validate_ascii_number
+
+
+class AsciiDecimalField(forms.DecimalField):
+    """A decimal written with the digits 0-9: Django's field also reads full-width and
+    Arabic-Indic digits, which nobody can tell from the figures meant (the imports refuse them
+    too, competition.validators.validate_ascii_number)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            validate_ascii_number(value.strip())
+        return super().to_python(value)
+
+
+# Every decimal field of the Wagtail admin's model forms: values, points, targets, baselines,
+# milestones, margins, tiers.
+register_form_field_override(models.DecimalField, override={"form_class": AsciiDecimalField})
 
 
 class MultipleFileInput(forms.ClearableFileInput):

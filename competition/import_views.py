@@ -130,10 +130,11 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(_("Use a .csv, .xlsx or .json file."))
         limit = conf.get("MAX_IMPORT_SIZE")
         if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
+            if filesizeformat(upload.size) == filesizeformat(limit):
+                message = _("The file is larger than the limit of %(limit)s. Split it into smaller files.")
+            else:
+                message = _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+            raise forms.ValidationError(message % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)})
         return upload
 
 

@@ -60,6 +60,9 @@ def load_dataset(content, file_format):
             data = json.loads(content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
             raise ImportFileError(_("the file is not valid UTF-8 JSON.")) from None
+        except RecursionError:
+            # `[[[[…]]]]` deeper than Python's parser goes (a few KB of brackets suffice).
+            raise ImportFileError(_("the JSON file is nested too deeply; it must hold a list of objects.")) from None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ImportFileError(_("the JSON file must hold a list of objects."))
         headers = []

@@ -14,7 +14,9 @@ fresh while the competition's cache version (bumped on every committed change, s
 renders its successor (stale-while-revalidate), except after an unpublication or deletion.
 
 Never kept: anything for a request carrying a session or messages cookie or credentials (so never
-for logged-in users) or a query parameter the views do not read, a response that sets cookies,
+for logged-in users) or a query parameter the views do not read, a request whose query the
+view did not find in its one canonical form (`note_query`: `?as_of=x123`, a date outside the
+period, `page=abc` are rendered, never kept), a response that sets cookies,
 holds a CSRF token, changed the session, is not a 200, is private, or was built from a stale
 board. A kept response is also kept gzip-compressed when that is smaller (served so to readers
 who accept it) and carries an ETag of its content (304 for readers who have it). Each process
@@ -39,7 +41,7 @@ from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 
@@ -128,6 +130,19 @@ def mark_cacheable(request, competition_id):
     request.competition_cache_id = competition_id
 
 
+def note_query(request, query):
+    """Tell the cache the canonical form of the query parameters the view read, a dict of
+    KEPT_QUERY_PARAMETERS to their one value (None: the query is invalid). A response is kept
+    only when the request's query is exactly that (the order of the parameters aside)."""
+    request.competition_query = query
+
+
+def is_canonical(request, query):
+    """Whether the request's kept parameters are `query`'s, each given once."""
+    given = {name: request.GET.getlist(name) for name in KEPT_QUERY_PARAMETERS if name in request.GET}
+    return given == {name: [value] for name, value in query.items()}
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -168,7 +183,7 @@ class PublicPageCacheMiddleware:
             if stale_boards:
                 response["X-Cache"] = "stale"
                 return response
-            stored = None if key is None else self.storable(request, response)
+            stored = None if key is None or not self.canonical_query(request) else self.storable(request, response)
             if stored is not None:
                 timeout = conf.get("RESPONSE_CACHE_SECONDS")
                 entry = (version, *stored, time.time() + timeout)
@@ -248,6 +263,14 @@ class PublicPageCacheMiddleware:
         return all(name in KEPT_QUERY_PARAMETERS for name in request.GET)
 
     @staticmethod
+    def canonical_query(request):
+        """Whether the view found the query in its canonical form (see `note_query`): only then
+        is the response kept, so that invalid or differently written values (`?as_of=x123`,
+        a date outside the period, `page=abc`) cannot fill the cache with copies."""
+        query = getattr(request, "competition_query", None)
+        return query is not None and is_canonical(request, query)
+
+    @staticmethod
     def keep_locally(key, entry):
         global local_bytes
         size = entry_size(entry)
@@ -274,7 +297,9 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def key(request, competition_id, host=None):
-        url = f"{request.scheme}://{host or request.get_host()}{request.get_full_path()}"
+        # The parameters in a fixed order: `?page=2&sort=name` and `?sort=name&page=2` are one page.
+        query = urlencode(sorted(request.GET.lists()), doseq=True)
+        url = f"{request.scheme}://{host or request.get_host()}{request.path}?{query}"
         digest = hashlib.sha256(url.encode()).hexdigest()[:32]
         return f"competition:response:{competition_id}:{get_language()}:{timezone.localdate().isoformat()}:{digest}"
 

@@ -43,7 +43,15 @@ from .models import (
     TargetPage,
 )
 from .spreadsheets import unneutralise
-from .validators import format_milestones, format_tiers, parse_milestones, parse_tiers
+from .validators import (
+    format_milestones,
+    format_tiers,
+    invisible_characters,
+    parse_decimal,
+    parse_iso_date,
+    parse_milestones,
+    parse_tiers,
+)
 
 User = get_user_model()
 
@@ -184,11 +192,37 @@ class CompetitionResource(resources.ModelResource):
 
     def get_or_init_instance(self, instance_loader, row):
         instance = self.find_instance(self.parsed)
+        if self.restricted:
+            self.authorise(instance)
         if instance is None:
             self._before = None
             return self.new_instance(self.parsed), True
         self._before = self.snapshot(instance)
         return instance, False
+
+    # Who may import what. The admin's import screen runs for a user, who may change only what
+    # the admin's forms would let them change (competition.permissions and the snippets'
+    # policies); the command line has no user and is not limited.
+    @property
+    def restricted(self):
+        return self.user is not None and not self.user.is_superuser
+
+    def authorise(self, instance):
+        """Raise a ValidationError if the (restricted) user may not create (`instance` is None)
+        or change `instance`. Kinds whose rows belong to a competition are limited by
+        `competition()` already."""
+
+    def refuse_without_model_permission(self, model, instance):
+        """The Django model permission the snippet forms ask for, to add or change `model`."""
+        from wagtail.permissions import policy_registry
+
+        action = "add" if instance is None else "change"
+        if not policy_registry.get_by_type(model).user_has_permission(self.user, action):
+            if action == "add":
+                message = _("you have no permission to add %(things)s.")
+            else:
+                message = _("you have no permission to change %(things)s.")
+            raise ValidationError({self.key_columns[0]: message % {"things": model._meta.verbose_name_plural}})
 
     def import_instance(self, instance, row, **kwargs):
         self.apply(instance, self.parsed)
@@ -270,6 +304,12 @@ class CompetitionResource(resources.ModelResource):
         if "\x00" in value:
             errors[column] = _("the cell holds a NUL character; remove it.")
             return None
+        invisible = invisible_characters(value)
+        if invisible:
+            errors[column] = _("the cell holds invisible characters that can disguise it (%(codes)s); remove them.") % {
+                "codes": ", ".join(invisible)
+            }
+            return None
         if required and not value:
             errors[column] = _("required: this cell may not be empty.")
             return None
@@ -288,8 +328,13 @@ class CompetitionResource(resources.ModelResource):
         if isinstance(value, bool):
             errors[column] = _("%(value)r is not a number.") % {"value": value}
             return None
+        if not str(value).isascii():
+            errors[column] = _("%(value)r: write numbers with the digits 0 to 9 (and a dot for decimals).") % {
+                "value": value
+            }
+            return None
         try:
-            number = Decimal(str(value).strip())
+            number = parse_decimal(str(value).strip())
         except (InvalidOperation, ValueError):
             number = None
         if number is None or not number.is_finite():
@@ -313,7 +358,7 @@ class CompetitionResource(resources.ModelResource):
         if isinstance(value, (date, datetime)):
             return _as_date(value)
         try:
-            return date.fromisoformat(str(value).strip())
+            return parse_iso_date(str(value).strip())
         except ValueError:
             errors[column] = _("%(value)r is not a date in the form YYYY-MM-DD.") % {"value": value}
             return None
@@ -529,6 +574,7 @@ class AgencyResource(CompetitionResource):
             code = self._key_text(row.get("code"))
             self._file_codes.setdefault(code, number)
         self._pending_parents = {}
+        self._changeable = None  # the agencies a restricted user may change, read once
 
     def parse(self, row, errors):
         from .models.agencies import code_validator
@@ -559,6 +605,27 @@ class AgencyResource(CompetitionResource):
 
     def find_instance(self, parsed):
         return Agency.objects.select_related("parent").filter(code=parsed["code"]).first()
+
+    def authorise(self, agency):
+        """As the agency form: anyone with the model permission adds agencies, but changes only
+        those taking part in a competition they manage, or in none yet."""
+        self.refuse_without_model_permission(Agency, agency)
+        if agency is None:
+            return
+        if self._changeable is None:
+            from wagtail.permissions import policy_registry
+
+            policy = policy_registry.get_by_type(Agency)
+            self._changeable = set(
+                policy.instances_user_has_any_permission_for(self.user, ["change"]).values_list("pk", flat=True)
+            )
+        if agency.pk not in self._changeable:
+            raise ValidationError(
+                {
+                    "code": _("agency %(code)r takes part in a competition you do not manage: you cannot change it.")
+                    % {"code": agency.code}
+                }
+            )
 
     def new_instance(self, parsed):
         return Agency(code=parsed["code"])
@@ -714,6 +781,21 @@ class CompetitionPageResource(CompetitionResource):
         if matches and self.allowed_competitions is not None and matches[0].pk not in self.allowed_competitions:
             raise ValidationError({"slug": _("you do not manage competition %(slug)r.") % parsed})
         return matches[0] if matches else None
+
+    def authorise(self, page):
+        """A new competition is a page published under its parent: as in the page editor, the
+        user needs the "add" and "publish" permissions there. (An existing one must be among
+        the competitions they manage: see find_instance.)"""
+        parent = self.parsed["parent"]
+        if page is None:
+            rights = parent.permissions_for_user(self.user)
+            if not (rights.can_add_subpage() and rights.can_publish_subpage()):
+                raise ValidationError(
+                    {
+                        "parent": _("you may not add and publish pages under %(title)r.")
+                        % {"title": parent.get_admin_display_title()}
+                    }
+                )
 
     def new_instance(self, parsed):
         return CompetitionPage(slug=parsed["slug"])
@@ -1089,7 +1171,22 @@ class JurorResource(CompetitionResource):
                 errors["email"] = _("%(email)r is not a valid e-mail address.") % {"email": email}
         agency = self.agency(row, errors, required=False)
         user = User.objects.filter(username=username).first() if username else None
+        if (
+            self.restricted
+            and user is not None
+            and email
+            and email != user.email
+            and not self.user.has_perm(f"{User._meta.app_label}.change_{User._meta.model_name}")
+        ):
+            # As in the admin: only those who may edit users change an account's address (a
+            # password reset would reach the new one).
+            errors["email"] = _(
+                "user %(user)r already has an account: only those who may edit users change its e-mail address."
+            ) % {"user": username}
         return {"competition": competition, "username": username, "email": email, "agency": agency, "user": user}
+
+    def authorise(self, juror):
+        self.refuse_without_model_permission(Juror, juror)
 
     def find_instance(self, parsed):
         if parsed["user"] is None:
@@ -1494,6 +1591,9 @@ class AdjustmentResource(CompetitionResource):
             errors["points"] = _("an adjustment of 0 points changes nothing; enter a bonus or a deduction.")
         self.in_period(parsed["competition"], parsed["on"], "on", errors)
         return parsed
+
+    def authorise(self, adjustment):
+        self.refuse_without_model_permission(Adjustment, adjustment)
 
     def find_instance(self, parsed):
         return Adjustment.objects.filter(

@@ -1,6 +1,9 @@
 """Validation rules shared by the models, the admin forms and the imports, so that every path
 refuses the same input with the same message."""
 
+import re
+import unicodedata
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -9,6 +12,16 @@ from django.utils.translation import gettext as _
 from .enums import Unit
 
 HUNDRED = Decimal(100)
+# The one written form of a date the docs name: YYYY-MM-DD in ASCII digits. (Python's
+# date.fromisoformat also takes 20251031, 2025-W44-5 and, through int(), other scripts' digits.)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_iso_date(text):
+    """A date written YYYY-MM-DD; ValueError for anything else."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(f"not a date in the form YYYY-MM-DD: {text!r}")
+    return date.fromisoformat(text)
 
 
 def validate_value_for_unit(value, unit):
@@ -23,6 +36,63 @@ def validate_value_for_unit(value, unit):
         raise ValidationError(_("A number of days cannot be negative."), code="negative")
     if unit == Unit.BOOLEAN and value not in (0, 1):
         raise ValidationError(_("A yes/no value must be 0 or 1."), code="boolean")
+
+
+# Characters that change how the text around them is shown without being seen themselves:
+# bidirectional controls (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C),
+# zero-width spaces (U+200B, U+2060, U+FEFF) and the other format characters, and control
+# characters but tabs and line breaks. They let "Sài Gòn Ward" and "Sài Gòn W\u200bard" be two
+# agencies, or reverse how a name reads. The zero-width joiners (U+200C, U+200D) stay: some
+# scripts need them.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def invisible_characters(text, *, multiline=False):
+    """The code points of `text` that validate_visible_text refuses, as "U+202E" strings."""
+    found = []
+    for char in text or "":
+        category = unicodedata.category(char)
+        if (category == "Cf" and char not in JOINERS) or (category == "Cc" and not (multiline and char in "\t\r\n")):
+            code = f"U+{ord(char):04X}"
+            if code not in found:
+                found.append(code)
+    return found
+
+
+def validate_visible_text(text, *, multiline=False):
+    """Refuse text holding invisible control or formatting characters (see JOINERS above)."""
+    found = invisible_characters(text, multiline=multiline)
+    if found:
+        raise ValidationError(
+            _("The text holds invisible characters that can disguise it (%(codes)s); remove them.")
+            % {"codes": ", ".join(found)},
+            code="invisible_characters",
+        )
+
+
+def check_visible_fields(instance, *fields, multiline=()):
+    """validate_visible_text on the named fields of a model instance, errors by field."""
+    errors = {}
+    for name in fields:
+        try:
+            validate_visible_text(getattr(instance, name), multiline=name in multiline)
+        except ValidationError as error:
+            errors[name] = error
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_ascii_number(text):
+    """Refuse a number written with other digits than 0-9 (full-width, Arabic-Indic...), which
+    Python's Decimal would read without a word."""
+    if isinstance(text, str) and not text.isascii():
+        raise ValidationError(_("Write numbers with the digits 0 to 9 (and a dot for decimals)."), code="digits")
+
+
+def parse_decimal(text):
+    """A Decimal from text in ASCII digits; ValidationError (digits) or ArithmeticError."""
+    validate_ascii_number(text)
+    return Decimal(text)
 
 
 def validate_no_nul(text):
@@ -47,6 +117,7 @@ def validate_in_period(day, start, end, *, inclusive_start=True):
 def parse_tiers(text):
     """Parse `Excellent:90;Good:75` into [(label, Decimal(minimum)), ...]; raise ValidationError."""
     validate_no_nul(text)
+    validate_visible_text(text)
     tiers = []
     for part in (text or "").split(";"):
         part = part.strip()
@@ -57,8 +128,8 @@ def parse_tiers(text):
         if not sep or not label:
             raise ValidationError(_("Write each tier as label:minimum, e.g. Good:75."), code="tiers")
         try:
-            value = Decimal(minimum.strip())
-        except ArithmeticError:
+            value = parse_decimal(minimum.strip())
+        except (ArithmeticError, ValidationError):
             raise ValidationError(
                 _("The minimum of tier %(label)s is not a number.") % {"label": label}, code="tiers"
             ) from None
@@ -80,8 +151,6 @@ def format_tiers(tiers):
 
 def parse_milestones(text):
     """Parse `2025-06-30:80;2025-09-30:90` into [(date, Decimal), ...]; raise ValidationError."""
-    from datetime import date
-
     validate_no_nul(text)
     milestones = []
     for part in (text or "").split(";"):
@@ -90,14 +159,14 @@ def parse_milestones(text):
             continue
         day, sep, value = part.partition(":")
         try:
-            parsed_day = date.fromisoformat(day.strip())
+            parsed_day = parse_iso_date(day.strip())
         except ValueError:
             raise ValidationError(
                 _("%(text)s: write each milestone as YYYY-MM-DD:value.") % {"text": part}, code="milestones"
             ) from None
         try:
-            parsed_value = Decimal(value.strip())
-        except ArithmeticError:
+            parsed_value = parse_decimal(value.strip())
+        except (ArithmeticError, ValidationError):
             parsed_value = None
         if not sep or parsed_value is None or not parsed_value.is_finite():
             raise ValidationError(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
 from .domain.opendata import board_json, board_table
-from .domain.presentation import InvalidDate, parse_as_of
+from .domain.presentation import InvalidDate, note_canonical_query, parse_as_of
 from .domain.scoreboard import get_board
 from .middleware import mark_cacheable
 from .models import CompetitionPage
@@ -36,6 +36,8 @@ def scoreboard_data(request, page_path, file_format):
     except InvalidDate as error:
         return JsonResponse({"error": str(error)}, status=400)
     board = get_board(competition, as_of)
+    # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
+    note_canonical_query(request, {"as_of": board.as_of.isoformat()} if as_of else {}, redirect=False)
     filename = f"{competition.slug}-scoreboard-{board.as_of.isoformat()}"
     if file_format == "json":
         response = HttpResponse(

@@ -4,7 +4,10 @@
 # The folder gets database.dump (pg_dump, custom format: one consistent snapshot), media.tar.gz,
 # media.sha256 (a checksum per file) and SHA256SUMS (of those three). The database is dumped
 # first, so every file it refers to is in the archive. Restore with scripts/restore.sh.
+# The backup holds password hashes, sessions and every evidence file: the folder is readable by
+# its owner only (0700) and every file in it is 0600, whatever the caller's umask.
 set -euo pipefail
+umask 077
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 DEST_DIR (DATABASE_URL and MEDIA_ROOT from the environment)" >&2
@@ -18,6 +21,7 @@ if [ -e "$DEST" ] && [ -n "$(ls -A "$DEST")" ]; then
     exit 1
 fi
 mkdir -p "$DEST" "$MEDIA"
+chmod 700 "$DEST"
 
 pg_dump --format=custom --no-owner --no-privileges --file "$DEST/database.dump" "$DATABASE_URL"
 (cd "$MEDIA" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$DEST/media.sha256"

@@ -22,12 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 AS_OF = "2025-09-30"
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the drill uses pg_dump and pg_restore"
-    ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+on_postgres = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the drill uses pg_dump and pg_restore"
+)
 
 
 def database_url(name):
@@ -82,6 +79,8 @@ def restored_database():
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@on_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_and_restore_give_identical_boards_rows_and_files(worked, client, settings, tmp_path, restored_database):
     line = CommitmentLine.objects.filter(commitment__competition=worked).order_by("pk").first()
     submission = Submission.objects.create(line=line, reported_on=date(2025, 9, 1), value=50)
@@ -98,6 +97,7 @@ def test_backup_and_restore_give_identical_boards_rows_and_files(worked, client,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
     assert made.returncode == 0, made.stderr
+    assert set(backup_modes(backup).values()) == {0o700, 0o600}
     restored = run_script("restore.sh", backup, DATABASE_URL=restored_database, MEDIA_ROOT=str(media))
     assert restored.returncode == 0, restored.stderr
 
@@ -123,3 +123,41 @@ def test_backup_and_restore_give_identical_boards_rows_and_files(worked, client,
     damaged = run_script("restore.sh", backup, DATABASE_URL=restored_database, MEDIA_ROOT=str(tmp_path / "new"))
     assert damaged.returncode == 1 and "damaged" in damaged.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_the_backup_is_readable_by_its_owner_only(tmp_path):
+    """The dump holds password hashes and sessions, the archive every evidence file: whatever
+    the caller's umask, the folder is 0700 and each file 0600. (pg_dump is stood in for by a
+    script writing a file, so this runs without PostgreSQL; the drill above checks the same.)"""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pg_dump").write_text('#!/bin/sh\nwhile [ "$1" != "--file" ]; do shift; done\necho dump >"$2"\n')
+    (fake / "pg_dump").chmod(0o755)
+    media = tmp_path / "media"
+    (media / "documents").mkdir(parents=True)
+    (media / "documents" / "evidence.pdf").write_bytes(PDF)
+    backup = tmp_path / "backup"
+
+    made = subprocess.run(
+        [str(ROOT / "scripts" / "backup.sh"), str(backup)],
+        env=os.environ
+        | {"PATH": f"{fake}:{os.environ['PATH']}", "DATABASE_URL": "postgres://x/y", "MEDIA_ROOT": str(media)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        umask=0o022,
+    )
+
+    assert made.returncode == 0, made.stderr
+    assert backup_modes(backup) == {
+        ".": 0o700,
+        "database.dump": 0o600,
+        "media.tar.gz": 0o600,
+        "media.sha256": 0o600,
+        "SHA256SUMS": 0o600,
+    }
+
+
+def backup_modes(folder):
+    folder = Path(folder)
+    return {str(path.relative_to(folder)): path.stat().st_mode & 0o777 for path in [folder, *folder.iterdir()]}

@@ -116,6 +116,17 @@ def test_json_and_xlsx_files_import(db, tmp_path, file_format):
     assert list(Agency.objects.values_list("code", "level")) == [("A1", "ward"), ("A2", "")]
 
 
+def test_a_deeply_nested_json_file_is_a_file_error(db, tmp_path):
+    path = tmp_path / "agencies.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # 200 KB
+
+    code, output = call_import("agencies", path)
+
+    assert code == 1
+    assert output == f"{path}: the JSON file is nested too deeply; it must hold a list of objects."
+    assert not Agency.objects.exists()
+
+
 def test_dry_run_writes_nothing(db, import_file):
     code, output = import_file("agencies", "code,name\nD1,Dry\n", "--dry-run")
 

@@ -465,11 +465,106 @@ def test_made_up_query_parameters_are_rendered_never_kept(competition, client):
     warm(client, JSON)
     warm(client, PAGE)
     made_up = [client.get(JSON + f"&utm_source={number}") for number in range(3)]
-    sorted_page = [client.get(PAGE + "&sort=-score&page=1&per_page=50") for _ in range(2)]
+    sorted_page = [client.get(PAGE + "&sort=-score_percent&page=1&per_page=50") for _ in range(2)]
 
     assert [response["X-Cache"] for response in made_up] == ["miss", "miss", "miss"]
     assert all(value_of_a(response) == 40 for response in made_up)
     assert [response["X-Cache"] for response in sorted_page] == ["miss", "hit"]
+
+
+def states(client, url, times=3):
+    responses = [client.get(url) for _ in range(times)]
+    return [(response.status_code, response.get("X-Cache")) for response in responses]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/comp/?as_of=x123",
+        "/comp/?as_of=20250701",  # the docs say YYYY-MM-DD
+        "/comp/target-t1/?as_of=x123",
+        "/comp/agency-a/?as_of=2025-07-01x",
+    ],
+)
+def test_a_malformed_date_is_explained_and_never_kept(competition, client, url):
+    client.get(url.split("?")[0])  # the URL's competition is known
+
+    assert states(client, url) == [(200, "miss")] * 3
+    assert "must be a date in the form YYYY-MM-DD" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        # A date outside the period shows its first or last day: one copy, not one per date.
+        ("/comp/?as_of=1990-01-01", "/comp/?as_of=2025-01-01"),
+        ("/comp/?as_of=2099-12-31", "/comp/?as_of=2025-12-31"),
+        ("/comp/agency-a/?as_of=2031-05-05", "/comp/agency-a/?as_of=2025-12-31"),
+        ("/comp/?as_of=", "/comp/"),
+        ("/comp/?as_of=2025-07-01&as_of=2025-07-01", "/comp/?as_of=2025-07-01"),
+        ("/comp/?page=abc", "/comp/?page=1"),
+        ("/comp/?page=0", "/comp/?page=1"),
+        ("/comp/?page=999", "/comp/?page=1"),
+        ("/comp/?page=%EF%BC%92", "/comp/?page=1"),  # a full-width 2
+        ("/comp/?sort=bogus", "/comp/"),
+        ("/comp/?sort=name&sort=rank", "/comp/"),
+        ("/comp/?per_page=7", "/comp/"),
+        ("/comp/?per_page=-1", "/comp/"),
+        ("/comp/?per_page=0&page=2", "/comp/?page=1"),
+        ("/comp/target-t1/?sort=-nothing&as_of=1990-01-01", "/comp/target-t1/?as_of=2025-01-01"),
+        # The commitment page has no table: its sort and page parameters mean nothing.
+        ("/comp/agency-a/?page=2&sort=name", "/comp/agency-a/"),
+        # Parameters the views do not read stay as they were (rendered, never kept, below).
+        ("/comp/?page=x&utm_source=news", "/comp/?page=1&utm_source=news"),
+    ],
+)
+def test_other_spellings_of_a_page_are_redirected_to_its_one_url(competition, client, url, canonical):
+    client.get(url.split("?")[0])
+
+    responses = [client.get(url) for _ in range(2)]
+
+    assert [(response.status_code, response["Location"]) for response in responses] == [(302, canonical)] * 2
+    assert "X-Cache" not in responses[1] or responses[1]["X-Cache"] == "miss"
+    if "utm_source" not in canonical:
+        assert states(client, canonical) == [(200, "miss"), (200, "hit"), (200, "hit")]
+
+
+def test_valid_spellings_are_kept_once_whatever_the_order_of_the_parameters(competition, client):
+    for number in range(3):
+        make_commitment(competition, AgencyFactory(code=f"X{number}"), [competition.get_children().first().specific])
+    client.get("/comp/")
+
+    first = client.get("/comp/?sort=-name&per_page=10&as_of=2025-07-01&page=1")
+    again = client.get("/comp/?page=1&as_of=2025-07-01&sort=-name&per_page=10")
+
+    assert (first.status_code, first["X-Cache"]) == (200, "miss")
+    assert (again.status_code, again["X-Cache"]) == (200, "hit")
+    assert "aria-sort" in first.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "as_of=1990-01-01",
+        "as_of=2099-01-01",
+        "as_of=2025-07-01&sort=name",
+        "page=2",
+        "as_of=2025-07-01&as_of=2025-07-01",
+    ],
+)
+def test_open_data_in_another_spelling_is_answered_but_never_kept(competition, client, query):
+    url = f"/comp/scoreboard.json?{query}"
+    client.get(url)
+
+    assert states(client, url) == [(200, "miss")] * 3
+    assert client.get(url).json()["competition"]["as_of"] in ("2025-01-01", "2025-12-31", "2025-07-01")
+
+
+def test_open_data_of_a_date_inside_the_period_is_kept(competition, client):
+    url = "/comp/scoreboard.csv?as_of=2025-01-01"
+    client.get(url)
+
+    assert states(client, url) == [(200, "miss"), (200, "hit"), (200, "hit")]
 
 
 def test_a_copy_in_a_process_memory_lasts_no_longer_than_the_shared_one(competition, client):

@@ -412,6 +412,9 @@ BAD_IMPORTS = [
     ("values.json", bytes(range(256)) * 4, "the file is not valid UTF-8 JSON."),
     ("values.json", b'{"agency": "A"}', "the JSON file must hold a list of objects."),
     ("values.json", b"[1, 2]", "the JSON file must hold a list of objects."),
+    # 200 KB of nesting: Python's parser gives up with a RecursionError.
+    ("values.json", b"[" * 100_000 + b"]" * 100_000, "the JSON file is nested too deeply"),
+    ("values.json", b'[{"agency": ' + b"[" * 50_000 + b"]" * 50_000 + b"}]", "the JSON file is nested too deeply"),
     ("values.csv", b"<html><script>alert(1)</script></html>", "unknown column(s)"),
 ]
 

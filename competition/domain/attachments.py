@@ -4,6 +4,7 @@ one collection per agency, and served only to those allowed to see them."""
 import os
 import re
 import unicodedata
+import zipfile
 
 import filetype
 from django.conf import settings
@@ -17,6 +18,10 @@ from .. import conf
 
 # What the file's first bytes must say for each extension (CSV is text and has no signature).
 ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
+# A zip-based document unpacking to more than this, or holding more entries, is refused (a
+# genuine report with photographs unpacks to a few times its size; a zip bomb to gigabytes).
+MAX_UNPACKED = 200 * 1024 * 1024
+MAX_ENTRIES = 10_000
 OLE_BASED = {"doc", "xls", "ppt"}
 EVIDENCE_COLLECTION = "Evidence"
 # What a browser may take for markup if it ever sniffs a file: the start of an HTML, SVG or XML
@@ -63,10 +68,7 @@ def check_upload(upload):
             % {"name": name}
         )
     if upload.size > max_upload_size():
-        raise ValidationError(
-            _("%(name)s is %(size)s; the limit is %(limit)s.")
-            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(max_upload_size())}
-        )
+        raise ValidationError(too_large(name, upload.size, max_upload_size()))
     head = _head(upload)
     kind = filetype.guess(head)
     if extension == "csv":
@@ -84,6 +86,37 @@ def check_upload(upload):
         ok = False  # a valid header followed by markup: refuse what a browser might sniff as HTML
     if not ok:
         raise ValidationError(_("%(name)s: its content does not match its extension.") % {"name": name})
+    if extension in ZIP_BASED:
+        check_unpacked_size(upload, name)
+
+
+def too_large(name, size, limit):
+    """The message for a file over the size limit, with its real size: "150.0 MB; the limit is
+    20.0 MB", or "larger than the limit of 20.0 MB" when both would read the same."""
+    if filesizeformat(size) == filesizeformat(limit):
+        return _("%(name)s is larger than the limit of %(limit)s.") % {"name": name, "limit": filesizeformat(limit)}
+    return _("%(name)s is %(size)s; the limit is %(limit)s.") % {
+        "name": name,
+        "size": filesizeformat(size),
+        "limit": filesizeformat(limit),
+    }
+
+
+def check_unpacked_size(upload, name):
+    """Refuse an Office or OpenDocument file (a zip archive) that would unpack to more than
+    MAX_UNPACKED bytes (a zip bomb), as its directory says; only the directory is read."""
+    upload.seek(0)
+    try:
+        entries = zipfile.ZipFile(upload).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ValidationError(_("%(name)s: its content does not match its extension.") % {"name": name}) from None
+    finally:
+        upload.seek(0)
+    if len(entries) > MAX_ENTRIES or sum(entry.file_size for entry in entries) > MAX_UNPACKED:
+        raise ValidationError(
+            _("%(name)s would unpack to more than %(limit)s; save it again or split it.")
+            % {"name": name, "limit": filesizeformat(MAX_UNPACKED)}
+        )
 
 
 def agency_collection(agency):

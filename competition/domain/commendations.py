@@ -18,7 +18,7 @@ from wagtail.models import Collection
 
 from .. import permissions
 from ..models import Agency, Award, AwardBasis, CommendationDecision
-from ..validators import validate_no_nul
+from ..validators import validate_visible_text
 from .attachments import check_upload
 from .judging import current_result
 
@@ -137,7 +137,7 @@ def _reason(reason):
     if len(reason) > MAX_REASON:
         raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
     try:
-        validate_no_nul(reason)
+        validate_visible_text(reason, multiline=True)
     except ValidationError as error:
         raise ValidationError({"reason": error}) from None
     return reason
@@ -178,7 +178,10 @@ def add(competition, user, agency_code, name, reason):
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the award.")})
-    validate_no_nul(name)
+    try:
+        validate_visible_text(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error}) from None
     result = current_result(competition)
     if result is None:
         raise ValidationError(_("Publish the results first: awards are proposed from the official result."))

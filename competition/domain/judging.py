@@ -19,7 +19,7 @@ from wagtail.log_actions import log
 
 from ..models import CommendationDecision, CompetitionPage, OfficialResult
 from ..scoring import board_to_data
-from ..validators import validate_no_nul
+from ..validators import validate_visible_text
 
 CLOSE = "competition.judging_close"
 REOPEN = "competition.judging_reopen"
@@ -97,7 +97,7 @@ def reopen_judging(competition, user=None, reason=""):
     if len(reason) > MAX_REASON:
         raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
     try:
-        validate_no_nul(reason)
+        validate_visible_text(reason, multiline=True)
     except ValidationError as error:
         raise ValidationError({"reason": error}) from None
     current = _locked(competition)

@@ -6,11 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .. import conf
+from ..middleware import KEPT_QUERY_PARAMETERS, is_canonical, note_query
 from ..models import CommitmentPage, Submission, TargetPage
+from ..validators import parse_iso_date
 from .scoreboard import board_figures, get_board
 
 HUNDRED = Decimal(100)
@@ -211,7 +215,7 @@ def parse_as_of(request):
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         raise InvalidDate(
             _("as_of must be a date in the form YYYY-MM-DD, not %(value)r.") % {"value": value[:40]}
@@ -226,9 +230,82 @@ def _as_of_from(request, errors):
         return None
 
 
-def competition_context(competition, request):
-    from django_tables2 import RequestConfig
+# The query parameters of the public pages have one written form each, so that the page cache
+# keeps one copy of each page a reader can see, not one per spelling (docs/security.md, "Page
+# cache"): `as_of` a YYYY-MM-DD date inside the competition's period (a date outside it shows the
+# board of the period's first or last day, so it is written as that day), `sort` one sortable
+# column, `page` a page that exists, `per_page` one of PER_PAGE_CHOICES, each at most once.
+# A page asked for with any other spelling is redirected (302) to the canonical one: readers and
+# their bookmarks get the URL of what they see, and caches (ours and any proxy's) keep one copy.
+# A malformed `as_of` is not redirected: the page says what is wrong with it, and is not kept.
+# The open-data files are never redirected (scripts reading them may not follow redirects): a
+# non-canonical request for them is answered, but not kept.
+PER_PAGE_CHOICES = (10, 25, 50, 100)
 
+
+class CanonicalRedirect(Exception):
+    """Raised while building a page's context when its query is not in canonical form; the page
+    model's serve() answers with `response`."""
+
+    def __init__(self, response):
+        super().__init__(response["Location"])
+        self.response = response
+
+
+def _as_of_query(request, board, errors):
+    """The canonical `as_of` part of the query (a dict), or None when the date is malformed."""
+    if errors:
+        return None
+    if not request.GET.get("as_of", "").strip():
+        return {}
+    return {"as_of": board.as_of.isoformat()}
+
+
+def _whole_number(values):
+    """The single value of a parameter written as a plain positive number, or None."""
+    if len(values) != 1 or not values[0].isascii() or not values[0].isdigit():
+        return None
+    number = int(values[0])
+    return number if number > 0 else None
+
+
+def configure_table(request, table, per_page):
+    """Sort and paginate `table` from the query, as django-tables2's RequestConfig would but with
+    valid values only (an unknown column is not sorted on, a page past the last shows the last,
+    `per_page` takes one of PER_PAGE_CHOICES); return the canonical form of those parameters."""
+    table.request = request
+    query = {}
+    sort = request.GET.getlist(table.prefixed_order_by_field)
+    orderable = {column.name for column in table.columns if column.orderable}
+    if len(sort) == 1 and sort[0].removeprefix("-") in orderable:
+        table.order_by = sort
+        query["sort"] = sort[0]
+    asked_per_page = _whole_number(request.GET.getlist(table.prefixed_per_page_field))
+    if asked_per_page in PER_PAGE_CHOICES:
+        per_page = asked_per_page
+        query["per_page"] = str(per_page)
+    table.paginate(page=1, per_page=per_page)
+    if table.prefixed_page_field in request.GET:
+        page = _whole_number(request.GET.getlist(table.prefixed_page_field)) or 1
+        page = min(page, table.paginator.num_pages)
+        table.page = table.paginator.page(page)
+        query["page"] = str(page)
+    return query
+
+
+def note_canonical_query(request, query, *, redirect=True):
+    """Tell the page cache the canonical query of this request (None: never keep the response),
+    and redirect a page asked for in another form to the canonical one."""
+    note_query(request, query)
+    if query is None or not redirect or is_canonical(request, query):
+        return
+    others = [(name, values) for name, values in request.GET.lists() if name not in KEPT_QUERY_PARAMETERS]
+    ordered = [(name, query[name]) for name in ("as_of", "sort", "page", "per_page") if name in query]
+    text = urlencode(ordered + others, doseq=True)
+    raise CanonicalRedirect(HttpResponseRedirect(request.path + (f"?{text}" if text else "")))
+
+
+def competition_context(competition, request):
     from ..tables import RankingTable
 
     errors = []
@@ -238,7 +315,9 @@ def competition_context(competition, request):
     table = RankingTable(ranking_rows(board, agency_urls))
     if not board.groups:
         table.exclude = ("group_rank",)
-    RequestConfig(request, paginate={"per_page": conf.get("RANKING_PER_PAGE")}).configure(table)
+    query = configure_table(request, table, conf.get("RANKING_PER_PAGE"))
+    as_of = _as_of_query(request, board, errors)
+    note_canonical_query(request, None if as_of is None else {**as_of, **query})
     urls_of_targets = target_urls(competition, url)
     return {
         "competition_base_template": conf.get("BASE_TEMPLATE"),
@@ -258,8 +337,6 @@ def competition_context(competition, request):
 
 
 def target_context(target, request):
-    from django_tables2 import RequestConfig
-
     from ..tables import TargetLinesTable
 
     errors = []
@@ -268,7 +345,9 @@ def target_context(target, request):
     competition_url = competition.get_url(request)
     agency_urls = commitment_urls(competition, competition_url)
     table = TargetLinesTable(target_line_rows(board, target.code, agency_urls))
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    query = configure_table(request, table, 50)
+    as_of = _as_of_query(request, board, errors)
+    note_canonical_query(request, None if as_of is None else {**as_of, **query})
     summary = next((summary for summary in board.targets if summary.code == target.code), None)
     lines = target.commitment_lines.filter(commitment__live=True).select_related("commitment__agency")
     history = value_history([line.pk for line in lines], board.as_of)
@@ -300,6 +379,7 @@ def commitment_context(commitment, request):
     errors = []
     competition = commitment.competition
     board = get_board(competition, _as_of_from(request, errors))
+    note_canonical_query(request, _as_of_query(request, board, errors))
     result = board.agency(commitment.agency.code)
     lines = list(commitment.lines.select_related("target").order_by("target__code"))
     results = {line.target_code: line for line in result.lines} if result else {}

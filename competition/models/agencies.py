@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.search import index
 
+from ..validators import check_visible_fields
+
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
     _("Use letters, digits, dots, hyphens and underscores only, starting with a letter or digit."),
@@ -57,6 +59,7 @@ class Agency(index.Indexed, models.Model):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "code", "name", "short_name", "level")
         # Walk up the parent chain: an agency can never be its own ancestor.
         seen = {self.pk} if self.pk else set()
         parent = self.parent

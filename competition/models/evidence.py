@@ -13,7 +13,7 @@ from wagtail.documents import get_document_model_string
 from wagtail.models import Orderable, RevisionMixin
 
 from ..enums import SubmissionStatus
-from ..validators import validate_in_period, validate_judging_open, validate_value_for_unit
+from ..validators import check_visible_fields, validate_in_period, validate_judging_open, validate_value_for_unit
 from .indexes import CoveringIndex
 from .pages import CommitmentLine, acting_user_field, decimal_field
 
@@ -112,6 +112,7 @@ class Submission(RevisionMixin, ClusterableModel):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "narrative", "decision_note", multiline=("narrative", "decision_note"))
         if self.line_id is None:
             return
         target = self.line.target

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from ..enums import SubmissionStatus
-from ..validators import validate_in_period, validate_judging_open, validate_no_nul
+from ..validators import check_visible_fields, validate_in_period, validate_judging_open, validate_no_nul
 from .agencies import Agency
 from .evidence import Submission
 from .indexes import CoveringIndex
@@ -98,6 +98,7 @@ class JuryScore(models.Model):
             validate_no_nul(self.comment)
         except ValidationError as error:
             raise ValidationError({"comment": error}) from None
+        check_visible_fields(self, "comment", multiline=("comment",))
         if self.submission_id is None or self.juror_id is None:
             return
         line = self.submission.line
@@ -161,6 +162,7 @@ class Adjustment(models.Model):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "reason", multiline=("reason",))
         if self.points is not None and self.points == 0:
             raise ValidationError(
                 {"points": _("An adjustment of 0 points changes nothing; enter a bonus or a deduction.")}

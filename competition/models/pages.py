@@ -19,7 +19,7 @@ from wagtail.search import index
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
 from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
 from ..panels import JudgingPanel
-from ..validators import validate_in_period, validate_value_for_unit
+from ..validators import check_visible_fields, validate_in_period, validate_value_for_unit
 from .agencies import Agency
 
 DEFAULT_TIERS = (("Excellent", 90), ("Good", 75), ("Fair", 50), ("Below target", 0))
@@ -44,7 +44,20 @@ def acting_user_field(verbose_name):
     )
 
 
-class CompetitionPage(RoutablePageMixin, Page):
+class CanonicalQueryMixin:
+    """A public page whose query is not in its canonical form answers with a redirect to it
+    (competition.domain.presentation.note_canonical_query)."""
+
+    def serve(self, request, *args, **kwargs):
+        from ..domain.presentation import CanonicalRedirect
+
+        try:
+            return super().serve(request, *args, **kwargs)
+        except CanonicalRedirect as redirect:
+            return redirect.response
+
+
+class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
     """One emulation campaign: the agreement text, its period and phases, the signatories and the
     scoring settings. Its children are its target pages and commitment pages."""
 
@@ -153,6 +166,7 @@ class CompetitionPage(RoutablePageMixin, Page):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "title")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The period must end on or after its start.")})
 
@@ -251,7 +265,7 @@ class CompetitionTier(Orderable):
         return f"{self.label} ({self.minimum})"
 
 
-class CompetitionChildPage(Page):
+class CompetitionChildPage(CanonicalQueryMixin, Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
 
@@ -262,6 +276,10 @@ class CompetitionChildPage(Page):
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
     subpage_types = []
+
+    def clean(self):
+        super().clean()
+        check_visible_fields(self, "title")
 
     class Meta:
         abstract = True

@@ -12,7 +12,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.documents import get_document_model_string
 from wagtail.models import Orderable
 
-from ..validators import validate_no_nul
+from ..validators import check_visible_fields, validate_no_nul
 from .agencies import Agency
 from .pages import CompetitionPage, acting_user_field
 
@@ -107,6 +107,7 @@ class AwardRule(Orderable):
 
     def clean(self):
         super().clean()
+        check_visible_fields(self, "name", "tier")
         if self.basis == AwardBasis.TIER:
             if not self.tier.strip():
                 raise ValidationError({"tier": _("Name the lowest tier that qualifies.")})
@@ -148,6 +149,10 @@ class CommendationDecision(models.Model):
 
     def __str__(self):
         return f"{self.number} ({self.issued_on.isoformat()})"
+
+    def clean(self):
+        super().clean()
+        check_visible_fields(self, "number", "issued_by", "signed_by")
 
 
 class Award(models.Model):

@@ -2,6 +2,7 @@
 environment (README, Configuration) with working defaults for the demo."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,9 +120,39 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's database takes simultaneous requests (tests/test_sqlite_demo.py): every
+    # transaction takes the write lock when it begins (with SQLite's default, one that has read
+    # and then writes while another connection writes fails at once with "database is locked"),
+    # a connection waits up to 20 s for the lock, and the WAL journal lets readers go on while
+    # one connection writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL"))}
+
+# Password guessing (django-axes, config/lockout.py, docs/security.md "Sign-in"): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, every sign-in form
+# (/admin/login/ and /_util/login/ of private pages) refuses that user name from that address for
+# LOGIN_LOCKOUT_MINUTES after the last of them, saying until when. A successful sign-in starts the
+# count again; `manage.py axes_reset_username NAME` lifts a lockout.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+# By user name and address together: an office behind one address is not locked out by one of
+# its users, and nobody elsewhere can lock a user out of their own office.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries while locked out do not push the time given to the user further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_ip"
+# Django's own admin is not served: attempts are listed with `manage.py axes_list_attempts`.
+AXES_ENABLE_ADMIN = False
+# The proxies whose X-Forwarded-For is believed (as gunicorn's FORWARDED_ALLOW_IPS; "*": any).
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,6 +205,12 @@ WAGTAILDOCS_EXTENSIONS = list(COMPETITION_DEFAULTS["EVIDENCE_EXTENSIONS"])
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("COMPETITION_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A file larger than the app accepts is not kept past that size (competition/upload_handlers.py).
+FILE_UPLOAD_HANDLERS = [
+    "competition.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = WAGTAILDOCS_MAX_UPLOAD_SIZE + 1024 * 1024
 
 COMPETITION_BASE_TEMPLATE = "base.html"

@@ -1,0 +1,259 @@
+"""Input that looks right but is not: invisible characters in names and other text, numbers in
+digits other than 0-9, dates in another form than YYYY-MM-DD, zip bombs and oversized uploads
+(stopped at the limit, refused with their real size). Refused with a message, in the imports and
+in the admin's forms, with nothing written."""
+
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http.multipartparser import MultiPartParser
+from django.template.defaultfilters import filesizeformat
+from django.test import RequestFactory
+from django.urls import reverse
+
+from competition.domain import evidence
+from competition.domain.attachments import check_upload
+from competition.models import Agency, Submission
+from competition.upload_handlers import OversizedUpload, SizeLimitUploadHandler
+from competition.validators import invisible_characters, parse_milestones, parse_tiers
+from tests.helpers import table_counts
+from tests.security import PDF, build_world, stored_files
+from tests.test_uploads import post_file
+
+pytestmark = pytest.mark.django_db
+
+RLO, ZWSP = "\u202e", "\u200b"
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (f"Sài Gòn{RLO}draW", ["U+202E"]),
+        (f"Sài Gòn W{ZWSP}ard", ["U+200B"]),
+        ("\u2066x\u2069\ufeff\u2060", ["U+2066", "U+2069", "U+FEFF", "U+2060"]),
+        ("line\u0007bell", ["U+0007"]),
+        ("Sài Gòn Ward", []),
+        ("a\u200db", []),  # a joiner, which some scripts and emoji need
+    ],
+)
+def test_invisible_characters(text, found):
+    assert invisible_characters(text) == found
+
+
+def import_preview(client, kind, text):
+    return client.post(
+        reverse("competition_import"),
+        {"kind": kind, "competition": "safe", "import_file": SimpleUploadedFile(f"{kind}.csv", text.encode())},
+    )
+
+
+IMPORT_REFUSALS = [
+    ("agencies", f"code,name\nA,Agency{RLO}A\n", "row 1, column name", "invisible characters"),
+    ("agencies", f"code,name\nZ,Sài Gòn W{ZWSP}ard\n", "row 1, column name", "U+200B"),
+    ("adjustments", f"agency,points,reason\nA,2,Bonus{RLO}\n", "row 1, column reason", "invisible"),
+    ("values", "agency,target,reported_on,value\nA,T1,2025-06-30,８５\n", "row 1, column value", "digits 0 to 9"),
+    ("values", "agency,target,reported_on,value\nA,T1,2025-06-30,٨٥\n", "row 1, column value", "digits 0 to 9"),
+    ("values", "agency,target,reported_on,value\nA,T1,20250630,85\n", "row 1, column reported_on", "YYYY-MM-DD"),
+    ("values", "agency,target,reported_on,value\nA,T1,2025-W26-1,85\n", "row 1, column reported_on", "YYYY-MM-DD"),
+    (
+        "targets",
+        "code,title,unit,direction,baseline,target,max_points,deadline\nT9,Nine,percent,higher,0,100,５,\n",
+        "row 1, column max_points",
+        "digits 0 to 9",
+    ),
+    (
+        "targets",
+        "code,title,unit,direction,baseline,target,max_points,deadline\nT9,Nine,percent,higher,0,100,5,20251031\n",
+        "row 1, column deadline",
+        "YYYY-MM-DD",
+    ),
+]
+
+
+def test_imports_refuse_invisible_characters_other_digits_and_other_date_forms(client, world):
+    client.force_login(world["manager"])
+    before = table_counts()
+
+    for kind, text, where, words in IMPORT_REFUSALS:
+        errors = import_preview(client, kind, text).context["report"].errors
+        assert any(line.startswith(where) and words in line for line in errors), (kind, text, errors)
+
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (parse_milestones, "20251031:80"),
+        (parse_milestones, "2025-10-31:８０"),
+        (parse_tiers, "Good:７５"),
+        (parse_tiers, f"Go{RLO}od:75"),
+    ],
+)
+def test_milestones_and_tiers_take_plain_dates_and_digits_only(parse, text):
+    with pytest.raises(ValidationError):
+        parse(text)
+
+
+def test_the_agency_form_refuses_invisible_characters(client, world):
+    client.force_login(world["superuser"])
+    url = reverse("wagtailsnippets_competition_agency:edit", args=[world["agency_a"].pk])
+
+    response = client.post(url, {"code": "A", "name": f"Agency{RLO}A", "short_name": "", "level": ""})
+
+    assert response.status_code == 200
+    assert "invisible characters" in response.content.decode()
+    assert Agency.objects.get(code="A").name == "Agency A"
+
+
+@pytest.mark.parametrize("value", ["８５", "٨٥", "۸۵"])
+def test_the_submission_form_refuses_other_digits(client, world, value):
+    from tests.security import submission_data
+
+    client.force_login(world["editor_a"])
+
+    response = client.post(
+        reverse("wagtailsnippets_competition_submission:add"), submission_data(world["line_a"], value)
+    )
+
+    assert response.status_code == 200
+    assert "digits 0 to 9" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_submission_form_refuses_invisible_characters_in_the_narrative(client, world):
+    from tests.security import submission_data
+
+    client.force_login(world["editor_a"])
+
+    response = client.post(
+        reverse("wagtailsnippets_competition_submission:add"),
+        submission_data(world["line_a"], narrative=f"Counted{RLO} twice."),
+    )
+
+    assert "invisible characters" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_scoring_screen_refuses_other_digits(client, world):
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=50)
+    evidence.submit(submission, world["editor_a"])
+    client.force_login(world["reviewer"])
+
+    response = client.post(reverse("competition_review", args=[submission.pk]), {"points": "٧", "comment": ""})
+
+    assert "Enter the points as a number." in response.content.decode()
+    assert not submission.scores.exists()
+
+
+# Evidence files.
+
+
+def zip_bomb(unpacked):
+    """A .docx-shaped zip archive whose one member unpacks to `unpacked` bytes of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(unpacked >> 20):
+                member.write(chunk)
+    return out.getvalue()
+
+
+def test_a_docx_zip_bomb_is_refused(client, world):
+    client.force_login(world["editor_a"])
+    bomb = zip_bomb(500 << 20)  # 500 MB unpacked, under 1 MB packed
+    before = stored_files()
+
+    response = post_file(client, world, "report.docx", bomb)
+
+    assert len(bomb) < 1 << 20
+    assert "report.docx would unpack to more than 200.0\xa0MB" in response.content.decode()
+    assert stored_files() == before and not Submission.objects.exists()
+
+
+def test_a_genuine_docx_is_accepted():
+    document = zip_bomb(2 << 20)
+
+    check_upload(SimpleUploadedFile("report.docx", document))
+
+
+def test_a_file_over_the_limit_is_refused_with_its_real_size(settings):
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+
+    with pytest.raises(ValidationError) as over:
+        check_upload(OversizedUpload("big.pdf", "application/pdf", 150 * 1024 * 1024, None))
+    with pytest.raises(ValidationError) as just_over:
+        check_upload(OversizedUpload("big.pdf", "application/pdf", 20 * 1024 * 1024 + 1, None))
+
+    assert over.value.messages == ["big.pdf is 150.0\xa0MB; the limit is 20.0\xa0MB."]
+    assert just_over.value.messages == ["big.pdf is larger than the limit of 20.0\xa0MB."]
+
+
+def test_an_upload_is_kept_only_up_to_the_limit(settings):
+    """The handler passes a file on while it is within the limit; past it, nothing more is kept
+    (not in memory, not in a temporary file) and the form gets an empty file with the real size."""
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 20_000
+    settings.COMPETITION_MAX_IMPORT_SIZE = 10_000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1_000  # anything larger would go to a temporary file
+    boundary = "b0undary"
+    big, small = PDF + b"x" * 150_000, PDF + b"y" * 500
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+            for name, content in (("big", big), ("small", small))
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    request = RequestFactory().generic("POST", "/", body, content_type=f"multipart/form-data; boundary={boundary}")
+    handlers = request.upload_handlers  # the settings' list: this handler first, then Django's
+    assert isinstance(handlers[0], SizeLimitUploadHandler)
+    (temporary,) = [handler for handler in handlers if isinstance(handler, TemporaryFileUploadHandler)]
+    received, kept = [], []
+    original_new_file, original_receive = temporary.new_file, temporary.receive_data_chunk
+
+    def new_file(*args, **kwargs):
+        original_new_file(*args, **kwargs)
+        kept.append(temporary.file)
+
+    def counting(raw_data, start):
+        received.append(len(raw_data))
+        return original_receive(raw_data, start)
+
+    temporary.new_file, temporary.receive_data_chunk = new_file, counting
+
+    _post, files = MultiPartParser(request.META, io.BytesIO(body), handlers).parse()
+
+    assert isinstance(files["big"], OversizedUpload)
+    assert (files["big"].size, files["big"].read()) == (len(big), b"")
+    assert files["small"].read() == small
+    assert sum(received) <= 20_000 + 64 * 1024  # at most one chunk past the limit, then nothing
+    assert kept[0].closed  # the beginning of the big file, in a temporary file, is gone
+    files["small"].close()
+
+
+def test_an_oversized_upload_through_the_form_says_its_size(client, world, settings):
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 1000
+    settings.COMPETITION_MAX_IMPORT_SIZE = 1000
+    client.force_login(world["editor_a"])
+    before = stored_files()
+
+    response = post_file(client, world, "scan.pdf", PDF + b"x" * 150_000)
+
+    size = filesizeformat(150_000 + len(PDF))
+    assert f"scan.pdf is {size}; the limit is 1000\xa0bytes." in response.content.decode()
+    assert stored_files() == before and not Submission.objects.exists()
