@@ -82,7 +82,8 @@ def test_gunicorn_serves_the_competition_with_production_settings(served_competi
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
+        # Starting gunicorn (loading Django and Wagtail) takes seconds, more on a busy machine.
+        deadline = time.monotonic() + 60
         while True:
             try:
                 status, _headers, _body = fetch(f"{base}/served/scoreboard.json")

@@ -8,11 +8,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from wagtail.models import Locale
 
-from competition.domain import evidence
+from competition.domain import commendations, evidence, judging
 from competition.domain.pages import publish
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
 from competition.enums import SubmissionStatus
@@ -20,6 +21,9 @@ from competition.imports import load_dataset, run_import
 from competition.models import (
     Agency,
     AgencyMembership,
+    AwardBasis,
+    AwardRule,
+    CommendationDecision,
     CommitmentLine,
     CompetitionPage,
     CompetitionPhase,
@@ -28,6 +32,39 @@ from competition.models import (
 )
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+HANOI = "hanoi-2025-digital-transformation"
+DECISION_TEXT = [
+    "ILLUSTRATIVE DOCUMENT - demo data, not a real decision",
+    "Decision No. 01/QD-TDKT on commendations of the",
+    "Hanoi digital transformation competition agreement 2025",
+    "(signature and stamp)",
+]
+
+
+def illustrative_pdf(lines):
+    """A one-page PDF showing `lines` (ASCII text): the demo's stand-in for a signed scan."""
+    text = " ".join(
+        f"BT /F1 14 Tf 72 {760 - 28 * number} Td ({line}) Tj ET" for number, line in enumerate(lines)
+    ).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(text)).encode() + b" >>\nstream\n" + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    body, offsets = b"%PDF-1.4\n", []
+    for number, content in enumerate(objects, 1):
+        offsets.append(len(body))
+        body += f"{number} 0 obj\n".encode() + content + b"\nendobj\n"
+    xref = len(body)
+    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    body += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return body
+
+
 FOLDERS = ["hanoi", "hcmc"]
 ORDER = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
 
@@ -82,6 +119,7 @@ class Command(BaseCommand):
         self.complete_texts()
         self.ensure_accounts()
         self.ensure_pending_evidence()
+        self.ensure_results()
         self.ensure_languages()
 
     @transaction.atomic
@@ -155,6 +193,37 @@ class Command(BaseCommand):
                 evidence.submit(submission, editor)
             if state == "returned":
                 evidence.decide(submission, manager, "return", note)
+
+    @transaction.atomic
+    def ensure_results(self):
+        """Hanoi's competition ends as a competition ends: award rules, judging closed (its official
+        results published), awards reviewed and a decision recorded with its signed document. The
+        decision's number, date and document are invented for illustration. HCMC's judging stays
+        open, so that both states can be seen."""
+        page = CompetitionPage.objects.filter(slug=HANOI).first()
+        if page is None or CommendationDecision.objects.filter(competition=page).exists():
+            return
+        manager = get_user_model().objects.get(username="manager")
+        if not page.award_rules.exists():
+            page.award_rules = [
+                AwardRule(name="Cờ thi đua", basis=AwardBasis.RANK, rank=1),
+                AwardRule(name="Bằng khen", basis=AwardBasis.RANK, rank=2),
+                AwardRule(name="Giấy khen", basis=AwardBasis.TIER, tier="Fair", limit=1),
+            ]
+            publish(page, user=manager)
+        if not page.closed:
+            judging.close_judging(page, manager)
+        upload = SimpleUploadedFile("decision-illustrative.pdf", illustrative_pdf(DECISION_TEXT), "application/pdf")
+        decision = commendations.record_decision(
+            page,
+            manager,
+            number="01/QĐ-TĐKT (illustrative)",
+            issued_on=date(2026, 1, 20),
+            issued_by="Hanoi City Party Committee (illustrative)",
+            signed_by="Standing Deputy Secretary (illustrative)",
+            upload=upload,
+        )
+        self.stdout.write(f"\nhanoi: judging closed, results published, decision {decision.number} recorded")
 
     def ensure_languages(self):
         """Both languages as Wagtail locales (listed in the admin under Settings > Locales)."""
