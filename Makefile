@@ -75,7 +75,7 @@ lint: venv
 # Static security analysis: any finding fails; a reviewed one carries `# nosec BXXX` and a comment
 # saying why it is safe.
 security: venv
-	$(VENV)/bin/bandit -q -r competition home config scripts fixtures manage.py
+	$(VENV)/bin/bandit -q -r competition bench home config scripts fixtures manage.py setup.py
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

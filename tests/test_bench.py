@@ -11,9 +11,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 
-from competition.bench.floor import floor_queries, run_floor
-from competition.bench.generate import GenerationError, Size, generate
-from competition.bench.measure import import_throughput, queries_per_board
+from bench.floor import floor_queries, run_floor
+from bench.generate import GenerationError, Size, generate
+from bench.measure import import_throughput, queries_per_board
 from competition.domain import scoreboard
 from competition.domain.scoreboard import load_board, load_lines
 from competition.models import CompetitionPage, JuryScore, Submission
