@@ -22,15 +22,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 static: $(CHART_JS) $(NODE_STAMP)
 
 # Chart.js and axe-core (for the accessibility tests) come from the npm registry, pinned by
-# package-lock.json. Chart.js is served from our own static files (no CDN: the site works offline).
+# package-lock.json. Chart.js is served from our own static files (no CDN: the site works offline),
+# without its `//# sourceMappingURL=` line: the map is not shipped, and ManifestStaticFilesStorage
+# (Wagtail's default for production) refuses to collect a file naming one that is missing.
+# The wheel and the sdist refuse to build without it (setup.py).
 $(NODE_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	npm ci --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
-$(CHART_JS): $(NODE_STAMP)
+$(CHART_JS): $(NODE_STAMP) Makefile
 	mkdir -p $(dir $(CHART_JS))
-	cp node_modules/chart.js/dist/chart.umd.js $(CHART_JS)
+	sed '/^\/\/# sourceMappingURL=/d' node_modules/chart.js/dist/chart.umd.js > $(CHART_JS)
 	cp node_modules/chart.js/LICENSE.md $(dir $(CHART_JS))chart.js-LICENSE.md
 
 # GNU gettext (Debian's package) extracts and compiles the translation catalogues; the compiled
