@@ -10,11 +10,12 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots \
+	venv-release release docs test-matrix test-matrix-ci
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt tests/requirements/test.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
@@ -133,4 +134,37 @@ screenshots: venv static chromium
 	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py
 
 clean:
-	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static
+	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 static site dist .tox
+
+# The package (docs/integration.md, CHANGELOG.md): its tools (build, twine, tox, mkdocs) are pinned
+# in requirements-release.txt and installed into .venv beside the rest.
+RELEASE_STAMP := $(VENV)/.installed-release
+venv-release: $(RELEASE_STAMP)
+
+$(RELEASE_STAMP): $(STAMP) requirements-release.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-release.txt
+	touch $(RELEASE_STAMP)
+
+# sdist and wheel of the committed HEAD in dist/, built from a clean clone with Chart.js inside,
+# checked by `twine check --strict` and for what they hold (scripts/build_release.py).
+release: venv-release
+	$(PY) scripts/build_release.py dist
+
+# The documentation site in site/ (MkDocs, strict: a broken link between pages fails).
+docs: venv-release
+	$(VENV)/bin/mkdocs build --quiet
+
+# The version matrix (tox.ini): the package's tests with its own settings on the lowest declared
+# versions, the demo's pins, Django 6.0 and the newest releases, each on its Python; then the fresh
+# `wagtail start` site that follows docs/integration.md (tests/install/fresh_site.py). pyenv's
+# interpreters are made visible together, the default one first.
+MATRIX ?= lowest,pins,django60,newest
+MATRIX_PYTHONS := $(shell command -v pyenv >/dev/null && pyenv versions --bare | grep -E '^3\.(1[1-9])\.[0-9]+$$' | sort -V | paste -sd: -)
+MATRIX_ENV := $(if $(MATRIX_PYTHONS),PYENV_VERSION=$(MATRIX_PYTHONS))
+test-matrix: venv-release static redis
+	$(MATRIX_ENV) $(VENV)/bin/tox run -e $(MATRIX)
+	$(MATRIX_ENV) $(PY) tests/install/fresh_site.py
+
+# CI's share of it: the two ends of the matrix, without browser tests (tox runs none).
+test-matrix-ci:
+	$(MAKE) --no-print-directory test-matrix MATRIX=lowest,newest
