@@ -19,6 +19,9 @@ from competition.domain.scoreboard import load_board, load_lines
 from competition.models import CompetitionPage, JuryScore, Submission
 from competition.scoring import aggregate
 
+# The demo site's settings, serving or benchmark: run by `make test`, skipped under the package's settings.
+pytestmark = pytest.mark.demo
+
 SMALL = Size(agencies=6, groups=2, targets=8, reports=4)
 LARGER = Size(agencies=18, groups=3, targets=8, reports=6)
 AS_OF = date(2025, 10, 15)

@@ -14,9 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKED = ROOT / "tests" / "data" / "worked"
 KINDS = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="uses its own SQLite site; run once"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="uses its own SQLite site; run once"
+    ),
+    # Builds the wheel of this checkout: run by `make test`, not in each environment of the matrix.
+    pytest.mark.demo,
+]
 
 
 def run(args, cwd, env=None, timeout=300):

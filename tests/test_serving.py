@@ -73,6 +73,7 @@ def test_anonymous_reader_is_served_from_the_cache_without_queries(competition, 
     assert response["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.demo
 @pytest.mark.parametrize(
     "url", ["/comp/scoreboard.csv", "/comp/scoreboard.xlsx", PAGE, "/comp/target-t1/", "/comp/agency-a/"]
 )
@@ -170,6 +171,7 @@ def test_kept_pages_are_the_same_for_every_reader_and_set_no_cookie(competition,
     assert not responses[0].cookies and not responses[1].cookies
 
 
+@pytest.mark.demo
 def test_the_language_switch_needs_no_csrf_token(competition, cached):
     cached.CSRF_COOKIE_SECURE = False
     reader = Client(enforce_csrf_checks=True)
@@ -504,6 +506,7 @@ def test_the_page_cache_finds_the_locale_middleware_or_a_subclass(settings, midd
     assert locale_middleware_installed() is installed
 
 
+@pytest.mark.demo
 def test_without_the_cache_pages_are_still_served(competition, cached, client):
     cached.CACHES = {
         "default": {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}

@@ -231,6 +231,7 @@ def test_file_names_are_sanitised_and_stored_inside_the_documents_folder(client,
             transaction.set_rollback(True)
 
 
+@pytest.mark.demo
 @pytest.mark.parametrize(
     "name",
     [
