@@ -80,8 +80,7 @@ def check_wheel(path, version):
 
 def check_sdist(path):
     with tarfile.open(path) as sdist:
-        names = [name.split("/", 1)[1] for name in sdist.getnames() if "/" in name]
-    files = [name for name in names if not name.endswith("/")]
+        files = [member.name.split("/", 1)[1] for member in sdist.getmembers() if member.isfile()]
     problems = [
         name
         for name in files
