@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_release import build  # noqa: E402
 
-STEP = re.compile(r"<!-- fresh-site: (?P<step>.+?) -->\n```(?P<lang>\w+)\n(?P<code>.*?)```", re.DOTALL)
+STEP = re.compile(
+    r"^<!-- fresh-site: (?P<step>[^\n]+?) -->\n```(?P<lang>\w+)\n(?P<code>.*?)^```", re.DOTALL | re.MULTILINE
+)
 SECRET_KEY = "fresh-site-check-" + "k" * 50
 
 
@@ -78,12 +80,13 @@ def steps(guide_text):
 
 
 def apply_snippet(step, code, work):
-    """insert FILE after|before "ANCHOR", replace FILE "OLD", append FILE."""
-    match = re.fullmatch(r'(insert|replace|append) (\S+)(?: (after|before))?(?: "(.*)")?', step)
+    """`insert FILE after|before LINE`, `replace FILE LINE`, `append FILE`: LINE is the text of one
+    line of FILE as it stands (compared without surrounding blanks)."""
+    match = re.fullmatch(r"(?:(insert) (\S+) (after|before)|(replace) (\S+)) (.+)|(append) (\S+)", step)
     if not match:
         raise Failure(f"unknown step {step!r} in {GUIDE}")
-    action, name, where, anchor = match.groups()
-    anchor = anchor.replace('\\"', '"') if anchor else anchor
+    insert, insert_file, where, replace, replace_file, anchor, append, append_file = match.groups()
+    action, name = insert or replace or append, insert_file or replace_file or append_file
     path = work / name
     text = path.read_text()
     if action == "append":
