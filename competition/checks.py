@@ -54,9 +54,9 @@ def check_shared_cache(app_configs, **kwargs):
                 "by this one, whose public pages and open data stay stale for up to "
                 "COMPETITION_SCOREBOARD_CACHE_SECONDS (a day).",
                 hint="Use a cache shared by every process, such as Django's RedisCache, for "
-                "COMPETITION_CACHE_ALIAS (docs/deployment.md). Silence competition.W002 only if the site "
+                "COMPETITION_CACHE_ALIAS (docs/deployment.md). Silence competition.W004 only if the site "
                 "runs in a single process and its data is changed nowhere else.",
-                id="competition.W002",
+                id="competition.W004",
             )
         ]
     if isinstance(cache, DummyCache):
@@ -66,7 +66,7 @@ def check_shared_cache(app_configs, **kwargs):
                 "and .xlsx computes its scoreboards again, which takes seconds on a large competition.",
                 hint="Use a cache shared by every process, such as Django's RedisCache, for "
                 "COMPETITION_CACHE_ALIAS (docs/deployment.md).",
-                id="competition.W003",
+                id="competition.W005",
             )
         ]
     return []
@@ -97,6 +97,6 @@ def check_evidence_not_served_as_media(app_configs, **kwargs):
             hint="Replace `static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)` in the site's "
             "urls.py with `competition.media.media_urlpatterns()`, which serves images only "
             "(docs/integration.md).",
-            id="competition.W004",
+            id="competition.W006",
         )
     ]

@@ -5,7 +5,7 @@ Wagtail's project template serves all of MEDIA_ROOT under DEBUG
 Wagtail documents under MEDIA_ROOT/documents/, so that route lets anyone who guesses a file name
 download evidence that was never accepted, past the checks of Wagtail's document view. A site uses
 `media_urlpatterns()` instead: image files only, as a web server should serve them in production
-(docs/deployment.md). The system check `competition.W004` warns when a route serves the documents.
+(docs/deployment.md). The system check `competition.W006` warns when a route serves the documents.
 """
 
 import posixpath

@@ -29,13 +29,13 @@ def ids(messages):
 @pytest.mark.parametrize(
     ("caches", "alias", "expected"),
     [
-        ({"default": LOCMEM}, "default", ["competition.W002"]),
-        ({"default": DUMMY}, "default", ["competition.W003"]),
+        ({"default": LOCMEM}, "default", ["competition.W004"]),
+        ({"default": DUMMY}, "default", ["competition.W005"]),
         ({"default": REDIS}, "default", []),
         ({"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"}}, "default", []),
         # The app's own alias is the one that counts, not the site's default.
         ({"default": LOCMEM, "boards": REDIS}, "boards", []),
-        ({"default": REDIS, "boards": LOCMEM}, "boards", ["competition.W002"]),
+        ({"default": REDIS, "boards": LOCMEM}, "boards", ["competition.W004"]),
         ({"default": REDIS}, "boards", ["competition.E001"]),
     ],
 )
@@ -47,14 +47,14 @@ def test_the_cache_of_the_boards_must_be_shared_by_every_process(settings, cache
 
 def test_a_subclass_of_the_local_memory_cache_is_still_per_process(settings):
     settings.CACHES = {"default": {"BACKEND": "tests.test_checks.LocalSubclass"}}
-    assert ids(check_shared_cache(None)) == ["competition.W002"]
+    assert ids(check_shared_cache(None)) == ["competition.W004"]
 
 
 def test_the_warning_shows_in_manage_py_check(settings, capsys):
     settings.CACHES = {"default": LOCMEM}
     settings.SILENCED_SYSTEM_CHECKS = []
     call_command("check")
-    assert "competition.W002" in capsys.readouterr().err
+    assert "competition.W004" in capsys.readouterr().err
 
 
 class URLConf:
@@ -73,7 +73,7 @@ def test_a_media_route_serving_the_documents_is_warned_about(settings, tmp_path)
     settings.MEDIA_URL = "/media/"
     settings.MEDIA_ROOT = str(tmp_path)
     settings.ROOT_URLCONF = wagtail_start_urls(str(tmp_path))
-    assert ids(check_evidence_not_served_as_media(None)) == ["competition.W004"]
+    assert ids(check_evidence_not_served_as_media(None)) == ["competition.W006"]
 
 
 def test_what_the_check_leaves_alone(settings, tmp_path):

@@ -53,7 +53,7 @@ def test_production_without_a_shared_cache_is_warned_about():
         CACHE_URL="",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "competition.W002" in result.stderr and "competition.W004" not in result.stderr
+    assert "competition.W004" in result.stderr and "competition.W006" not in result.stderr
 
 
 def test_production_refuses_a_missing_secret_key():

@@ -9,7 +9,7 @@
    its comment says;
 3. check, with the site's production settings (ManifestStaticFilesStorage, Redis): the system
    checks, a competition page with hashed static files, scoreboard.json, the admin; under the
-   development settings, that `wagtail start`'s media route was reported (competition.W004)
+   development settings, that `wagtail start`'s media route was reported (competition.W006)
    before the guide's replacement and is not after.
 
     python tests/install/fresh_site.py [--python python3.13] [--keep]
@@ -200,7 +200,7 @@ def main():
                 if step.startswith("replace mysite/mysite/urls.py") and not checked_media:
                     # Before the guide's replacement, wagtail start's media route serves evidence.
                     before = run([venv / "bin/python", "manage.py", "check"], site, env, check=False)
-                    if "competition.W004" not in before.stdout + before.stderr:
+                    if "competition.W006" not in before.stdout + before.stderr:
                         raise Failure("wagtail start's static(MEDIA_URL) route was not reported:\n" + before.stderr)
                     checked_media = True
                 apply_snippet(step, code, work)
@@ -214,7 +214,7 @@ def main():
         dev_check = run([venv / "bin/python", "manage.py", "check"], site, env)
         prod_check = run([venv / "bin/python", "manage.py", "check"], site, production)
         problems = []
-        if check_ids(dev_check.stdout + dev_check.stderr) != ["competition.W002"]:
+        if check_ids(dev_check.stdout + dev_check.stderr) != ["competition.W004"]:
             problems.append("development settings: " + dev_check.stderr)
         if check_ids(prod_check.stdout + prod_check.stderr):
             problems.append("production settings: " + prod_check.stderr)
