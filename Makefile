@@ -157,10 +157,11 @@ docs: venv-release
 # The version matrix (tox.ini): the package's tests with its own settings on the lowest declared
 # versions, the demo's pins, Django 6.0 and the newest releases, each on its Python; then the fresh
 # `wagtail start` site that follows docs/integration.md (tests/install/fresh_site.py). pyenv's
-# interpreters are made visible together, the default one first.
+# interpreters (3.11 and later) are put on PATH themselves: tox finds python3.12 and python3.13 there,
+# which pyenv's shims do not run outside their own version.
 MATRIX ?= lowest,pins,django60,newest
-MATRIX_PYTHONS := $(shell command -v pyenv >/dev/null && pyenv versions --bare | grep -E '^3\.(1[1-9])\.[0-9]+$$' | sort -V | paste -sd: -)
-MATRIX_ENV := $(if $(MATRIX_PYTHONS),PYENV_VERSION=$(MATRIX_PYTHONS))
+MATRIX_PATH := $(shell command -v pyenv >/dev/null && for v in $$(pyenv versions --bare | grep -E '^3\.1[1-9]\.[0-9]+$$' | sort -V); do printf '%s:' "$$(pyenv root)/versions/$$v/bin"; done)
+MATRIX_ENV := $(if $(MATRIX_PATH),PATH="$(MATRIX_PATH)$$PATH")
 test-matrix: venv-release static redis
 	$(MATRIX_ENV) $(VENV)/bin/tox run -e $(MATRIX)
 	$(MATRIX_ENV) $(PY) tests/install/fresh_site.py
