@@ -123,7 +123,6 @@ WAGTAILDOCS_EXTENSIONS = [
     "jpg",
     "jpeg",
 ]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 COMPETITION_BASE_TEMPLATE = "base.html"
