@@ -124,6 +124,9 @@ WAGTAILDOCS_EXTENSIONS = [
     "jpeg",
 ]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Django 6.1 replaces EMAIL_BACKEND with MAILERS (and warns when mail is sent without it); the test
+# runner swaps in its in-memory backend either way. Earlier versions ignore the setting.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 COMPETITION_BASE_TEMPLATE = "base.html"
 # As in the demo's test settings: every response rendered, boards computed on demand; the tests of
