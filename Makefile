@@ -10,11 +10,12 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots mutation
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots \
+	venv-release release docs test-matrix test-matrix-ci mutation
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt tests/requirements/test.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
@@ -22,15 +23,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 static: $(CHART_JS) $(NODE_STAMP)
 
 # Chart.js and axe-core (for the accessibility tests) come from the npm registry, pinned by
-# package-lock.json. Chart.js is served from our own static files (no CDN: the site works offline).
+# package-lock.json. Chart.js is served from our own static files (no CDN: the site works offline),
+# without its `//# sourceMappingURL=` line: the map is not shipped, and ManifestStaticFilesStorage
+# (Wagtail's default for production) refuses to collect a file naming one that is missing.
+# The wheel and the sdist refuse to build without it (setup.py).
 $(NODE_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	npm ci --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
-$(CHART_JS): $(NODE_STAMP)
+$(CHART_JS): $(NODE_STAMP) Makefile
 	mkdir -p $(dir $(CHART_JS))
-	cp node_modules/chart.js/dist/chart.umd.js $(CHART_JS)
+	sed '/^\/\/# sourceMappingURL=/d' node_modules/chart.js/dist/chart.umd.js > $(CHART_JS)
 	cp node_modules/chart.js/LICENSE.md $(dir $(CHART_JS))chart.js-LICENSE.md
 
 # GNU gettext (Debian's package) extracts and compiles the translation catalogues; the compiled
@@ -75,7 +79,7 @@ lint: venv
 # Static security analysis: any finding fails; a reviewed one carries `# nosec BXXX` and a comment
 # saying why it is safe.
 security: venv
-	$(VENV)/bin/bandit -q -r competition home config scripts fixtures manage.py
+	$(VENV)/bin/bandit -q -r competition bench home config scripts fixtures manage.py setup.py
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
@@ -138,4 +142,39 @@ mutation: venv
 	$(VENV)/bin/mutmut results
 
 clean:
-	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 db.sqlite3-wal db.sqlite3-shm static mutants
+	rm -rf $(VENV) node_modules competition/static/competition/vendor db.sqlite3 db.sqlite3-wal db.sqlite3-shm static mutants site dist .tox
+
+# The package (docs/integration.md, CHANGELOG.md): its tools (build, twine, tox, mkdocs) are pinned
+# in requirements-release.txt and installed into .venv beside the rest.
+RELEASE_STAMP := $(VENV)/.installed-release
+venv-release: $(RELEASE_STAMP)
+
+$(RELEASE_STAMP): $(STAMP) requirements-release.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-release.txt
+	touch $(RELEASE_STAMP)
+
+# sdist and wheel of the committed HEAD in dist/, built from a clean clone with Chart.js inside,
+# checked by `twine check --strict` and for what they hold (scripts/build_release.py).
+release: venv-release
+	$(PY) scripts/build_release.py dist
+
+# The documentation site in site/ (MkDocs, strict: a broken link between pages fails).
+docs: venv-release
+	$(VENV)/bin/mkdocs build --quiet
+
+# The version matrix (tox.ini): the package's tests with its own settings on the lowest declared
+# versions, the demo's pins, Django 6.0 and the newest releases, each on its Python; then the fresh
+# `wagtail start` site that follows docs/integration.md (tests/install/fresh_site.py). pyenv's
+# interpreters (3.11 and later) are put on PATH themselves: tox finds python3.12 and python3.13 there,
+# which pyenv's shims do not run outside their own version.
+MATRIX ?= lowest,pins,django60,newest
+MATRIX_PATH := $(shell command -v pyenv >/dev/null && for v in $$(pyenv versions --bare | grep -E '^3\.1[1-9]\.[0-9]+$$' | sort -V); do printf '%s:' "$$(pyenv root)/versions/$$v/bin"; done)
+MATRIX_ENV := $(if $(MATRIX_PATH),PATH="$(MATRIX_PATH)$$PATH")
+test-matrix: venv-release static redis
+	$(MATRIX_ENV) $(VENV)/bin/tox run -e $(MATRIX)
+	$(MATRIX_ENV) $(PY) tests/install/fresh_site.py
+
+# CI's share of it (.ci/run): the two ends of the matrix, without browser tests (tox runs none);
+# the fresh site, which downloads the newest releases, is left to `make test-matrix`.
+test-matrix-ci: venv-release static
+	$(MATRIX_ENV) $(VENV)/bin/tox run -e lowest,newest

@@ -13,7 +13,7 @@ class CompetitionConfig(AppConfig):
         from wagtail.permissions import register_permission_policy
 
         from . import signals
-        from .checks import check_evidence_download_middleware
+        from .checks import check_evidence_download_middleware, check_evidence_not_served_as_media, check_shared_cache
         from .models import Submission
         from .permission_policies import SubmissionPermissionPolicy, scoped_policies
 
@@ -22,3 +22,5 @@ class CompetitionConfig(AppConfig):
             register_permission_policy(model, policy)
         signals.connect()
         checks.register(check_evidence_download_middleware, checks.Tags.security)
+        checks.register(check_shared_cache, checks.Tags.caches)
+        checks.register(check_evidence_not_served_as_media, checks.Tags.security, checks.Tags.urls)

@@ -17,8 +17,9 @@ DEFAULTS = {
     "REBUILD_BOARDS": "thread",
     # Keep whole responses of public pages and open data for anonymous readers (needs
     # competition.middleware.PublicPageCacheMiddleware), and for how many seconds at most
-    # (changes to the data make them stale at once anyway).
-    "RESPONSE_CACHE": True,
+    # (changes to the data make them stale at once anyway). None: on, except under DEBUG, where a
+    # developer changing a template must see the change at once.
+    "RESPONSE_CACHE": None,
     "RESPONSE_CACHE_SECONDS": 600,
     # Remember each competition's cache version in every process, told of changes by Redis
     # publish/subscribe (competition.domain.versions), instead of asking Redis on every request.
@@ -38,5 +39,12 @@ DEFAULTS = {
 }
 
 
+# Defaults that depend on other settings, for settings whose DEFAULTS entry is None.
+DERIVED = {"RESPONSE_CACHE": lambda: not settings.DEBUG}
+
+
 def get(name):
-    return getattr(settings, f"COMPETITION_{name}", DEFAULTS[name])
+    value = getattr(settings, f"COMPETITION_{name}", DEFAULTS[name])
+    if value is None and name in DERIVED:
+        return DERIVED[name]()
+    return value

@@ -1,4 +1,4 @@
-"""The site's URLs plus the yardsticks of the serving benchmark (competition.bench.serving): a
+"""The site's URLs plus the yardsticks of the serving benchmark (bench.serving): a
 bare Django view (answering 2 bytes, or as many as asked for, to compare with large responses of
 the same size), and a plain Wagtail page (the site's home page routed and rendered as
 `wagtail start`'s would be: Wagtail's own context, a template extending base.html, nothing of the

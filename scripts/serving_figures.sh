@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The figures of docs/performance.md, "Serving and load", on the demo data:
 #   scripts/with_postgres.sh scripts/serving_figures.sh
-# 1. the serving benchmark (competition.bench.serving serve: gunicorn with 2 workers, cold and
+# 1. the serving benchmark (bench.serving serve: gunicorn with 2 workers, cold and
 #    with Redis, beside a bare Django view and a plain Wagtail page);
 # 2. a load run against the site served the production way (gunicorn with WORKERS workers, Redis):
 #    the public scoreboard page, scoreboard.json and the admin review queue of a logged-in juror,
@@ -30,7 +30,7 @@ print(CommitmentPage.objects.filter(competition__slug='hcmc-2025-digital-governm
       'submissions in the HCMC competition')"
 
 echo "== Serving benchmark (2 workers, ${BENCH_DURATION} s per row)"
-$PY -m competition.bench.serving serve "$DATABASE_URL" "$COMPETITION" --duration "$BENCH_DURATION" --rounds "${ROUNDS:-3}" \
+$PY -m bench.serving serve "$DATABASE_URL" "$COMPETITION" --duration "$BENCH_DURATION" --rounds "${ROUNDS:-3}" \
     --ports "$FIRST_PORT-$((FIRST_PORT + 4))"
 
 echo "== Load: gunicorn with $WORKERS workers and Redis, $CLIENTS clients, ${DURATION} s per URL"
@@ -58,5 +58,5 @@ session[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(session.session_key)")
-$PY -m competition.bench.serving load "http://127.0.0.1:$WEB_PORT" "$COMPETITION" --session "$SESSION" \
+$PY -m bench.serving load "http://127.0.0.1:$WEB_PORT" "$COMPETITION" --session "$SESSION" \
     --duration "$DURATION" --connections "$CLIENTS"

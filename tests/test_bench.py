@@ -11,13 +11,16 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 
-from competition.bench.floor import floor_queries, run_floor
-from competition.bench.generate import GenerationError, Size, generate
-from competition.bench.measure import import_throughput, queries_per_board
+from bench.floor import floor_queries, run_floor
+from bench.generate import GenerationError, Size, generate
+from bench.measure import import_throughput, queries_per_board
 from competition.domain import scoreboard
 from competition.domain.scoreboard import load_board, load_lines
 from competition.models import CompetitionPage, JuryScore, Submission
 from competition.scoring import aggregate
+
+# The demo site's settings, serving or benchmark: run by `make test`, skipped under the package's settings.
+pytestmark = pytest.mark.demo
 
 SMALL = Size(agencies=6, groups=2, targets=8, reports=4)
 LARGER = Size(agencies=18, groups=3, targets=8, reports=6)

@@ -109,6 +109,7 @@ def test_every_string_of_the_code_is_in_the_catalogues(tmp_path, monkeypatch):
         assert sorted(committed - extracted, key=str) == [], f"no longer in the code, still in {po_path}"
 
 
+@pytest.mark.demo
 def test_competition_page_in_english_by_default_and_in_vietnamese(worked_closed, client):
     english = BeautifulSoup(client.get("/worked/?as_of=2025-07-02").content, "html.parser")
     page = BeautifulSoup(client.get("/worked/?as_of=2025-07-02", **VI).content, "html.parser")
@@ -144,6 +145,7 @@ def test_commitment_and_target_pages_in_vietnamese(worked_closed, client):
     assert "80 (mốc)" in target_text and "Giá trị mục tiêu" in target_text
 
 
+@pytest.mark.demo
 def test_reader_switches_language_and_open_data_stays_the_same(worked, client):
     response = client.post(reverse("set_language"), {"language": "vi", "next": "/worked/"})
 

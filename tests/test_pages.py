@@ -13,6 +13,7 @@ def soup(response):
     return BeautifulSoup(response.content, "html.parser")
 
 
+@pytest.mark.demo
 def test_home_lists_published_competitions(worked, client):
     make_competition(slug="hidden", title="Hidden draft", publish=False)
 
@@ -115,6 +116,7 @@ def test_pages_render_in_vietnamese(worked, client, url):
     assert soup(response).html["lang"] == "vi"
 
 
+@pytest.mark.demo
 def test_home_shows_headline_progress(worked, client):
     page = soup(client.get("/"))
 

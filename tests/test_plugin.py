@@ -1,6 +1,7 @@
 """The competition app installs into a site made by `wagtail start`, from its wheel alone:
 no `home` app, no templates or settings of ours (issue 10)."""
 
+import json
 import os
 import re
 import shutil
@@ -12,11 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKED = ROOT / "tests" / "data" / "worked"
+# What a build needs besides the package (pyproject.toml's readme and license files, setup.py's check).
+SOURCE_FILES = ("pyproject.toml", "setup.py", "README.pypi.md", "LICENSE", "MANIFEST.in", "CHANGELOG.md")
 KINDS = ["agencies", "competitions", "targets", "commitments", "jurors", "values", "scores", "adjustments"]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="uses its own SQLite site; run once"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="uses its own SQLite site; run once"
+    ),
+    # Builds the wheel of this checkout: run by `make test`, not in each environment of the matrix.
+    pytest.mark.demo,
+]
 
 
 def run(args, cwd, env=None, timeout=300):
@@ -39,7 +46,7 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     # Build from a copy, so that no build/ folder of an earlier run leaks stale files in.
     source = tmp_path / "source"
     shutil.copytree(ROOT / "competition", source / "competition", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in SOURCE_FILES:
         shutil.copy(ROOT / name, source / name)
     build = [python, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q"]
     run([*build, "-w", str(tmp_path / "dist")], source)
@@ -78,6 +85,12 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     env.update(PYTHONPATH=str(tmp_path / "lib"), DJANGO_SETTINGS_MODULE="hostsite.settings.dev")
     manage = [python, "manage.py"]
     run([*manage, "migrate", "--noinput", "-v0"], site, env)
+    # The site's production settings collect static files with ManifestStaticFilesStorage, which
+    # refuses a file naming another that is missing (Chart.js named its source map: issue 18).
+    production = {**env, "DJANGO_SETTINGS_MODULE": "hostsite.settings.production"}
+    run([*manage, "collectstatic", "--noinput", "-v0"], site, production)
+    manifest = json.loads((site / "static" / "staticfiles.json").read_text())["paths"]
+    assert re.fullmatch(r"competition/vendor/chart\.umd\.[0-9a-f]{12}\.js", manifest["competition/vendor/chart.umd.js"])
     for kind in KINDS:
         run([*manage, "competition_import", kind, str(WORKED / f"{kind}.csv")], site, env)
     # Judging closed: the board of docs/scoring.md's worked example with the jury's points.
@@ -93,10 +106,24 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
         "'a': [a['score_percent'] for a in r.json()['agencies']], 'html': p.content.decode()}))"
     )
     output = run([*manage, "shell", "-c", probe], site, env).strip().splitlines()
-    import json
-
     module_file, data = output[-2], json.loads(output[-1])
     assert module_file.startswith(str(tmp_path / "lib"))  # the installed wheel, not this checkout
     assert (data["json"], data["page"], data["a"]) == (200, 200, [86, 17])
     assert "Agency A" in data["html"] and "86.00 %" in data["html"]
     assert "/static/competition/vendor/chart.umd.js" in data["html"]
+
+
+def test_a_wheel_is_never_built_without_chart_js(tmp_path):
+    """A clone without `make static` has no Chart.js: the build stops and says what to run,
+    rather than making a wheel whose pages draw no chart."""
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT / "competition", source / "competition", ignore=shutil.ignore_patterns("__pycache__", "vendor")
+    )
+    for name in SOURCE_FILES:
+        shutil.copy(ROOT / name, source / name)
+    build = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation"]
+    result = subprocess.run([*build, "-w", str(tmp_path / "dist")], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "chart.umd.js is missing: run `make static`" in result.stdout + result.stderr
+    assert not list((tmp_path / "dist").glob("*.whl"))

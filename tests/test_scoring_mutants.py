@@ -1,5 +1,5 @@
 """Tests that kill the mutants of competition/scoring.py that survived tests/test_scoring.py
-(`make mutation`, docs/testing.md): each one pins a rule of SCORING.md that a one-character
+(`make mutation`, docs/testing.md): each one pins a rule of docs/scoring.md that a one-character
 change to the code would break without any other test noticing. Plain data, no database."""
 
 from dataclasses import replace

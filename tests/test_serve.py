@@ -19,6 +19,9 @@ from django.db import connection
 from competition.models import CommitmentLine
 from tests.factories import AgencyFactory, make_commitment, make_competition, make_submission, make_target
 
+# The demo site's settings, serving or benchmark: run by `make test`, skipped under the package's settings.
+pytestmark = pytest.mark.demo
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 

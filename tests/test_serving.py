@@ -169,6 +169,7 @@ def test_kept_pages_are_the_same_for_every_reader_and_set_no_cookie(competition,
     assert not responses[0].cookies and not responses[1].cookies
 
 
+@pytest.mark.demo
 def test_the_language_switch_needs_no_csrf_token(competition, cached):
     cached.CSRF_COOKIE_SECURE = False
     reader = Client(enforce_csrf_checks=True)
@@ -188,6 +189,7 @@ def test_the_language_switch_needs_no_csrf_token(competition, cached):
     assert reader.get("/i18n/setlang/?language=en&next=/comp/").status_code == 405
 
 
+@pytest.mark.demo
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
@@ -599,6 +601,7 @@ def test_the_page_cache_finds_the_locale_middleware_or_a_subclass(settings, midd
     assert locale_middleware_installed() is installed
 
 
+@pytest.mark.demo
 def test_without_the_cache_pages_are_still_served(competition, cached, client):
     cached.CACHES = {
         "default": {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}

@@ -9,6 +9,9 @@ import pytest
 
 from config.settings.base import cache_from_url
 
+# The demo site's settings, serving or benchmark: run by `make test`, skipped under the package's settings.
+pytestmark = pytest.mark.demo
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,10 +33,27 @@ def test_production_settings_pass_the_deploy_check():
         SECRET_KEY="x7Jq-2vLp9#Rt4mZ0wK8sYb3NcVf6HgD1aEoUiPlQkWjXzTr5y",
         ALLOWED_HOSTS="competitions.example.org",
         DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_a_shared_cache_is_warned_about():
+    """Without REDIS_URL the demo falls back to a per-process cache: workers would serve stale boards."""
+    result = run_manage(
+        "check",
+        "--deploy",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x7Jq-2vLp9#Rt4mZ0wK8sYb3NcVf6HgD1aEoUiPlQkWjXzTr5y",
+        ALLOWED_HOSTS="competitions.example.org",
+        DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+        REDIS_URL="",
+        CACHE_URL="",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "competition.W004" in result.stderr and "competition.W006" not in result.stderr
 
 
 def test_production_refuses_a_missing_secret_key():

@@ -357,6 +357,7 @@ def test_public_pages_carry_the_site_wide_security_headers(client, world):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+@pytest.mark.demo
 @pytest.mark.parametrize(
     "path",
     ["documents/scan.pdf", "competition-imports/0123.csv", "images/../documents/scan.pdf", "x/../documents/scan.pdf"],

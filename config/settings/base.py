@@ -48,6 +48,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 INSTALLED_APPS = [
     "competition",
     "home",
+    "bench",  # the benchmark commands of docs/performance.md (not part of the package)
     "wagtail.contrib.settings",
     "wagtail.locales",
     "wagtail.contrib.routable_page",

@@ -22,3 +22,6 @@ COMPETITION_REBUILD_BOARDS = ""
 # Sign-in lockout: Django's test client signs in without a request, which django-axes refuses;
 # tests/test_lockout.py turns it on and tries it for real.
 AXES_ENABLED = False
+# One process per test run: the per-process cache cannot go stale here (tests/test_checks.py tests
+# the warning itself).
+SILENCED_SYSTEM_CHECKS = ["competition.W004"]

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...bench.generate import PRESETS, GenerationError, Size, generate
+from bench.generate import PRESETS, GenerationError, Size, generate
 
 
 class Command(BaseCommand):

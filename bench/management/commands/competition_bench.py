@@ -12,14 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from ...bench import measure
-from ...bench.generate import PRESETS, generate
-from ...models import CompetitionPage
-
-try:
-    from ...bench.serving import measure_serving
-except ImportError:  # written separately; the rest of the benchmark runs without it
-    measure_serving = None
+from bench import measure
+from bench.generate import PRESETS, generate
+from bench.serving import measure_serving
+from competition.models import CompetitionPage
 
 TARGETS = {"hcmc": 2.0, "national": 1.5}  # the build as a multiple of the floor, at most
 IMPORT_TARGET = 5000  # rows/s, at least
@@ -101,8 +97,6 @@ class Command(BaseCommand):
         out("\n== Served pages ==")
         if options["no_serving"]:
             out("  skipped (--no-serving)")
-        elif measure_serving is None:
-            out("  the serving benchmark is not available (competition.bench.serving is missing)")
         else:
             self._serving(competitions, sizes, options)
 

@@ -11,9 +11,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from ..domain.scoreboard import load_board, load_lines, resolve_as_of
-from ..imports import load_dataset, run_import
-from ..models import CommitmentLine
+from competition.domain.scoreboard import load_board, load_lines, resolve_as_of
+from competition.imports import load_dataset, run_import
+from competition.models import CommitmentLine
+
 from .floor import floor_queries, run_floor
 from .generate import report_dates
 

@@ -27,10 +27,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
-from ..domain.pages import create_and_publish
-from ..domain.scoreboard import invalidate
-from ..enums import Direction, SubmissionStatus, Unit
-from ..models import (
+from competition.domain.pages import create_and_publish
+from competition.domain.scoreboard import invalidate
+from competition.enums import Direction, SubmissionStatus, Unit
+from competition.models import (
     Adjustment,
     Agency,
     CommitmentLine,

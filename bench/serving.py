@@ -5,8 +5,8 @@ a competition page and its scoreboard.json both cold (no cache at all: every req
 its boards) and cached (Redis, as in production). `measure_load` loads a running site with wrk
 (public pages, open data, the admin review queue with a session cookie).
 
-Run alone: `python -m competition.bench.serving serve DATABASE_URL /competition/` or
-`python -m competition.bench.serving load http://127.0.0.1:8000 /hcmc/ ...` (see --help).
+Run alone: `python -m bench.serving serve DATABASE_URL /competition/` or
+`python -m bench.serving load http://127.0.0.1:8000 /hcmc/ ...` (see --help).
 Needs `wrk` and, for Redis, `redis-server` (Debian packages, installed when missing and root).
 """
 
@@ -28,7 +28,7 @@ import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent.parent
+PROJECT = Path(__file__).resolve().parent.parent
 BENCH_SETTINGS = os.environ.get("COMPETITION_BENCH_SETTINGS", "config.settings.bench")
 BARE_PATH = "/bench/bare/"
 # What browsers send; the rows marked "gzip" ask for compression with it, the others do not.
