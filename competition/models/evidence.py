@@ -107,6 +107,19 @@ class Submission(RevisionMixin, ClusterableModel):
     def is_editable(self):
         return self.status in EDITABLE_STATUSES
 
+    def with_content_json(self, content):
+        """The submission as a revision holds it (reverting, comparing). Files deleted from the
+        library since that revision are left out: they cannot come back, and loading a revision
+        that names them must not fail."""
+        attachments = content.get("attachments") or []
+        if attachments:
+            from wagtail.documents import get_document_model
+
+            ids = {attachment.get("document") for attachment in attachments}
+            existing = set(get_document_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
+            content = {**content, "attachments": [a for a in attachments if a.get("document") in existing]}
+        return super().with_content_json(content)
+
     def can_transition_to(self, status):
         return status in TRANSITIONS[SubmissionStatus(self.status)]
 
