@@ -55,10 +55,16 @@ def test_queue_per_reviewer(panel):
 
 def test_conflict_of_interest_refused_on_every_path(client, panel):
     a = panel["subs"]["a"]
+    Submission.objects.filter(pk=a.pk).update(narrative="Counted by hand in ward 7")
     client.force_login(panel["rev_a"])
 
-    assert client.get(review_url(a)).status_code == 404
-    assert client.post(review_url(a), {"points": "5"}).status_code == 404
+    for response in (client.get(review_url(a)), client.post(review_url(a), {"points": "5"})):
+        # Told why, in words; nothing of the submission is shown.
+        assert response.status_code == 403
+        content = response.content.decode()
+        assert "Conflict of interest" in content and "affiliated with Agency A" in content
+        assert "Counted by hand" not in content and "Target T1" not in content and "Suggested points" not in content
+    assert client.get(review_url(panel["draft"])).status_code == 404
     with pytest.raises(ValidationError, match="conflict of interest"):
         jury.record_score(a, panel["rev_a"], Decimal(5))
     assert not JuryScore.objects.exists()
