@@ -1,7 +1,7 @@
 """The competition app's models, re-exported from one place."""
 
 from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
-from .evidence import Submission, SubmissionAttachment, SubmissionLink
+from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
     CommitmentLine,
@@ -25,6 +25,7 @@ __all__ = [
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "EvidenceFile",
     "ReportingDeadline",
     "JuryScore",
     "Reminder",

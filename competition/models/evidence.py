@@ -159,6 +159,41 @@ class SubmissionAttachment(Orderable):
         verbose_name = _("attachment")
 
 
+class EvidenceFile(models.Model):
+    """Where an evidence file came from: the agency and competition of the submission it was
+    first uploaded to. Kept for good, so that a file taken off a draft, or left by a deleted
+    draft, stays restricted to that agency's editors and the competition's managers (an accepted
+    submission holding it makes it public again). Written when a file is first attached
+    (competition.signals)."""
+
+    document = models.OneToOneField(
+        get_document_model_string(),
+        verbose_name=_("document"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="competition_evidence",
+    )
+    # SET_NULL: deleting an agency or a competition page never fails because of an old file;
+    # a file without an owner is then for superusers only.
+    agency = models.ForeignKey(
+        "competition.Agency", verbose_name=_("agency"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    competition = models.ForeignKey(
+        "competition.CompetitionPage",
+        verbose_name=_("competition"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self):
+        return str(self.document_id)
+
+
 class SubmissionLink(Orderable):
     submission = ParentalKey(Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="links")
     url = models.URLField(_("address"), max_length=500)
