@@ -37,6 +37,18 @@ class ReviewQueueMenuItem(MenuItem):
         )
 
 
+def scope_admin_api(router):
+    """Replace Wagtail's document and image endpoints of the admin API with scoped ones
+    (competition.admin_api); registered after Wagtail's own hooks."""
+    from .admin_api import ScopedDocumentsAdminAPIViewSet, ScopedImagesAdminAPIViewSet
+
+    router.register_endpoint("documents", ScopedDocumentsAdminAPIViewSet)
+    router.register_endpoint("images", ScopedImagesAdminAPIViewSet)
+
+
+hooks.register("construct_admin_api", scope_admin_api, order=100)
+
+
 @hooks.register("register_admin_urls")
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView

@@ -455,6 +455,42 @@ def test_existing_evidence_is_remembered_by_the_migration(world):
     assert origins == {(kept.document_id, *owner), (removed.document_id, *owner)}
 
 
+def test_the_admin_api_lists_only_documents_and_images_the_user_may_choose(client, world):
+    from django.core.files.images import ImageFile
+    from PIL import Image as PillowImage
+    from wagtail.images import get_image_model
+
+    _submission, evidence_file, _path = evidence_download(client, world, name="secret-scan.pdf")
+    library = Document.objects.create(title="Public rules", file=SimpleUploadedFile("rules.pdf", PDF))
+    png = io.BytesIO()
+    PillowImage.new("RGB", (2, 2)).save(png, "PNG")
+    image = get_image_model().objects.create(title="Ward photo", file=ImageFile(png, name="ward.png"))
+    documents, images = "/admin/api/main/documents/", "/admin/api/main/images/"
+    paths = [
+        documents,
+        f"{documents}?search=secret",
+        f"{documents}{evidence_file.pk}/",
+        f"{documents}{library.pk}/",
+        f"{images}?fields=-thumbnail",  # (making renditions is not what this test is about)
+        f"{images}{image.pk}/?fields=-thumbnail",
+    ]
+
+    for name in ("editor_a", "editor_b", "manager", "reviewer"):
+        client.force_login(world[name])
+        responses = [client.get(path) for path in paths]
+        assert [response.status_code for response in responses] == [200, 200, 404, 404, 200, 404], name
+        assert responses[0].json()["meta"]["total_count"] == 0 and responses[1].json()["items"] == []
+        assert responses[4].json()["meta"]["total_count"] == 0
+        assert not any(
+            b"secret-scan" in response.content or b"Ward photo" in response.content for response in responses
+        )
+    client.force_login(world["superuser"])
+    listed = {item["title"] for item in client.get(documents).json()["items"]}
+    assert listed == {"secret-scan.pdf", "Public rules"}
+    assert [item["title"] for item in client.get(f"{images}?fields=-thumbnail").json()["items"]] == ["Ward photo"]
+    assert client.get(f"{documents}{evidence_file.pk}/").status_code == 200
+
+
 def test_other_documents_keep_wagtails_protective_headers(client, world):
     document = Document.objects.create(title="Rules", file=SimpleUploadedFile("rules.pdf", PDF))
     client.force_login(world["superuser"])
