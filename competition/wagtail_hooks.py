@@ -93,6 +93,12 @@ def add_competition_panels(request, panels):
 
 @hooks.register("register_log_actions")
 def register_submission_log_actions(actions):
+    from .domain.audit import logged_models
+    from .models import CompetitionLogEntry
+
+    # The competition's own log (competition.domain.audit says who reads which entries).
+    for model in logged_models():
+        actions.register_model(model, CompetitionLogEntry)
     actions.register_action("competition.submit", _("Submit evidence"), _("Evidence submitted"))
     actions.register_action("competition.accept", _("Accept evidence"), _("Evidence accepted"))
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))

@@ -11,12 +11,11 @@ from django.db import close_old_connections, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from wagtail.documents import get_document_model
-from wagtail.models import ModelLogEntry
 
 from competition.domain import evidence
 from competition.domain.roles import EDITORS, MANAGERS, ensure_roles
 from competition.enums import SubmissionStatus
-from competition.models import AgencyMembership, CommitmentLine, Submission
+from competition.models import AgencyMembership, CommitmentLine, CompetitionLogEntry, Submission
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +142,7 @@ def test_the_full_loop_moves_the_public_board(client, world, django_capture_on_c
     assert (line["value"], line["status"]) == (60, "on_track")
 
     actions = list(
-        ModelLogEntry.objects.filter(object_id=str(submission.pk))
+        CompetitionLogEntry.objects.filter(object_id=str(submission.pk))
         .order_by("timestamp")
         .values_list("action", flat=True)
     )

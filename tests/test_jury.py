@@ -8,11 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from wagtail.models import ModelLogEntry
 
 from competition.domain import evidence, jury
 from competition.domain.roles import REVIEWERS, ensure_roles
-from competition.models import Juror, JuryScore, Submission
+from competition.models import CompetitionLogEntry, Juror, JuryScore, Submission
 from tests.factories import UserFactory
 from tests.test_evidence import world  # noqa: F401
 
@@ -103,7 +102,7 @@ def test_score_changes_are_audited_with_the_old_value(panel):
     jury.record_score(b, panel["rev_free"], Decimal(6), "first")
     jury.record_score(b, panel["rev_free"], Decimal("7.5"), "second")
 
-    entries = ModelLogEntry.objects.filter(action="competition.score", object_id=str(b.pk)).order_by("timestamp")
+    entries = CompetitionLogEntry.objects.filter(action="competition.score", object_id=str(b.pk)).order_by("timestamp")
 
     assert [(e.data["old_points"], e.data["new_points"]) for e in entries] == [(None, "6"), ("6", "7.5")]
     assert JuryScore.objects.get().points == Decimal("7.5")

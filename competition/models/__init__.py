@@ -1,6 +1,7 @@
 """The competition app's models, re-exported from one place."""
 
 from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
+from .audit import CompetitionLogEntry
 from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
@@ -21,6 +22,7 @@ __all__ = [
     "AgencyMembership",
     "CommitmentLine",
     "CommitmentPage",
+    "CompetitionLogEntry",
     "CompetitionPage",
     "CompetitionPhase",
     "CompetitionSignatory",
