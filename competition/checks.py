@@ -4,15 +4,26 @@ from django.conf import settings
 from django.core.checks import Warning
 
 MIDDLEWARE = "competition.middleware.EvidenceDownloadMiddleware"
+EXPORT_MIDDLEWARE = "competition.middleware.SpreadsheetExportMiddleware"
 
 
 def check_evidence_download_middleware(app_configs, **kwargs):
-    if MIDDLEWARE in getattr(settings, "MIDDLEWARE", []):
-        return []
-    return [
-        Warning(
-            "Evidence downloads are not sandboxed.",
-            hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE (see docs/integration.md).",
-            id="competition.W001",
+    installed = getattr(settings, "MIDDLEWARE", [])
+    warnings = []
+    if MIDDLEWARE not in installed:
+        warnings.append(
+            Warning(
+                "Evidence downloads are not sandboxed.",
+                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE (see docs/integration.md).",
+                id="competition.W001",
+            )
         )
-    ]
+    if EXPORT_MIDDLEWARE not in installed:
+        warnings.append(
+            Warning(
+                "CSV exports of the Wagtail admin may hold spreadsheet formulas.",
+                hint=f"Add {EXPORT_MIDDLEWARE!r} to MIDDLEWARE (see docs/integration.md).",
+                id="competition.W002",
+            )
+        )
+    return warnings

