@@ -5,6 +5,7 @@ from django.core.checks import Warning
 
 MIDDLEWARE = "competition.middleware.EvidenceDownloadMiddleware"
 EXPORT_MIDDLEWARE = "competition.middleware.SpreadsheetExportMiddleware"
+CHOOSER_MIDDLEWARE = "competition.middleware.PageChooserMiddleware"
 
 
 def check_evidence_download_middleware(app_configs, **kwargs):
@@ -24,6 +25,14 @@ def check_evidence_download_middleware(app_configs, **kwargs):
                 "CSV exports of the Wagtail admin may hold spreadsheet formulas.",
                 hint=f"Add {EXPORT_MIDDLEWARE!r} to MIDDLEWARE (see docs/integration.md).",
                 id="competition.W002",
+            )
+        )
+    if CHOOSER_MIDDLEWARE not in installed:
+        warnings.append(
+            Warning(
+                "The page chooser names unpublished competitions to anyone who asks for them by id.",
+                hint=f"Add {CHOOSER_MIDDLEWARE!r} to MIDDLEWARE (see docs/integration.md).",
+                id="competition.W003",
             )
         )
     return warnings

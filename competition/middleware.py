@@ -3,6 +3,9 @@
 EvidenceDownloadMiddleware: response headers around Wagtail's document serve view, so that
 evidence is always a sandboxed download.
 
+PageChooserMiddleware: Wagtail's page chooser never names an unpublished competition to those
+who may not see it.
+
 SpreadsheetExportMiddleware: no cell of a CSV export of the Wagtail admin (the site history
 report, listings, other reports) is read as a formula by a spreadsheet program.
 
@@ -38,7 +41,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -411,3 +414,38 @@ class SpreadsheetExportMiddleware:
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
+
+
+class PageChooserMiddleware:
+    """Wagtail's page chooser lists pages through the `construct_page_chooser_queryset` hook
+    (which hides unpublished competitions, see wagtail_hooks.py), but two of its views load the
+    pages named in the URL without it: browsing into a page (its title heads the list) and
+    returning chosen pages (with their titles). For those, a page that is hidden from the user
+    is a 404, as if it did not exist."""
+
+    VIEWS = {"wagtailadmin_choose_page_child", "wagtailadmin_choose_page_chosen_multiple"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.url_name not in self.VIEWS:
+            return None
+        if match.url_name == "wagtailadmin_choose_page_child":
+            ids = [view_kwargs.get("parent_page_id")]
+        else:
+            ids = request.GET.getlist("id")
+        ids = [int(pk) for pk in ids if str(pk).isdigit()]
+        if not ids:
+            return None
+        from wagtail.models import Page
+
+        from . import permissions
+
+        if Page.objects.filter(permissions.hidden_pages_filter(request.user), pk__in=ids).exists():
+            raise Http404
+        return None

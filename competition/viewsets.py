@@ -230,10 +230,17 @@ class SubmissionHistoryView(HistoryView):
         return queryset
 
 
+def filter_competitions(request):
+    """The competitions offered by the listing's filter: never an unpublished one the user may
+    not see."""
+    user = request.user if request is not None else None
+    return CompetitionPage.objects.exclude(pk__in=permissions.hidden_competitions(user).values("pk")).order_by("title")
+
+
 class SubmissionFilterSet(WagtailFilterSet):
     # Named as before (the query parameter stays), labelled in the domain's word.
     line__commitment__competition = django_filters.ModelChoiceFilter(
-        label=_("Competition"), queryset=CompetitionPage.objects.order_by("title")
+        label=_("Competition"), queryset=lambda request: filter_competitions(request)
     )
 
     class Meta:

@@ -121,6 +121,14 @@ def keep_public_pages_for_anonymous_readers(page, request, serve_args, serve_kwa
         mark_cacheable(request, competition_id)
 
 
+@hooks.register("construct_page_chooser_queryset")
+def hide_unpublished_competitions_from_choosers(pages, request):
+    """Page choosers (browse and search) never list an unpublished competition, nor a page
+    below it, to those who may not see it (competition.permissions.hidden_competitions);
+    PageChooserMiddleware refuses them when asked for by id."""
+    return pages.exclude(permissions.hidden_pages_filter(request.user))
+
+
 @hooks.register("before_serve_document")
 def serve_evidence_only_to_those_allowed(document, request):
     """Evidence files are public once accepted; before that only their agency's editors and the

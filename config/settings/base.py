@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
     "competition.middleware.SpreadsheetExportMiddleware",
+    "competition.middleware.PageChooserMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
