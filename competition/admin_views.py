@@ -102,6 +102,11 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         """The reviewer is affiliated with the submission's agency: say so, and show nothing of
         the submission (not even its target or value)."""
         self.page_title = _("Conflict of interest")
+        self.breadcrumbs_items = [
+            *self.breadcrumbs_items,
+            {"url": reverse("competition_review_queue"), "label": _("Review queue")},
+            {"url": "", "label": self.page_title},
+        ]
         context = WagtailAdminTemplateMixin.get_context_data(self)
         context.update({"affiliation": self.seat.agency, "competition": self.seat.competition})
         return TemplateResponse(request, "competition/admin/review_conflict.html", context, status=403)
