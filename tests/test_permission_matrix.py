@@ -1212,7 +1212,8 @@ def test_scores_go_only_to_the_submission_and_seat_of_the_request(client, world)
     score = JuryScore.objects.get()
     assert (score.submission, score.juror, score.points) == (objects["b_submitted"], snippets["j_comp"], 3)
     login(client, world, "reviewer_a")
-    assert client.post(reverse("competition_review", args=[objects["a_submitted"].pk]), data).status_code == 404
+    # Their own agency's: refused with the reason (conflict of interest); another competition's: 404.
+    assert client.post(reverse("competition_review", args=[objects["a_submitted"].pk]), data).status_code == 403
     assert client.post(reverse("competition_review", args=[objects["c_submitted"].pk]), data).status_code == 404
     assert JuryScore.objects.count() == 1
     assert_sound()
