@@ -209,3 +209,20 @@ def test_csv_rows_split_across_chunks_are_neutralised_whole():
     chunks = ["id,=name\r\n", '1,"=multi\n', 'line",-2\r\n', b"2,@x\r\n", "3,+tail"]
 
     assert b"".join(neutralise_csv(chunks)).decode() == ("id,'=name\r\n1,\"'=multi\nline\",-2\r\n2,'@x\r\n3,'+tail\r\n")
+
+
+def test_the_site_history_query_count_does_not_grow(client, world, django_assert_max_num_queries):
+    manager = world["manager.hcmc"]
+    adjustment = Adjustment.objects.get(reason="Reason only hcmc may read")
+    client.force_login(manager)
+
+    def entries(count):
+        for _ in range(count):
+            log(adjustment, "wagtail.edit", user=world["root"])
+
+    entries(30)  # more than a page of entries
+    with django_assert_max_num_queries(200) as few:
+        assert client.get(SITE_HISTORY).status_code == 200
+    entries(60)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(SITE_HISTORY).status_code == 200

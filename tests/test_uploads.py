@@ -416,6 +416,20 @@ def test_a_file_taken_off_is_public_again_only_through_an_accepted_submission(cl
     assert_download_headers(response, "scan.pdf")
 
 
+def test_a_download_costs_the_same_queries_however_much_evidence_there_is(client, world, django_assert_max_num_queries):
+    from competition.domain.attachments import attach
+
+    submission, document, path = evidence_download(client, world)
+    client.force_login(world["manager"])
+    with django_assert_max_num_queries(40) as few:
+        assert fetch(client, path).status_code == 200
+    for number in range(10):
+        other = Submission.objects.create(line=world["line_b"], reported_on=submission.reported_on, value=number)
+        attach(other, SimpleUploadedFile(f"other-{number}.pdf", PDF), world["editor_b"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert fetch(client, path).status_code == 200
+
+
 def test_files_in_the_evidence_collections_of_unknown_origin_are_for_superusers_only(client, world):
     from competition.domain.attachments import agency_collection
 
