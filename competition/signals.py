@@ -171,7 +171,27 @@ def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
         raise ProtectedError("A submission that was submitted cannot be deleted.", {instance})
 
 
+def remember_evidence(sender, instance, created, raw=False, **kwargs):
+    """A file attached to a submission is evidence of its agency and competition for good
+    (EvidenceFile), even once it is taken off or its draft is deleted."""
+    if raw:
+        return
+    from .models import EvidenceFile
+
+    if EvidenceFile.objects.filter(document_id=instance.document_id).exists():
+        return
+    agency_id, competition_id = (
+        Submission.objects.filter(pk=instance.submission_id)
+        .values_list("line__commitment__agency_id", "line__commitment__competition_id")
+        .get()
+    )
+    EvidenceFile.objects.get_or_create(
+        document_id=instance.document_id, defaults={"agency_id": agency_id, "competition_id": competition_id}
+    )
+
+
 def connect():
+    post_save.connect(remember_evidence, sender=SubmissionAttachment, dispatch_uid="competition-remember-evidence")
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")
     for model in (*WATCHED, get_document_model()):

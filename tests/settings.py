@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
+    "competition.middleware.SpreadsheetExportMiddleware",
+    "competition.middleware.PageChooserMiddleware",
 ]
 
 ROOT_URLCONF = "tests.urls"

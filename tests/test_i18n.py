@@ -294,9 +294,10 @@ def test_every_field_of_the_app_has_a_translatable_name():
     from django.apps import apps
     from django.utils.functional import Promise
     from modelcluster.fields import ParentalKey
-    from wagtail.models import Orderable, Page
+    from wagtail.models import ModelLogEntry, Orderable, Page
 
-    inherited = {field.name for model in (Page, Orderable) for field in model._meta.get_fields()}
+    # Fields Wagtail declares (and names, or not) for pages, inlines and log entries.
+    inherited = {field.name for model in (Page, Orderable, ModelLogEntry) for field in model._meta.get_fields()}
     untranslated = [
         f"{model.__name__}.{field.name}"
         for model in apps.get_app_config("competition").get_models()

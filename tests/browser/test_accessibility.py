@@ -226,3 +226,14 @@ def test_reviewer_admin_screens_have_no_wcag_violations(site, admin_world):
     record(page, "review, after saving", found)
 
     assert not found, report(found)
+
+
+def test_the_conflict_of_interest_notice_has_no_wcag_violations(site, admin_world):
+    page = site.login(admin_world["rev_a"])
+    found = {}
+
+    check(page, f"/admin/review/{admin_world['subs']['a'].pk}/", found)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Conflict of interest")
+    expect(page.get_by_role("alert")).to_contain_text("affiliated with Agency A")
+
+    assert not found, report(found)
