@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots mutation
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis fonts screenshots mutation
 
 venv: $(STAMP)
 
@@ -49,7 +49,7 @@ messages: venv gettext
 		--ignore 'tests/*' --ignore 'mutants/*' --ignore 'docs/*' --ignore 'fixtures/*' --ignore 'scripts/*' --ignore 'build/*' --ignore 'dist/*'
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
-demo: venv static
+demo: venv static fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin at /admin/)"
@@ -61,7 +61,7 @@ demo: venv static
 WORKERS ?= 4
 SERVE_SETTINGS ?= config.settings.production
 
-serve: venv static
+serve: venv static fonts
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
@@ -102,11 +102,18 @@ redis:
 		if [ "$$(id -u)" -ne 0 ]; then echo "redis-server is missing and this is not root: install Debian's redis-server package." >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# What WeasyPrint needs for the results report's PDF: Pango (with fontconfig) and fonts with every
+# Vietnamese glyph (Debian's DejaVu); installed when missing and this runs as root.
+fonts:
+	@{ fc-list 2>/dev/null | grep -q "DejaVu Sans" && /sbin/ldconfig -p | grep -q libpangoft2-1.0; } || { \
+		if [ "$$(id -u)" -ne 0 ]; then echo "Pango or the DejaVu fonts are missing and this is not root: install Debian's libpangoft2-1.0-0 and fonts-dejavu-core packages." >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+
 # The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
-test-sqlite: venv static chromium redis
+test-sqlite: venv static chromium redis fonts
 	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
-test-postgres: venv static redis
+test-postgres: venv static redis fonts
 	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes

@@ -1,5 +1,5 @@
-"""Open data under each competition page's URL: include these before Wagtail's own URLs, since
-Wagtail's page routes do not take file names with a dot."""
+"""Open data and the report's PDF under each competition page's URL. Include these before
+Wagtail's own URLs, since Wagtail's page routes do not take file names with a dot."""
 
 from django.urls import re_path
 
@@ -13,4 +13,6 @@ urlpatterns = [
         views.scoreboard_data,
         name="scoreboard_data",
     ),
+    re_path(r"^(?P<page_path>(?:[\w\-]+/)*)awards\.(?P<file_format>json|csv)$", views.awards_data, name="awards_data"),
+    re_path(r"^(?P<page_path>(?:[\w\-]+/)*)report\.pdf$", views.report_pdf, name="report_pdf"),
 ]

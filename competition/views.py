@@ -7,8 +7,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
-from .domain.opendata import board_json, board_table
-from .domain.presentation import InvalidDate, note_canonical_query, parse_as_of
+from .domain.opendata import awards_json, awards_table, board_json, board_table
+from .domain.presentation import InvalidDate, commendations, note_canonical_query, parse_as_of
 from .domain.scoreboard import get_board
 from .middleware import mark_cacheable
 from .models import CompetitionPage
@@ -55,3 +55,43 @@ def scoreboard_data(request, page_path, file_format):
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_safe
+def awards_data(request, page_path, file_format):
+    """The commendation decision and its awards as JSON or CSV (docs/opendata.md); the decision
+    null and no award before one is recorded."""
+    competition = find_public_competition(request, page_path)
+    mark_cacheable(request, competition.pk)
+    granted = commendations(competition)
+    url = request.build_absolute_uri(granted["decision"].document.url) if granted else None
+    data = awards_json(competition, granted, url)
+    if file_format == "json":
+        response = HttpResponse(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False), content_type="application/json"
+        )
+    else:
+        response = HttpResponse(export_dataset(awards_table(data), "csv"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{competition.slug}-awards.csv"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def report_pdf(request, page_path):
+    """The results report (the page `<competition URL>report/`) as a PDF, in the reader's
+    language; kept for anonymous readers like the page (making one takes a while)."""
+    from .domain.report import render_pdf, report_context
+
+    competition = find_public_competition(request, page_path)
+    mark_cacheable(request, competition.pk)
+    try:
+        as_of = parse_as_of(request)
+    except InvalidDate as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    context = report_context(competition, request, as_of)
+    response = HttpResponse(render_pdf(context, request), content_type="application/pdf")
+    day = context["board"].as_of.isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-report-{day}.pdf"'
+    return response
+
