@@ -66,6 +66,7 @@ def awards_data(request, page_path, file_format):
     null and no award before one is recorded."""
     competition = find_public_competition(request, page_path)
     mark_cacheable(request, competition.pk)
+    note_canonical_query(request, {}, redirect=False)  # reads no parameter
     granted = commendations(competition)
     url = request.build_absolute_uri(granted["decision"].document.url) if granted else None
     data = awards_json(competition, granted, url)
@@ -84,15 +85,14 @@ def awards_data(request, page_path, file_format):
 def report_pdf(request, page_path):
     """The results report (the page `<competition URL>report/`) as a PDF, in the reader's
     language; kept for anonymous readers like the page (making one takes a while)."""
-    from .domain.report import render_pdf, report_context
+    from .domain.report import read_report, render_pdf
 
     competition = find_public_competition(request, page_path)
     mark_cacheable(request, competition.pk)
     try:
-        as_of = parse_as_of(request)
+        context = read_report(competition, request, pdf=True)
     except InvalidDate as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-    context = report_context(competition, request, as_of)
     response = HttpResponse(render_pdf(context, request), content_type="application/pdf")
     day = context["board"].as_of.isoformat()
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-report-{day}.pdf"'

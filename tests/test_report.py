@@ -123,7 +123,10 @@ def test_only_the_adjustments_the_board_counts_are_listed(worked, client):
 
 
 def test_report_of_a_closed_competition_is_the_official_result_with_its_decision(decided, client):
-    page = soup(client.get("/contest/report/?as_of=2025-03-01"))  # the date is not read once closed
+    dated = client.get("/contest/report/?as_of=2025-03-01")
+    page = soup(client.get("/contest/report/"))
+
+    assert dated.status_code == 302 and dated["Location"] == "/contest/report/"  # no date once closed
     text = page.get_text(" ", strip=True)
 
     assert "Official results, published on" in text and "Provisional results" not in text
@@ -198,7 +201,7 @@ def test_the_pdf_holds_the_ranking_the_awards_and_the_decision_number(decided, c
     assert "Official results, published on" in text and "For the organiser".upper() in text.upper()
     # A number never parts from its unit (a no-break space); the form and the links of the
     # screen are not in it.
-    assert f"90.00{NBSP}%" in text or "90.00 %" in text
+    assert f"90.00{NBSP}%" in text
     assert "Download the report" not in text and "Scores as of" not in text
 
 
@@ -247,6 +250,14 @@ def test_the_pdf_fetches_nothing(decided, client, monkeypatch):
 
     assert "Report" in pdf_text(response)[0]
     assert fetched == []
+
+
+def test_a_date_outside_the_period_is_written_as_the_day_it_shows(worked, client):
+    page = client.get("/worked/report/?as_of=2026-05-01")
+    pdf = client.get("/worked/report.pdf?as_of=2026-05-01")
+
+    assert page.status_code == 302 and page["Location"] == "/worked/report/?as_of=2025-12-31"
+    assert pdf.status_code == 200  # a file is answered, never redirected
 
 
 def test_an_invalid_date_is_said_on_the_page_and_refused_for_the_pdf(worked, client):

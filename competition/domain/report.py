@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import conf
 from ..models import Adjustment
-from .presentation import commendations, commitment_urls
+from .presentation import InvalidDate, commendations, commitment_urls, note_canonical_query, parse_as_of
 from .scoreboard import get_board
 
 # The stylesheets of the PDF, from the app's static files (the screen page links the same two).
@@ -101,6 +101,30 @@ def report_context(competition, request, as_of=None, as_of_errors=()):
         "today": timezone.localdate(),
         "competition_url": url,
     }
+
+
+def read_report(competition, request, *, pdf=False):
+    """The report's context for `request`, its canonical query told to the page cache. Once
+    judging is closed the report is the official result and reads no date (a query is redirected
+    away from the page); before, the public board of `as_of`: a malformed date is said on the page
+    (then today's board, never kept) and raises InvalidDate for the PDF."""
+    errors = []
+    as_of = None
+    if not competition.closed:
+        try:
+            as_of = parse_as_of(request)
+        except InvalidDate as error:
+            if pdf:
+                raise
+            errors.append(str(error))
+    context = report_context(competition, request, as_of, errors)
+    if competition.closed or not request.GET.get("as_of", "").strip():
+        query = {}
+    else:
+        query = None if errors else {"as_of": context["board"].as_of.isoformat()}
+    # The PDF, a file, is never redirected (see note_canonical_query); only kept when canonical.
+    note_canonical_query(request, query, redirect=not pdf)
+    return context
 
 
 def render_pdf(context, request):

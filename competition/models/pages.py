@@ -182,15 +182,9 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
         """The results report, made for A4 paper (`report.pdf` beside it is the same as PDF)."""
         from django.template.response import TemplateResponse
 
-        from ..domain.presentation import InvalidDate, parse_as_of
-        from ..domain.report import report_context
+        from ..domain.report import read_report
 
-        errors = []
-        try:
-            as_of = parse_as_of(request)
-        except InvalidDate as error:
-            as_of, errors = None, [str(error)]
-        context = report_context(self, request, as_of, errors)
+        context = read_report(self, request)
         return TemplateResponse(request, "competition/pages/report_page.html", {**context, "self": self})
 
     def with_content_json(self, content):
