@@ -123,7 +123,7 @@ def test_competition_page_in_english_by_default_and_in_vietnamese(worked_closed,
     assert "Dữ liệu mở" in text and "Đúng tiến độ: 1" in text
     first = [cell.get_text(" ", strip=True) for cell in page.select("table.board-table")[0].select("tbody tr td")]
     assert "tạm tính" in first[1]
-    assert first[3] == "86,00 %" and "84,50 %" in first[4]
+    assert first[3] == "86,00\u00a0%" and "84,50\u00a0%" in first[4]
     assert [
         header.get_text(" ", strip=True).split(" (")[0] for header in page.select("table.board-table")[0].select("th")
     ][:3] == [

@@ -533,20 +533,46 @@ for _model in SNIPPETS:
         {f"wagtailsnippetchoosers_competition_{_model}:{name}": url for name, url in _chooser_urls.items()}
     )
 
+
+def file_kwargs(world, key):
+    """A file under a competition page: "comp.json" is the matrix competition's JSON file."""
+    name, file_format = key.split(".")
+    return {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[name], "file_format": file_format}
+
+
 PUBLIC_URLS = {
     "competition:scoreboard_data": Url(
         ("comp.json", "comp.csv", "comp.xlsx", "draft.json"),
         get=lambda name, role, key: not key.startswith("draft"),
         post="refused",
         reads_only=True,
-        kwargs=lambda world, key: {
-            "page_path": key.split(".")[0].replace("comp", "matrix").replace("draft", "matrix-draft") + "/",
-            "file_format": key.split(".")[1],
-        },
+        kwargs=file_kwargs,
+    ),
+    "competition:awards_data": Url(
+        ("comp.json", "comp.csv", "draft.csv"),
+        get=lambda name, role, key: not key.startswith("draft"),
+        post="refused",
+        reads_only=True,
+        kwargs=file_kwargs,
+    ),
+    "competition:report_pdf": Url(
+        ("comp", "draft"),
+        get=lambda name, role, key: key == "comp",
+        post="refused",
+        reads_only=True,
+        kwargs=lambda world, key: {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[key]},
+    ),
+    # The record of achievements of an agency with a public commitment; none for D, which has none.
+    "competition:agency_record": Url(
+        ("A", "C", "D"),
+        get=lambda name, role, key: key != "D",
+        post="refused",
+        reads_only=True,
+        kwargs=lambda world, key: {"code": key},
     ),
 }
 # Routable sub-routes of the app's pages, by page model and route name.
-PAGE_ROUTES = {("CompetitionPage", "index_route")}
+PAGE_ROUTES = {("CompetitionPage", "index_route"), ("CompetitionPage", "report")}
 
 
 # --- Wagtail's own URLs exercised on the app's objects -------------------------------------------

@@ -30,6 +30,10 @@ PUBLIC_PAGES = [
     "/digital-2025/target-t2/?as_of=2025-07-01",
     "/digital-2025/agency-dost/",
     "/digital-2025/agency-26740/?as_of=2025-04-30",
+    "/digital-2025/report/",
+    "/digital-2025/report/?as_of=2025-04-30",
+    "/digital-2025/report/?as_of=not-a-date",
+    "/agencies/26734/",
 ]
 
 
