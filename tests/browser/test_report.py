@@ -103,3 +103,99 @@ def test_screenshots_of_the_report_and_the_record(site, decided_board, screensho
     screenshot(page, f"public-record-phone-{language}")
     page.set_viewport_size({"width": 1280, "height": 800})
     screenshot(page, f"public-record-{language}")
+
+
+def test_manager_closes_judging_reviews_the_awards_records_the_decision_and_the_public_reads_it(
+    site, public_board, screenshot
+):
+    """Issue 19's journey: close judging with a preview, the proposed awards reviewed (one taken off
+    with its reason), the decision recorded with its signed PDF; then a reader finds the official
+    results, the awards, an agency's record, the report as a PDF and the awards as CSV."""
+    import csv
+
+    from competition.domain.roles import MANAGERS, ensure_roles
+    from competition.models import Award, AwardRule
+    from tests.factories import UserFactory
+
+    competition = public_board["competition"]
+    AwardRule.objects.create(page=competition, sort_order=0, name="Cờ thi đua", basis="rank", rank=1, limit=1)
+    AwardRule.objects.create(page=competition, sort_order=1, name="Bằng khen", basis="cluster_rank", rank=1)
+    manager = UserFactory(username="manager.results")
+    manager.groups.add(ensure_roles()[MANAGERS])
+
+    page = site.login(manager)
+    page.goto(f"/admin/competition/{competition.pk}/judging/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Close judging")
+    # The preview: the board that will be published, with the jury's points.
+    expect(page.locator("main")).to_contain_text("Department of Science and Technology")
+    expect(page.locator("main")).to_contain_text("accepted submissions have no jury score")
+    page.get_by_role("button", name="Close judging and publish the results").click()
+    expect(page.get_by_role("status")).to_contain_text("its official results are published")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Commendations")
+
+    awards = page.get_by_role("region", name="Awards")
+    flag = awards.get_by_role("row").filter(has_text="Cờ thi đua")
+    expect(flag).to_contain_text("Department of Science and Technology")
+    merit = awards.get_by_role("row").filter(has_text="Bằng khen")
+    expect(merit).to_have_count(1)  # the first of the wards' cluster
+    merit_agency = Award.objects.get(competition=competition, name="Bằng khen").agency
+    merit.get_by_label("Reason").fill("The council kept the certificate for next year")
+    merit.get_by_role("button", name="Take off").click()
+    expect(awards.get_by_role("row").filter(has_text="Bằng khen")).to_contain_text("taken off")
+    expect(awards).to_contain_text("The council kept the certificate for next year")
+    screenshot(page, "manager-commendations")
+
+    page.get_by_label("Decision number").fill("125/QĐ-UBND")
+    page.get_by_label("Date of the decision").fill("2026-01-15")
+    page.get_by_label("Issued by").fill("People's Committee")
+    page.get_by_label("Signed by").fill("Nguyễn Văn A")
+    page.get_by_label("Signed decision (PDF)").set_input_files(
+        files=[{"name": "decision-125.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_role("heading", name="Awards granted")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("125/QĐ-UBND")
+
+    reader = site.visitor()
+    reader.goto("/digital-2025/")
+    expect(reader.get_by_text(re.compile(r"Official results, published on"))).to_be_visible()
+    section = reader.locator("section.commendations")
+    expect(section).to_contain_text("Decision No. 125/QĐ-UBND")
+    expect(section.get_by_role("row").filter(has_text="Cờ thi đua")).to_contain_text(
+        "Department of Science and Technology"
+    )
+    expect(section).not_to_contain_text("Bằng khen")  # taken off before the decision
+
+    with reader.expect_download() as download:
+        reader.get_by_role("link", name="Results report (PDF)").click()
+    text = " ".join(
+        " ".join(sheet.extract_text() for sheet in PdfReader(download.value.path()).pages).split()
+    )
+    for expected in (
+        "Department of Science and Technology",
+        "Sài Gòn Ward",
+        "Bến Thành Ward",
+        "Cờ thi đua",
+        "125/QĐ-UBND",
+        "Official results",
+    ):
+        assert expected in text, expected
+    assert "Bằng khen" not in text
+
+    with reader.expect_download() as download:
+        reader.get_by_role("link", name="Awards (CSV)").click()
+    with open(download.value.path(), encoding="utf-8-sig") as awards_file:
+        rows = list(csv.DictReader(awards_file))
+    assert [(row["agency_code"], row["award"], row["decision_number"]) for row in rows] == [
+        ("DOST", "Cờ thi đua", "125/QĐ-UBND")
+    ]
+
+    reader.goto("/digital-2025/agency-dost/")
+    reader.get_by_role("link", name=re.compile("Record of achievements of Department of Science")).click()
+    expect(reader.get_by_role("heading", level=1)).to_contain_text("Department of Science and Technology")
+    expect(reader.locator(".awards")).to_contain_text("Cờ thi đua")
+    expect(reader.locator(".awards")).to_contain_text("125/QĐ-UBND")
+    expect(reader.locator("main")).to_contain_text("Final rank")
+    reader.goto(f"/agencies/{merit_agency.code}/")
+    expect(reader.locator("main")).to_contain_text("No award for this agency.")
+    screenshot(reader, "public-record-after-decision")
