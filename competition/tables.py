@@ -24,18 +24,26 @@ class RankingTable(tables.Table):
         order_by=("name",),
         attrs={"th": {"scope": "col"}},
     )
-    tier = tables.Column(verbose_name=_("Tier"), attrs={"th": {"scope": "col"}})
+    # The first click on a column of figures shows the best first: tiers in their order (the rank
+    # follows the score, and the tier the score), not in the alphabetical order of their labels.
+    tier = tables.Column(verbose_name=_("Tier"), order_by=("rank", "name"), attrs={"th": {"scope": "col"}})
     score_percent = tables.TemplateColumn(
         template_name="competition/tables/score_column.html",
         verbose_name=_("Score"),
+        order_by=("rank", "name"),
         attrs={"td": {"class": "num"}, "th": {"scope": "col"}},
     )
     progress_percent = tables.TemplateColumn(
         template_name="competition/tables/progress_column.html",
         verbose_name=_("Progress"),
+        order_by=("-progress_percent", "rank"),
         attrs={"th": {"scope": "col"}},
     )
-    total_points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "num"}, "th": {"scope": "col"}})
+    total_points = tables.Column(
+        verbose_name=_("Points"),
+        order_by=("-total_points", "rank"),
+        attrs={"td": {"class": "num"}, "th": {"scope": "col"}},
+    )
 
     class Meta:
         template_name = "competition/tables/table.html"

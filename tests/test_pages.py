@@ -61,6 +61,43 @@ def test_ranking_table_sorts_without_javascript(worked, client):
     assert header and header[0]["aria-sort"] == "descending"
 
 
+def ranked_names(page):
+    return [
+        row.select("td")[1].get_text(" ", strip=True).split(" ")[1]
+        for row in page.select("table.board-table")[0].select("tbody tr")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        # Tiers in their order, not their labels' ("Below target" < "Good" alphabetically).
+        ("tier", "A"),
+        ("-tier", "B"),
+        # The first click on a column of figures shows the best first.
+        ("score_percent", "A"),
+        ("-score_percent", "B"),
+        ("progress_percent", "A"),
+        ("total_points", "A"),
+    ],
+)
+def test_columns_of_figures_sort_best_first(worked, client, sort, first):
+    page = soup(client.get(f"/worked/?as_of=2025-07-02&sort={sort}"))
+
+    assert ranked_names(page)[0] == first
+
+
+def test_changing_the_date_keeps_the_sort_and_says_what_dates_show(worked, client):
+    page = soup(client.get("/worked/?as_of=2025-07-02&sort=-tier&per_page=10"))
+
+    form = page.select_one("form.as-of-form")
+    kept = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    assert kept == {"sort": "-tier", "per_page": "10"}
+    hint = form.select_one("#as-of-hint").get_text(" ", strip=True)
+    assert "Jan. 1, 2025" in hint and "Dec. 31, 2025" in hint and "first or the last" in hint
+    assert form.select_one("#as-of")["aria-describedby"] == "as-of-hint"
+
+
 def test_invalid_as_of_on_a_page_says_so_and_shows_today(worked, client):
     page = soup(client.get("/worked/?as_of=not-a-date"))
 

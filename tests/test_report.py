@@ -265,7 +265,7 @@ def test_an_invalid_date_is_said_on_the_page_and_refused_for_the_pdf(worked, cli
     page = soup(client.get("/worked/report/?as_of=July"))
     pdf = client.get("/worked/report.pdf?as_of=July")
 
-    assert "as_of must be a date in the form YYYY-MM-DD" in page.select_one("#as-of-error").get_text()
+    assert "The date must be written as YYYY-MM-DD" in page.select_one("#as-of-error").get_text()
     assert pdf.status_code == 400 and pdf["Content-Type"].startswith("text/plain")
     assert "YYYY-MM-DD" in pdf.content.decode()
 

@@ -492,7 +492,7 @@ def test_a_malformed_date_is_explained_and_never_kept(competition, client, url):
     client.get(url.split("?")[0])  # the URL's competition is known
 
     assert states(client, url) == [(200, "miss")] * 3
-    assert "must be a date in the form YYYY-MM-DD" in client.get(url).content.decode()
+    assert "The date must be written as YYYY-MM-DD" in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize(

@@ -218,7 +218,8 @@ def parse_as_of(request):
         return parse_iso_date(value)
     except ValueError:
         raise InvalidDate(
-            _("as_of must be a date in the form YYYY-MM-DD, not %(value)r.") % {"value": value[:40]}
+            _("The date must be written as YYYY-MM-DD (for example 2025-06-30), not %(value)r.")
+            % {"value": value[:40]}
         ) from None
 
 
@@ -323,6 +324,7 @@ def competition_context(competition, request):
         "competition_base_template": conf.get("BASE_TEMPLATE"),
         "board": board,
         "as_of_errors": errors,
+        "table_query": query,
         "headline": headline(competition, board),
         "ranking_table": table,
         "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],
@@ -367,6 +369,7 @@ def target_context(target, request):
         "competition_base_template": conf.get("BASE_TEMPLATE"),
         "board": board,
         "as_of_errors": errors,
+        "table_query": query,
         "competition": competition,
         "summary": summary,
         "lines_table": table,
