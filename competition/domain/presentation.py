@@ -218,8 +218,7 @@ def parse_as_of(request):
         return parse_iso_date(value)
     except ValueError:
         raise InvalidDate(
-            _("The date must be written as YYYY-MM-DD (for example 2025-06-30), not %(value)r.")
-            % {"value": value[:40]}
+            _("The date must be written as YYYY-MM-DD (for example 2025-06-30), not %(value)r.") % {"value": value[:40]}
         ) from None
 
 

@@ -168,9 +168,7 @@ def test_manager_closes_judging_reviews_the_awards_records_the_decision_and_the_
 
     with reader.expect_download() as download:
         reader.get_by_role("link", name="Results report (PDF)").click()
-    text = " ".join(
-        " ".join(sheet.extract_text() for sheet in PdfReader(download.value.path()).pages).split()
-    )
+    text = " ".join(" ".join(sheet.extract_text() for sheet in PdfReader(download.value.path()).pages).split())
     for expected in (
         "Department of Science and Technology",
         "Sài Gòn Ward",
