@@ -160,3 +160,25 @@ def test_home_shows_headline_progress(worked, client):
     card = page.select_one(".competition-list .card")
     text = card.get_text(" ", strip=True)
     assert "Agencies 2" in text and "ended" in text and "Mean progress" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "previous", "following", "of"),
+    [("en", "Previous page", "Next page", "Page 2 of 3"), ("vi", "Trang trước", "Trang sau", "Trang 2 / 3")],
+)
+def test_ranking_pages_are_named_in_the_readers_language(client, language, previous, following, of):
+    competition = make_competition(slug="many")
+    target = make_target(competition, code="T1")
+    for number in range(25):
+        make_commitment(competition, AgencyFactory(code=f"X{number:02}"), [target])
+
+    page = soup(client.get("/many/?page=2&per_page=10", headers={"accept-language": language}))
+
+    pages = page.select_one("nav.table-pages")
+    links = {link.get_text(" ", strip=True): link for link in pages.select("a")}
+    assert pages.p.get_text(" ", strip=True) == of
+    assert links[previous]["rel"] == ["prev"] and "page=1" in links[previous]["href"]
+    assert links[following]["rel"] == ["next"] and "page=3" in links[following]["href"]
+    current = pages.select_one("[aria-current=page]")
+    assert current.get_text(" ", strip=True).endswith("2")
+    assert "previous" not in pages.get_text() and "next" not in pages.get_text()
