@@ -1,5 +1,6 @@
 """Admin screens of the competition app: snippet viewsets grouped under one menu."""
 
+from datetime import datetime
 from functools import wraps
 
 import django_filters
@@ -10,8 +11,10 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
-from django.utils.functional import classproperty
+from django.utils.formats import date_format
+from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
@@ -41,6 +44,7 @@ from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, Juror, Submission
 from .models.evidence import STATE_FIELDS
 from .spreadsheets import neutralise
+from .templatetags.competition_tags import measured
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -180,6 +184,27 @@ class SafeExportIndexView(IndexView):
         return neutralise(value) if export_format == self.FORMAT_CSV else value
 
 
+def line_label(submission):
+    """A submission's line by names, as people know it ("Sài Gòn Ward · T6 Online payments"), not by codes."""
+    line = submission.line
+    return f"{line.commitment.agency.name} · {line.target.code} {line.target.title}"
+
+
+class SubmissionIndexView(SafeExportIndexView):
+    """The submissions listed by the agency's name and the target's title, values without
+    needless trailing zeros in the reader's language."""
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        for column in columns:
+            if column.name == "line":
+                column.accessor = line_label
+            elif column.name == "value":
+                column.accessor = lambda submission: measured(submission.value)
+        return columns
+
+
 class SubmissionInspectView(InspectView):
     template_name = "competition/admin/submission_inspect.html"
     # Labels of the fields that have no verbose name (adding one needs a migration).
@@ -191,7 +216,13 @@ class SubmissionInspectView(InspectView):
         return super().get_field_label(field_name, field)
 
     def get_field_display_value(self, field_name, field):
+        if field_name == "line":
+            return line_label(self.object)
+        if field_name == "value":
+            return measured(self.object.value)
         value = super().get_field_display_value(field_name, field)
+        if isinstance(value, datetime):  # in the site's time zone, as the listing shows it
+            return date_format(localtime(value), "DATETIME_FORMAT")
         return "—" if value is None else value
 
     def get_context_data(self, **kwargs):
@@ -249,7 +280,7 @@ class SubmissionFilterSet(WagtailFilterSet):
 
 
 class SubmissionViewSet(SnippetViewSet):
-    index_view_class = SafeExportIndexView
+    index_view_class = SubmissionIndexView
     model = Submission
     icon = "doc-full-inverse"
     menu_label = _("Submissions")

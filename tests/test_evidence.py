@@ -395,3 +395,30 @@ def test_reverting_leaves_out_files_deleted_from_the_library_since(client, world
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert [a.document.title for a in submission.attachments.all()] == ["kept.pdf"]
+
+
+def test_admin_screens_name_the_line_and_write_values_and_times_as_people_read_them(client, world):
+    """ "Agency A · T1 Target T1", not "A · T1"; 76.9, not 76.9000; every time in the site's time
+    zone (Asia/Ho_Chi_Minh, GMT+7), the same on the listing and on Inspect."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from bs4 import BeautifulSoup
+
+    from tests.factories import make_submission
+
+    submission = make_submission(world["line_a"], "76.9", status=SubmissionStatus.SUBMITTED)
+    Submission.objects.filter(pk=submission.pk).update(updated_at=datetime(2025, 7, 1, 15, 32, tzinfo=dt_timezone.utc))
+    client.force_login(world["manager"])
+
+    listing = BeautifulSoup(client.get(url("list")).content, "html.parser")
+    inspect = BeautifulSoup(client.get(url("inspect", submission.pk)).content, "html.parser")
+
+    row = [cell.get_text(" ", strip=True) for cell in listing.select("table.listing tbody tr")[0].select("td")]
+    assert any(text.startswith("Agency A · T1 ") for text in row), row
+    assert "76.9" in row and "76.9000" not in " ".join(row)
+    assert any("10:32 p.m." in text for text in row), row
+    shown = inspect.select_one("main").get_text(" ", strip=True)
+    assert inspect.h1.get_text(" ", strip=True).endswith("A · T1 · 2025-06-30 · 76.9")
+    assert "Agency A · T1 " in shown and "76.9" in shown and "76.9000" not in shown
+    assert "10:32 p.m." in shown and "3:32 p.m." not in shown

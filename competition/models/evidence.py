@@ -2,6 +2,8 @@
 attachments and links. Its state moves draft → submitted → accepted, or returned (and
 submitted again), or rejected; only accepted submissions count (docs/scoring.md, section 2)."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -93,7 +95,9 @@ class Submission(RevisionMixin, ClusterableModel):
         ]
 
     def __str__(self):
-        return f"{self.line} · {self.reported_on.isoformat()} · {self.value}"
+        # The value as written, without the column's trailing zeros (76.9, not 76.9000).
+        value = format(self.value.normalize(), "f") if isinstance(self.value, Decimal) else self.value
+        return f"{self.line} · {self.reported_on.isoformat()} · {value}"
 
     @property
     def agency(self):
