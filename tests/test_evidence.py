@@ -400,15 +400,14 @@ def test_reverting_leaves_out_files_deleted_from_the_library_since(client, world
 def test_admin_screens_name_the_line_and_write_values_and_times_as_people_read_them(client, world):
     """ "Agency A · T1 Target T1", not "A · T1"; 76.9, not 76.9000; every time in the site's time
     zone (Asia/Ho_Chi_Minh, GMT+7), the same on the listing and on Inspect."""
-    from datetime import datetime
-    from datetime import timezone as dt_timezone
+    from datetime import UTC, datetime
 
     from bs4 import BeautifulSoup
 
     from tests.factories import make_submission
 
     submission = make_submission(world["line_a"], "76.9", status=SubmissionStatus.SUBMITTED)
-    Submission.objects.filter(pk=submission.pk).update(updated_at=datetime(2025, 7, 1, 15, 32, tzinfo=dt_timezone.utc))
+    Submission.objects.filter(pk=submission.pk).update(updated_at=datetime(2025, 7, 1, 15, 32, tzinfo=UTC))
     client.force_login(world["manager"])
 
     listing = BeautifulSoup(client.get(url("list")).content, "html.parser")
