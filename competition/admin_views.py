@@ -48,7 +48,14 @@ class QueueFilterForm(forms.Form):
         }
 
 
-class ReviewQueueView(WagtailAdminTemplateMixin, TemplateView):
+class TitledScreenMixin(WagtailAdminTemplateMixin):
+    """A screen of the app's own whose header names it (breadcrumbs Home → its title), not "Home"."""
+
+    def get_breadcrumbs_items(self):
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_page_title()}]
+
+
+class ReviewQueueView(TitledScreenMixin, TemplateView):
     template_name = "competition/admin/review_queue.html"
     page_title = gettext_lazy("Review queue")
     header_icon = "tasks"

@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from django.views.generic import FormView, View
 from import_export.results import RowResult
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import conf, permissions
+from .admin_views import TitledScreenMixin
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
@@ -138,7 +138,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-class ImportView(WagtailAdminTemplateMixin, FormView):
+class ImportView(TitledScreenMixin, FormView):
     template_name = "competition/admin/import.html"
     page_title = gettext_lazy("Import")
     header_icon = "upload"

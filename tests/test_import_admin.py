@@ -178,3 +178,15 @@ def test_every_refusal_of_the_contract_through_the_admin(client, manager, kind, 
     assert any(line.startswith(where) and words in line for line in errors), errors
     assert "Confirm the import" not in response.content.decode()
     assert table_counts() == before
+
+
+def test_the_import_screen_is_titled_by_its_name(client, manager):
+    from bs4 import BeautifulSoup
+
+    client.force_login(manager)
+
+    page = BeautifulSoup(client.get(reverse("competition_import")).content, "html.parser")
+
+    assert page.title.get_text(strip=True).startswith("Import")
+    crumbs = [item.get_text(" ", strip=True) for item in page.select("nav ol li")]
+    assert crumbs and crumbs[-1] == "Import", crumbs

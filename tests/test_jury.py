@@ -243,3 +243,16 @@ def test_queue_filters_that_are_not_valid_are_reported_not_an_error(client, pane
     assert review_url(panel["subs"]["b"]) in page and review_url(panel["subs"]["a"]) not in page  # agency kept
     options = client.get(reverse("competition_review_queue")).content.decode()
     assert f'<option value="{panel["competition"].pk}">{panel["competition"].title}</option>' in options
+
+
+def test_the_queue_is_titled_by_its_name(client, panel):
+    """The header and the browser's tab say "Review queue", not Wagtail's "Home"."""
+    from bs4 import BeautifulSoup
+
+    client.force_login(panel["rev_free"])
+
+    page = BeautifulSoup(client.get(reverse("competition_review_queue")).content, "html.parser")
+
+    assert page.title.get_text(strip=True).startswith("Review queue")
+    crumbs = [item.get_text(" ", strip=True) for item in page.select("[data-w-breadcrumbs-target] li, nav ol li")]
+    assert crumbs and crumbs[-1] == "Review queue", crumbs
