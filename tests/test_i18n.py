@@ -311,3 +311,15 @@ def test_every_field_of_the_app_has_a_translatable_name():
     ]
 
     assert untranslated == []
+
+
+def test_vietnamese_plural_names_are_bare_nouns():
+    """Vietnamese nouns take no plural mark: Wagtail writes "1731 báo cáo", never "1731 các báo cáo"."""
+    from django.apps import apps
+    from django.utils import translation
+
+    with translation.override("vi"):
+        plurals = {str(model._meta.verbose_name_plural) for model in apps.get_app_config("competition").get_models()}
+
+    assert "báo cáo" in plurals
+    assert not [name for name in plurals if name.startswith("các ")]
