@@ -182,3 +182,50 @@ def test_ranking_pages_are_named_in_the_readers_language(client, language, previ
     current = pages.select_one("[aria-current=page]")
     assert current.get_text(" ", strip=True).endswith("2")
     assert "previous" not in pages.get_text() and "next" not in pages.get_text()
+
+
+def test_how_scores_are_computed_is_written_from_the_competitions_settings(worked, client):
+    competition_page = soup(client.get("/worked/"))
+    link = competition_page.find("a", string="How scores are computed")
+    assert link["href"] == "/worked/method/"
+    legend = competition_page.select_one(".ranking-legend").get_text(" ", strip=True)
+    assert "Excellent: score at least 90.00\u00a0%" in legend and "Below target: score at least 0.00\u00a0%" in legend
+    assert "* provisional" in legend
+
+    page = soup(client.get("/worked/method/"))
+
+    text = page.get_text(" ", strip=True)
+    assert page.h1.get_text(strip=True) == "How scores are computed"
+    tiers = [
+        [cell.get_text(strip=True) for cell in row.select("th, td")]
+        for row in page.select("#method-tiers ~ table tbody tr")
+    ]
+    assert tiers == [
+        ["Excellent", "90.00\u00a0%"],
+        ["Good", "75.00\u00a0%"],
+        ["Fair", "50.00\u00a0%"],
+        ["Below target", "0.00\u00a0%"],
+    ]
+    assert "behind the trajectory by less than 10 percentage points" in text
+    assert "combined by the mean" in text
+    targets = [
+        [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+        for row in page.select("#method-targets ~ div table tbody tr")
+    ]
+    assert [row[0].split(" · ")[0] for row in targets] == [
+        "T1 Documents processed digitally Percent",
+        "T2 Average processing time Days",
+        "T3 Citizen satisfaction Percent",
+    ]
+    assert targets[0][1:] == ["40", "100", "Dec. 31, 2025", "30 (30.00\u00a0%)"]
+    assert "Milestones: 80 (June 30, 2025)" in targets[0][0]
+    assert targets[1][1:3] == ["10", "5"] and "Lower is better" in targets[1][0]
+    statuses = [row.select_one("dt").get_text(" ", strip=True) for row in page.select("dl.legend > div")]
+    assert statuses == ["– No data", "✓ Achieved", "✕ Missed", "▲ On track", "! At risk", "▼ Off track"]
+
+
+def test_how_scores_are_computed_in_vietnamese(worked, client):
+    page = soup(client.get("/worked/method/", headers={"accept-language": "vi"}))
+
+    assert page.h1.get_text(strip=True) == "Cách tính điểm"
+    assert "90,00\u00a0%" in page.get_text()

@@ -324,6 +324,7 @@ def competition_context(competition, request):
         "board": board,
         "as_of_errors": errors,
         "table_query": query,
+        "tiers": board.competition.tiers,
         "headline": headline(competition, board),
         "ranking_table": table,
         "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],

@@ -187,6 +187,17 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
         context = read_report(self, request)
         return TemplateResponse(request, "competition/pages/report_page.html", {**context, "self": self})
 
+    @path("method/", name="method")
+    def method(self, request):
+        """How scores are computed: the scoring rules with this competition's own settings."""
+        from django.template.response import TemplateResponse
+
+        from ..domain.method import method_context
+
+        return TemplateResponse(
+            request, "competition/pages/method_page.html", {**method_context(self, request), "self": self}
+        )
+
     def with_content_json(self, content):
         page = super().with_content_json(content)
         for name in self.JUDGING_FIELDS:
