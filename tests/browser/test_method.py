@@ -36,3 +36,28 @@ def test_a_reader_finds_how_scores_are_computed_from_the_ranking(site, public_bo
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, f"public-method-phone-{language}")
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_public_pages_fit_a_phone(site, public_board, screenshot, language):
+    """Nothing wider than a 390 px phone: wide tables scroll inside their own region, long phase
+    names wrap inside their card."""
+    page = site.visitor()
+    if language == "vi":
+        page.goto("/")
+        page.locator("#language-select").select_option("vi")
+        page.get_by_role("button", name="Change").click()
+        expect(page.locator("html")).to_have_attribute("lang", "vi")
+    page.set_viewport_size(PHONE)
+    too_wide = {}
+    for url in ("/digital-2025/", "/digital-2025/target-t1/", "/digital-2025/agency-dost/", "/digital-2025/method/"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[url] = width
+        card = page.locator(".figure--words dd")
+        if card.count():
+            assert card.evaluate("(dd) => dd.scrollWidth <= dd.clientWidth"), f"{url}: the phase overflows its card"
+    page.goto("/digital-2025/")
+    screenshot(page, f"public-competition-phone-{language}")
+    assert not too_wide, too_wide
