@@ -208,7 +208,9 @@ def jury_board_download(request, pk, file_format):
         if file_format == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response = HttpResponse(export_dataset(board_table(board), file_format), content_type=content_type)
+    response = HttpResponse(
+        export_dataset(board_table(board, dates=file_format == "xlsx"), file_format), content_type=content_type
+    )
     filename = f"{competition.slug}-scoreboard-with-jury-{board.as_of.isoformat()}.{file_format}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"

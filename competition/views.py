@@ -52,7 +52,7 @@ def scoreboard_data(request, page_path, file_format):
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     else:
         response = HttpResponse(
-            export_dataset(board_table(board), "xlsx"),
+            export_dataset(board_table(board, dates=True), "xlsx"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import tablib
@@ -115,6 +115,14 @@ def test_xlsx_opens_with_the_same_rows(worked, client):
     dataset = tablib.Dataset().load(response.content, format="xlsx")
     assert len(dataset) == 6
     assert dataset.headers[:2] == ["agency_code", "agency_name"]
+    # Dates are dates a spreadsheet sorts and filters as such, not text; no data is an empty cell.
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    column = [cell.value for cell in sheet["N"]]
+    assert column[0] == "reported_on"
+    assert column[1] == datetime(2025, 6, 30) and sheet["N2"].is_date
+    assert column[6] is None
 
 
 def test_unpublished_competition_is_not_served(db, client):

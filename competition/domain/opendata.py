@@ -120,8 +120,9 @@ TABLE_HEADERS = (
 )
 
 
-def board_table(board):
-    """One row per agency and target, in ranking order, as a tablib Dataset."""
+def board_table(board, *, dates=False):
+    """One row per agency and target, in ranking order, as a tablib Dataset. Dates are written
+    YYYY-MM-DD (CSV), or kept as dates with `dates` (XLSX: cells a spreadsheet sorts as dates)."""
     dataset = tablib.Dataset(headers=list(TABLE_HEADERS), title="scoreboard")
     closed = "yes" if board.competition.closed else "no"
     for agency in board.agencies:
@@ -141,7 +142,7 @@ def board_table(board):
                     number(agency.adjustments),
                     line.target_code,
                     _cell(number(line.value)),
-                    line.reported_on.isoformat() if line.reported_on else "",
+                    _day(line.reported_on, dates),
                     number(line.baseline),
                     number(line.target),
                     number(line.progress),
@@ -155,6 +156,12 @@ def board_table(board):
                 ]
             )
     return dataset
+
+
+def _day(value, as_date):
+    if value is None:
+        return None if as_date else ""
+    return value if as_date else value.isoformat()
 
 
 def _cell(value):
