@@ -229,3 +229,35 @@ def test_how_scores_are_computed_in_vietnamese(worked, client):
 
     assert page.h1.get_text(strip=True) == "Cách tính điểm"
     assert "90,00\u00a0%" in page.get_text()
+
+
+def chart_data(page):
+    import json
+
+    return json.loads(page.find(id="chart-data").string)
+
+
+def test_the_ranking_chart_shows_the_agencies_of_the_tables_page(client):
+    competition = make_competition(slug="many")
+    target = make_target(competition, code="T1")
+    for number in range(25):
+        make_commitment(competition, AgencyFactory(code=f"X{number:02}", name=f"Agency {number:02}"), [target])
+
+    page = soup(client.get("/many/?page=3&per_page=10"))
+
+    names = [
+        row.select("td")[1].get_text(" ", strip=True).split(" X")[0]
+        for row in page.select("table.board-table")[0].select("tbody tr")
+    ]
+    assert chart_data(page)["ranking"]["labels"] == names and len(names) == 5
+
+
+def test_the_commitment_chart_draws_progress_not_raw_values(worked, client):
+    """A count of a thousand records and a percentage share one axis only as progress: T2 (days,
+    lower is better, 10 → 5) reported at 7 is 60 % of the way."""
+    data = chart_data(soup(client.get("/worked/agency-a/?as_of=2025-07-02")))
+
+    assert data["percent"] is True
+    series = {line["label"].split(" ")[0]: line["points"] for line in data["series"]}
+    assert series["T2"] == [{"date": "2025-06-30", "value": 60.0}]
+    assert all(0 <= point["value"] <= 100 for points in series.values() for point in points)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from .. import conf
 from ..middleware import KEPT_QUERY_PARAMETERS, is_canonical, note_query
 from ..models import CommitmentPage, Submission, TargetPage
+from ..scoring import progress
 from ..validators import parse_iso_date
 from .scoreboard import board_figures, get_board
 
@@ -159,13 +160,21 @@ def chart_text():
     }
 
 
-def ranking_chart(board, limit=30):
-    agencies = board.agencies[:limit]
+def ranking_chart(table):
+    """The bar chart of the ranking table's current page: the same agencies, in the same order
+    (every one of them labelled; the next page of the table charts the next ones)."""
+    rows = [row.record for row in table.page.object_list] if table.page else list(table.data)
     return {
-        "labels": [agency.name for agency in agencies],
-        "scores": [float(round(agency.score_percent, 2)) for agency in agencies],
-        "progress": [float(round(agency.progress_percent, 2)) for agency in agencies],
+        "labels": [row["name"] for row in rows],
+        "scores": [float(round(row["score_percent"], 2)) for row in rows],
+        "progress": [float(round(row["progress_percent"], 2)) for row in rows],
     }
+
+
+def line_progress(line, value):
+    return progress(
+        value, line.effective_baseline, line.effective_target_value, line.target.unit, line.target.direction
+    )
 
 
 def value_history(line_ids, as_of):
@@ -329,7 +338,7 @@ def competition_context(competition, request):
         "ranking_table": table,
         "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],
         "chart_data": {
-            "ranking": ranking_chart(board),
+            "ranking": ranking_chart(table),
             "progress": progress_series(competition, board.as_of),
             "text": chart_text(),
         },
@@ -420,15 +429,19 @@ def commitment_context(commitment, request):
         .select_related("competition")
         .order_by("on", "created_at"),
         "chart_data": {
+            # Progress (0 % at the line's baseline, 100 % at its target value), so that a count of
+            # a thousand records and a yes/no target share one axis.
             "series": [
                 {
                     "label": f"{line.target.code} {line.target.title}",
                     "points": [
-                        {"date": day.isoformat(), "value": float(value)} for day, value in history.get(line.pk, [])
+                        {"date": day.isoformat(), "value": float(line_progress(line, value) * HUNDRED)}
+                        for day, value in history.get(line.pk, [])
                     ],
                 }
                 for line in lines
             ],
+            "percent": True,
             "text": chart_text(),
         },
     }

@@ -25,11 +25,23 @@
     return new window.Chart(canvas, config);
   }
 
+  // Dates as the page's language writes them ("30 thg 6, 2025", "Jun 30, 2025"), not ISO.
+  var dateFormat = new Intl.DateTimeFormat(window.Chart.defaults.locale, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+  function readableDate(iso) {
+    var parts = iso.split("-");
+    return dateFormat.format(new Date(Date.UTC(+parts[0], +parts[1] - 1, +parts[2])));
+  }
+
   function timeAxis(points) {
-    return points.map(function (point) { return point.date; });
+    return points.map(function (point) { return readableDate(point.date); });
   }
 
   if (data.ranking) {
+    // One bar pair per agency of the table's page, every label shown: the chart grows with it.
+    var rankingCanvas = document.getElementById("ranking-chart");
+    if (rankingCanvas) {
+      rankingCanvas.parentElement.style.height = Math.max(12, data.ranking.labels.length * 2.2 + 4) + "rem";
+    }
     show("ranking-chart", {
       type: "bar",
       data: {
@@ -39,7 +51,7 @@
           { label: text.progress || "Progress %", data: data.ranking.progress, backgroundColor: palette[1] }
         ]
       },
-      options: { indexAxis: "y", maintainAspectRatio: false, scales: { x: { beginAtZero: true } } }
+      options: { indexAxis: "y", maintainAspectRatio: false, scales: { x: { beginAtZero: true }, y: { ticks: { autoSkip: false } } } }
     });
   }
   if (data.progress) {
@@ -52,7 +64,7 @@
       options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, suggestedMax: 100 } } }
     });
   }
-  function seriesChart(canvasId, series, trajectory) {
+  function seriesChart(canvasId, series, trajectory, percent) {
     var dates = {};
     series.forEach(function (s) { s.points.forEach(function (p) { dates[p.date] = true; }); });
     (trajectory || []).forEach(function (p) { dates[p.date] = true; });
@@ -81,12 +93,16 @@
         pointStyle: "crossRot"
       });
     }
-    show(canvasId, { type: "line", data: { labels: labels, datasets: datasets }, options: { maintainAspectRatio: false } });
+    var options = { maintainAspectRatio: false };
+    if (percent) {
+      options.scales = { y: { min: 0, max: 100, title: { display: true, text: text.progress || "Progress %" } } };
+    }
+    show(canvasId, { type: "line", data: { labels: labels.map(readableDate), datasets: datasets }, options: options });
   }
   if (data.series && document.getElementById("target-chart")) {
     seriesChart("target-chart", data.series, data.trajectory);
   }
   if (data.series && document.getElementById("commitment-chart")) {
-    seriesChart("commitment-chart", data.series, null);
+    seriesChart("commitment-chart", data.series, null, data.percent);
   }
 })();
