@@ -220,6 +220,13 @@ class SubmissionInspectView(InspectView):
             return line_label(self.object)
         if field_name == "value":
             return measured(self.object.value)
+        if field_name == "latest_revision":
+            revision = self.object.latest_revision
+            if revision is None:
+                return "—"
+            return date_format(localtime(revision.created_at), "DATETIME_FORMAT") + (
+                f" · {revision.user.get_username()}" if revision.user else ""
+            )
         value = super().get_field_display_value(field_name, field)
         if isinstance(value, datetime):  # in the site's time zone, as the listing shows it
             return date_format(localtime(value), "DATETIME_FORMAT")

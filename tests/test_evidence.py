@@ -421,3 +421,23 @@ def test_admin_screens_name_the_line_and_write_values_and_times_as_people_read_t
     assert inspect.h1.get_text(" ", strip=True).endswith("A · T1 · 2025-06-30 · 76.9")
     assert "Agency A · T1 " in shown and "76.9" in shown and "76.9000" not in shown
     assert "10:32 p.m." in shown and "3:32 p.m." not in shown
+
+
+def test_inspect_writes_the_latest_revision_in_the_sites_time_zone(client, world):
+    from datetime import UTC, datetime
+
+    from bs4 import BeautifulSoup
+
+    from tests.factories import make_submission
+
+    submission = make_submission(world["line_a"], "40", status=SubmissionStatus.DRAFT)
+    revision = submission.save_revision(user=world["editor_a"])
+    type(revision).objects.filter(pk=revision.pk).update(
+        created_at=datetime(2026, 11, 27, 15, 32, 39, 424156, tzinfo=UTC)
+    )
+    client.force_login(world["manager"])
+
+    shown = BeautifulSoup(client.get(url("inspect", submission.pk)).content, "html.parser").get_text(" ", strip=True)
+
+    assert "Nov. 27, 2026, 10:32 p.m. · editor_a" in shown
+    assert "+00:00" not in shown and "15:32:39" not in shown
