@@ -200,19 +200,22 @@ def test_public_reader_sorts_the_ranking_changes_the_date_opens_an_agency_and_do
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="Ranking as of April 30, 2025")).to_be_visible()
     expect(page).to_have_url(re.compile(r"as_of=2025-04-30"))
-    first_row = page.locator("table.board-table").first.locator("tbody tr").first
-    expect(first_row.get_by_role("cell")).to_have_text(
+    # The new date keeps the reader's sort (last rank first).
+    expect(page).to_have_url(re.compile(r"sort=-rank"))
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Rank")
+    assert ranking_names(page) == ["Sài Gòn Ward", "Bến Thành Ward", "Department of Science and Technology"]
+    dost = page.locator("table.board-table").first.locator("tbody tr").filter(has_text="DOST")
+    expect(dost.get_by_role("cell")).to_have_text(
         [
             "1",
             "Department of Science and Technology DOST provisional",
             "—",
             "Below target",
-            "16.67 %",
-            "16.67 %",
+            "16.67\u00a0%",
+            "16.67\u00a0%",
             "5 / 30",
         ]
     )
-    assert ranking_names(page) == ["Department of Science and Technology", "Bến Thành Ward", "Sài Gòn Ward"]
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Scoreboard (CSV)").click()
