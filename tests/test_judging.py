@@ -89,7 +89,7 @@ def public_urls(competition):
     for name in ("json", "csv", "xlsx"):
         urls += [f"/blind/scoreboard.{name}", f"/blind/scoreboard.{name}?as_of=2025-07-02"]
     # The results report and its PDF, the awards and an agency's record of achievements.
-    urls += ["/blind/report/", "/blind/report.pdf", "/blind/awards.json", "/agencies/BA/"]
+    urls += ["/blind/report/", "/blind/method/", "/blind/report.pdf", "/blind/awards.json", "/agencies/BA/"]
     return urls
 
 

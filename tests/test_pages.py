@@ -261,3 +261,9 @@ def test_the_commitment_chart_draws_progress_not_raw_values(worked, client):
     series = {line["label"].split(" ")[0]: line["points"] for line in data["series"]}
     assert series["T2"] == [{"date": "2025-06-30", "value": 60.0}]
     assert all(0 <= point["value"] <= 100 for points in series.values() for point in points)
+
+
+def test_how_scores_are_computed_of_an_unpublished_competition_is_not_found(db, client):
+    make_competition(slug="draft-method", publish=False)
+
+    assert client.get("/draft-method/method/").status_code == 404

@@ -572,7 +572,8 @@ PUBLIC_URLS = {
     ),
 }
 # Routable sub-routes of the app's pages, by page model and route name.
-PAGE_ROUTES = {("CompetitionPage", "index_route"), ("CompetitionPage", "report")}
+# (served through the page itself: an unpublished competition answers 404 for them as for the page)
+PAGE_ROUTES = {("CompetitionPage", "index_route"), ("CompetitionPage", "report"), ("CompetitionPage", "method")}
 
 
 # --- Wagtail's own URLs exercised on the app's objects -------------------------------------------
