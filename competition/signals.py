@@ -30,13 +30,37 @@ from .models import (
 
 def _invalidate_later(competition_ids, *, drop_stale=False):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
+    # The competitions are noted for this thread, and the first callback to run after the commit
+    # invalidates all of them (each with drop_stale if any change asked for it) and enqueues one
+    # refresh each: the many saves of one form or admin action make one rebuild, not one each.
     ids = {pk for pk in competition_ids if pk}
     if ids:
-        transaction.on_commit(lambda: _invalidate_now(ids, drop_stale=drop_stale))
+        pending = _pending_invalidations()
+        for pk in ids:
+            pending[pk] = pending.get(pk, False) or drop_stale
+        transaction.on_commit(_invalidate_pending)
 
 
-def _invalidate_now(ids, *, drop_stale=False):
-    for pk in ids:
+_pending = threading.local()
+
+
+def _pending_invalidations():
+    if not hasattr(_pending, "ids"):
+        _pending.ids = {}
+    return _pending.ids
+
+
+def _invalidate_pending():
+    """Invalidate the competitions noted by `_invalidate_later` (those of a transaction rolled back
+    meanwhile too, which costs a rebuild and nothing else), then enqueue their refreshes."""
+    pending, _pending.ids = _pending_invalidations(), {}
+    if pending:
+        _invalidate_now(pending)
+
+
+def _invalidate_now(ids):
+    """Invalidate the boards of `ids` ({competition id: drop_stale}) and refresh them."""
+    for pk, drop_stale in ids.items():
         invalidate(pk, drop_stale=drop_stale)
     rebuild_later(ids)
 
