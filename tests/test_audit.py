@@ -158,7 +158,7 @@ def test_existing_entries_move_to_the_competitions_log(world):
     from django.apps import apps
     from wagtail.models import ModelLogEntry
 
-    migration = importlib.import_module("competition.migrations.0005_competition_log")
+    migration = importlib.import_module("competition.migrations.0007_competition_log")
     ours = list(CompetitionLogEntry.objects.order_by("pk").values_list(*migration.FIELDS))
     user_entry = log(world["root"], "wagtail.edit", user=world["root"])
 

@@ -460,7 +460,7 @@ def test_existing_evidence_is_remembered_by_the_migration(world):
     submission.save_revision(user=world["editor_b"])
     removed.delete()
     EvidenceFile.objects.all().delete()  # as before the migration
-    migration = __import__("competition.migrations.0004_evidence_files", fromlist=["remember_existing_evidence"])
+    migration = __import__("competition.migrations.0006_evidence_files", fromlist=["remember_existing_evidence"])
 
     migration.remember_existing_evidence(global_apps, None)
 

@@ -48,7 +48,7 @@ def remember_existing_evidence(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0003_verbose_names'),
+        ('competition', '0005_official_results_and_commendations'),
         ('wagtaildocs', '0014_alter_document_file_size'),
         ('wagtailcore', '0098_apitoken'),
         ('contenttypes', '0002_remove_content_type_name'),
