@@ -64,3 +64,12 @@ def send_reminder(user_id, day, within_days):
     from .domain.reminders import send_reminder_to
 
     return send_reminder_to(user_id, date.fromisoformat(day), within_days)
+
+
+@task()
+def run_import_job(job_id, token, kind, competition, user_id, file_name):
+    """Import a file confirmed in the admin (competition.domain.import_jobs), noting its progress
+    for the job's page."""
+    from .domain.import_jobs import run
+
+    return run(job_id, token, kind, competition, user_id, file_name)
