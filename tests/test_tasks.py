@@ -231,6 +231,9 @@ def test_a_change_purges_every_public_url_of_the_competition(
             base + "target-t2/",
             base + "agency-a/",
             base + "agency-b/",
+            # Each agency's record of achievements shows its rank.
+            "http://localhost/agencies/A/",
+            "http://localhost/agencies/B/",
         ]
     )
 
@@ -246,7 +249,7 @@ def test_the_cdn_is_purged_after_the_boards_are_rebuilt(
     with django_capture_on_commit_callbacks(execute=True):
         make_submission(line_of("A"), 75, date(2025, 6, 30))
 
-    assert order[0] == "rebuild" and set(order[1:]) == {"purge"} and len(order) == 1 + 12
+    assert order[0] == "rebuild" and set(order[1:]) == {"purge"} and len(order) == 1 + 14
 
 
 def test_a_failed_rebuild_still_purges(competition, settings, purged, monkeypatch, django_capture_on_commit_callbacks):
@@ -281,10 +284,10 @@ def test_the_urls_of_a_national_competition_cost_two_queries(competition, django
     page = CompetitionPage.objects.get(pk=competition.pk)
     page.get_full_url()  # the site's root paths, cached once per process
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         urls = frontend.public_urls(page)
 
-    assert len(urls) == 1 + 7 + 4
+    assert len(urls) == 1 + 7 + 4 + 2
 
 
 # --- E-mails -------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ changes with every accepted value, score or adjustment, and shows on every page 
 competition."""
 
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 
-from ..models import CompetitionPage
+from ..models import CommitmentPage, CompetitionPage
 
 # Files and pages under a competition's URL that show its board: the open data of
 # docs/opendata.md, the results report and its PDF, the awards as open data. (Purged by name:
@@ -28,12 +29,15 @@ def configured():
 
 
 def public_urls(competition):
-    """The full URLs of the competition page, the files under it and its target and commitment
-    pages (whatever their state: a page unpublished a moment ago must go from the CDN too), or []
+    """The full URLs of the competition page, the files under it, its target and commitment
+    pages (whatever their state: a page unpublished a moment ago must go from the CDN too) and
+    the record of achievements of each agency taking part (it shows the agency's rank), or []
     when the competition page has no URL (not routable from any site)."""
-    base = competition.get_full_url()
-    if not base:
+    parts = competition.get_url_parts()
+    if parts is None:
         return []
+    _site_id, root_url, page_path = parts
+    base = root_url + page_path
     urls = [base, *(base + name for name in COMPETITION_FILES)]
     # Children share the competition's site: their URLs follow from their url_path, without a
     # look-up of the site per page (a national competition has 3,341 of them).
@@ -41,6 +45,12 @@ def public_urls(competition):
     for url_path in competition.get_children().order_by("path").values_list("url_path", flat=True):
         if url_path.startswith(prefix):
             urls.append(base + url_path[len(prefix) :])
+    codes = CommitmentPage.objects.filter(competition=competition).order_by("agency__code")
+    for code in codes.values_list("agency__code", flat=True).distinct():
+        try:
+            urls.append(root_url + reverse("competition:agency_record", kwargs={"code": code}))
+        except NoReverseMatch:
+            break  # the site does not serve the records (competition.urls not included)
     return urls
 
 
