@@ -33,32 +33,39 @@ from .models import (
 
 def _invalidate_later(competition_ids, *, drop_stale=False):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
-    # The competitions are noted for this thread, and the first callback to run after the commit
-    # invalidates all of them (each with drop_stale if any change asked for it) and enqueues one
-    # refresh each: the many saves of one form or admin action make one rebuild, not one each.
+    # The competitions are noted in one store per transaction, and the first callback to run after
+    # the commit invalidates all of them (each with drop_stale if any change asked for it) and
+    # enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
+    # one each. A transaction rolled back takes its callbacks, and so its store, with it.
     ids = {pk for pk in competition_ids if pk}
-    if ids:
-        pending = _pending_invalidations()
-        for pk in ids:
-            pending[pk] = pending.get(pk, False) or drop_stale
-        transaction.on_commit(_invalidate_pending)
+    if not ids:
+        return
+    connection = transaction.get_connection()
+    store = None
+    if connection.in_atomic_block:
+        store = next(
+            (callback.store for _sids, callback, _robust in connection.run_on_commit if isinstance(callback, _Flush)),
+            None,
+        )
+    if store is None:
+        store = {}
+    for pk in ids:
+        store[pk] = store.get(pk, False) or drop_stale
+    transaction.on_commit(_Flush(store))  # outside a transaction: at once
 
 
-_pending = threading.local()
+class _Flush:
+    """After the commit: invalidate what the transaction's store holds ({competition id:
+    drop_stale}), once (the store is emptied; the transaction's later callbacks find nothing)."""
 
+    def __init__(self, store):
+        self.store = store
 
-def _pending_invalidations():
-    if not hasattr(_pending, "ids"):
-        _pending.ids = {}
-    return _pending.ids
-
-
-def _invalidate_pending():
-    """Invalidate the competitions noted by `_invalidate_later` (those of a transaction rolled back
-    meanwhile too, which costs a rebuild and nothing else), then enqueue their refreshes."""
-    pending, _pending.ids = _pending_invalidations(), {}
-    if pending:
-        _invalidate_now(pending)
+    def __call__(self):
+        ids = dict(self.store)
+        self.store.clear()
+        if ids:
+            _invalidate_now(ids)
 
 
 def _invalidate_now(ids):

@@ -330,3 +330,24 @@ def test_a_decision_e_mail_is_a_task_enqueued_on_commit(
     assert ("send_decision_email", [submission.pk], TaskResultStatus.SUCCESSFUL) in runs["finished"]
     assert [message.to for message in mail.outbox] == [["editor@example.org"]]
     assert "Add the scan" in mail.outbox[0].body
+
+
+def test_a_rolled_back_transaction_leaves_nothing_for_the_next_commit(
+    transactional_db, django_db_serialized_rollback, competition, settings, runs
+):
+    """What a rolled-back transaction noted goes with it: the next commit refreshes only what it
+    changed itself. (Real commits and a real rollback: transactional_db.)"""
+    from django.db import transaction
+
+    settings.COMPETITION_REBUILD_BOARDS = "task"
+    other = make_competition(slug="other")
+    make_commitment(other, AgencyFactory(code="O"), [make_target(other, code="T1")])
+    runs["enqueued"].clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_submission(CommitmentLine.objects.get(commitment__agency__code="O"), 5, date(2025, 6, 30))
+        raise RuntimeError("rolled back")
+
+    with transaction.atomic():
+        make_submission(line_of("A"), 75, date(2025, 6, 30))
+
+    assert runs["enqueued"] == [("refresh_competition", [competition.pk])]
