@@ -61,15 +61,20 @@ demo: venv static fonts
 
 # Production serving (docs/deployment.md): production settings from the environment (SECRET_KEY,
 # DATABASE_URL, REDIS_URL, ALLOWED_HOSTS...), static files collected for whitenoise, migrations
-# applied, then gunicorn workers on the loopback behind the reverse proxy. WORKERS=n sets how many.
+# applied, then TASK_WORKERS task workers (`manage.py db_worker`: board rebuilds, e-mails, imports,
+# CDN purges) beside gunicorn's WORKERS web workers on the loopback behind the reverse proxy.
+# The task workers stop with gunicorn. TASK_WORKERS=0 on a web server whose tasks run elsewhere.
 WORKERS ?= 4
+TASK_WORKERS ?= 1
 SERVE_SETTINGS ?= config.settings.production
 
 serve: venv static fonts
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py migrate --noinput
-	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
-		$(VENV)/bin/gunicorn --config config/gunicorn.py
+	export DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS); task_workers=(); \
+	trap 'test $${#task_workers[@]} -eq 0 || kill $${task_workers[@]} 2>/dev/null; wait' EXIT; \
+	for n in $$(seq 1 $(TASK_WORKERS)); do $(PY) manage.py db_worker --no-reload & task_workers+=($$!); done; \
+	PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) $(VENV)/bin/gunicorn --config config/gunicorn.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

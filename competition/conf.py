@@ -11,10 +11,10 @@ DEFAULTS = {
     # board meanwhile, or wait for it (at most COMPUTE_WAIT_SECONDS, then compute it themselves).
     "COMPUTE_LOCK_SECONDS": 120,
     "COMPUTE_WAIT_SECONDS": 30,
-    # After a change is committed, recompute the boards the public pages show: "thread" (in the
-    # background of the process that made the change), "inline" (before returning) or "" (no:
-    # the next reader computes them).
-    "REBUILD_BOARDS": "thread",
+    # After a change is committed, recompute the boards the public pages show: "task" (in a task
+    # of the task framework, competition.tasks; "thread", the former name, means the same),
+    # "inline" (before returning) or "" (no: the next reader computes them).
+    "REBUILD_BOARDS": "task",
     # Keep whole responses of public pages and open data for anonymous readers (needs
     # competition.middleware.PublicPageCacheMiddleware), and for how many seconds at most
     # (changes to the data make them stale at once anyway). None: on, except under DEBUG, where a

@@ -16,15 +16,18 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
-from django.views.generic import FormView, View
+from django.views.generic import FormView, TemplateView, View
 from import_export.results import RowResult
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import conf, permissions
 from .admin_views import TitledScreenMixin
+from .domain import import_jobs
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
@@ -35,7 +38,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-PENDING = "competition-imports"
+PENDING = import_jobs.PENDING
 # The name a pending import file is kept under (see ImportView.form_valid): nothing else.
 TOKEN = re.compile(r"^[0-9a-f]{32}\.(?:csv|xlsx|json)$")
 # One example row per kind, for the downloadable templates.
@@ -235,32 +238,62 @@ class ConfirmImportView(View):
         if not default_storage.exists(path):
             messages.error(request, _("This preview has expired; upload the file again."))
             return redirect("competition_import")
-        with default_storage.open(path, "rb") as handle:
-            content = handle.read()
-        default_storage.delete(path)
-        try:
-            dataset = load_dataset(content, token.rsplit(".", 1)[1])
-        except ImportFileError as error:
-            messages.error(request, _("Nothing was imported:") + " " + str(error))
+        if not import_jobs.claim(token):
+            messages.error(request, _("This file is being imported already."))
             return redirect("competition_import")
-        report = run_import(
-            kind,
-            dataset,
+        # A task imports the file (competition.tasks.run_import_job): with the task workers of
+        # production the job's page shows its progress; run at once (the immediate backend of
+        # development), its result is here already.
+        job_id = import_jobs.start(
+            token=token,
+            kind=kind,
             competition=request.POST.get("competition") or None,
             user=request.user,
-            allowed_competitions=allowed_competitions(request.user),
             file_name=request.POST.get("file_name", token),
         )
-        if report.ok:
-            messages.success(
-                request,
-                _("%(kind)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-                % {"kind": kind, "created": report.created, "updated": report.updated, "unchanged": report.unchanged},
-            )
-        else:
-            # The data changed since the preview: nothing was written.
-            messages.error(request, _("Nothing was imported:") + " " + "; ".join(report.errors[:20]))
-        return redirect("competition_import")
+        return redirect("competition_import_job", job_id)
+
+
+class ImportJobView(WagtailAdminTemplateMixin, TemplateView):
+    """An import confirmed in the admin: its progress while a task worker imports it (the page
+    asks again every few seconds, without JavaScript), then its result. Only the manager who
+    confirmed it (and superusers) may see it."""
+
+    template_name = "competition/admin/import_job.html"
+    page_title = gettext_lazy("Import")
+    header_icon = "upload"
+    REFRESH_SECONDS = 2
+
+    def dispatch(self, request, job_id, *args, **kwargs):
+        require_manager(request.user)
+        if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+            raise Http404
+        self.job = import_jobs.get(job_id)
+        if self.job is not None and not (request.user.is_superuser or self.job["user_id"] == request.user.pk):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *super().get_breadcrumbs_items(),
+            {"url": reverse("competition_import"), "label": _("Import and export")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.job
+        context["job"] = job
+        context["finished"] = job is None or job["state"] in (import_jobs.DONE, import_jobs.FAILED)
+        if job is not None and job.get("total"):
+            context["percent"] = round(100 * job["done"] / job["total"])
+        return context
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if not context["finished"]:
+            response["Refresh"] = str(self.REFRESH_SECONDS)
+        return response
 
 
 @require_safe

@@ -33,13 +33,44 @@ from .models import (
 
 def _invalidate_later(competition_ids, *, drop_stale=False):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
+    # The competitions are noted in one store per transaction, and the first callback to run after
+    # the commit invalidates all of them (each with drop_stale if any change asked for it) and
+    # enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
+    # one each. A transaction rolled back takes its callbacks, and so its store, with it.
     ids = {pk for pk in competition_ids if pk}
-    if ids:
-        transaction.on_commit(lambda: _invalidate_now(ids, drop_stale=drop_stale))
-
-
-def _invalidate_now(ids, *, drop_stale=False):
+    if not ids:
+        return
+    connection = transaction.get_connection()
+    store = None
+    if connection.in_atomic_block:
+        store = next(
+            (callback.store for _sids, callback, _robust in connection.run_on_commit if isinstance(callback, _Flush)),
+            None,
+        )
+    if store is None:
+        store = {}
     for pk in ids:
+        store[pk] = store.get(pk, False) or drop_stale
+    transaction.on_commit(_Flush(store))  # outside a transaction: at once
+
+
+class _Flush:
+    """After the commit: invalidate what the transaction's store holds ({competition id:
+    drop_stale}), once (the store is emptied; the transaction's later callbacks find nothing)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __call__(self):
+        ids = dict(self.store)
+        self.store.clear()
+        if ids:
+            _invalidate_now(ids)
+
+
+def _invalidate_now(ids):
+    """Invalidate the boards of `ids` ({competition id: drop_stale}) and refresh them."""
+    for pk, drop_stale in ids.items():
         invalidate(pk, drop_stale=drop_stale)
     rebuild_later(ids)
 

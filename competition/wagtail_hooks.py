@@ -54,7 +54,7 @@ hooks.register("construct_admin_api", scope_admin_api, order=100)
 @hooks.register("register_admin_urls")
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView
-    from .import_views import ConfirmImportView, ImportView, export_view, template_view
+    from .import_views import ConfirmImportView, ImportJobView, ImportView, export_view, template_view
     from .judging_views import CommendationsView, JudgingView, JuryBoardView, jury_board_download
 
     return [
@@ -70,6 +70,7 @@ def register_review_urls():
         path("review/<int:pk>/", ReviewView.as_view(), name="competition_review"),
         path("competition-import/", ImportView.as_view(), name="competition_import"),
         path("competition-import/confirm/", ConfirmImportView.as_view(), name="competition_import_confirm"),
+        path("competition-import/jobs/<str:job_id>/", ImportJobView.as_view(), name="competition_import_job"),
         path("competition-export/<str:kind>.<str:file_format>", export_view, name="competition_export"),
         path("competition-import/template/<str:kind>.<str:file_format>", template_view, name="competition_template"),
     ]

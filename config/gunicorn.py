@@ -11,7 +11,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Load the application once, then fork the workers: faster starts and shared memory pages. (A
 # new release needs a restart, not a HUP.)
 preload_app = True
-# Admin imports of large files run inside the request: give them two minutes.
+# The previews of large admin imports (the imports themselves are tasks) and the PDF report
+# run inside the request: give them two minutes.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5

@@ -33,7 +33,7 @@ def upload(client, kind, text, name=None, **extra):
     return client.post(reverse("competition_import"), data)
 
 
-def test_preview_then_confirm(client, manager):
+def test_preview_then_confirm(client, manager, django_capture_on_commit_callbacks):
     client.force_login(manager)
     before = Adjustment.objects.count()
 
@@ -43,10 +43,12 @@ def test_preview_then_confirm(client, manager):
 
     assert "will create 2, update 0 and leave 0 unchanged" in content
     assert Adjustment.objects.count() == before  # the preview wrote nothing
-    response = client.post(
-        reverse("competition_import_confirm"),
-        {"token": token, "kind": "adjustments", "competition": "worked", "file_name": "adjustments.csv"},
-    )
+    # The import is a task enqueued once the request commits (tests/test_import_jobs.py).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("competition_import_confirm"),
+            {"token": token, "kind": "adjustments", "competition": "worked", "file_name": "adjustments.csv"},
+        )
     assert response.status_code == 302
     assert Adjustment.objects.count() == before + 2
     record = ImportRecord.objects.get(user=manager)
@@ -57,7 +59,8 @@ def test_preview_then_confirm(client, manager):
         2,
     )
     # The same token cannot import twice.
-    client.post(reverse("competition_import_confirm"), {"token": token, "kind": "adjustments"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("competition_import_confirm"), {"token": token, "kind": "adjustments"})
     assert Adjustment.objects.count() == before + 2
 
 

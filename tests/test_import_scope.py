@@ -117,14 +117,17 @@ ALLOWED = [
 ]
 
 
-def test_a_manager_of_one_competition_imports_into_it(client, mine):
+def test_a_manager_of_one_competition_imports_into_it(client, mine, django_capture_on_commit_callbacks):
     client.force_login(mine)
     for kind, text, counts in ALLOWED:
         response = preview(client, kind, text)
         report = response.context["report"]
         assert report.errors == [], (kind, report.errors)
         assert (report.result.totals["new"], report.result.totals["update"]) == counts, kind
-        confirm = client.post(reverse("competition_import_confirm"), {"token": response.context["token"], "kind": kind})
+        with django_capture_on_commit_callbacks(execute=True):  # the import is a task enqueued on commit
+            confirm = client.post(
+                reverse("competition_import_confirm"), {"token": response.context["token"], "kind": kind}
+            )
         assert confirm.status_code == 302
 
     assert Agency.objects.get(code="M").name == "Agency M renamed"

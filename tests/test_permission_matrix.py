@@ -42,7 +42,7 @@ from wagtail.log_actions import log
 from wagtail.models import GroupPagePermission, Page
 from wagtail.search.backends import get_search_backend
 
-from competition.domain import evidence
+from competition.domain import evidence, import_jobs
 from competition.domain.attachments import attach
 from competition.domain.roles import (
     EDITORS,
@@ -412,6 +412,28 @@ def snippet_urls(model):
 MANAGING = anyone_of({"manager", "manager_other", "superuser"})
 
 
+def import_job_of(user):
+    """The id of a finished admin import confirmed by `user` (its state, as the task leaves it)."""
+    job_id = "1" * 32
+    import_jobs._save(
+        job_id,
+        {
+            "user_id": user.pk,
+            "kind": "values",
+            "competition": "comp",
+            "file_name": "values.csv",
+            "state": import_jobs.DONE,
+            "done": 1,
+            "total": 1,
+            "created": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "errors": [],
+        },
+    )
+    return job_id
+
+
 def manages_competition(name, role, key):
     return active(name) and (role.superuser or role.manages == key)
 
@@ -457,6 +479,14 @@ ADMIN_URLS = {
     # A preview that no longer exists: managers are sent back to the import screen.
     "competition_import_confirm": Url(
         get="refused", post=MANAGING, data=lambda world, key: {"kind": "agencies", "token": "0" * 32 + ".csv"}
+    ),
+    # An import the manager of "comp" confirmed: its progress and result are theirs (and
+    # superusers'); another manager gets a 404.
+    "competition_import_job": Url(
+        get=anyone_of({"manager", "superuser"}),
+        post="refused",
+        reads_only=True,
+        kwargs=lambda world, key: {"job_id": import_job_of(world["users"]["manager"])},
     ),
     "competition_export": Url(
         ("values",),

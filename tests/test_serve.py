@@ -1,6 +1,7 @@
 """`make serve` runs gunicorn with config/gunicorn.py and the production settings: that set-up
 starts and serves the public pages of a competition from the test database."""
 
+import json
 import os
 import secrets
 import socket
@@ -104,7 +105,13 @@ def test_gunicorn_serves_the_competition_with_production_settings(served_competi
         server.wait(timeout=15)
 
     assert status == 200
-    assert (health[0], health[2]) == (200, b'{"database": "ok", "cache": "ok"}')
+    assert health[0] == 200
+    assert json.loads(health[2]) == {
+        "database": "ok",
+        "cache": "ok",
+        # The production settings keep tasks in the database for the workers.
+        "tasks": {"backend": "database", "waiting": 0, "running": 0, "failed_last_day": 0, "oldest_waiting_seconds": 0},
+    }
     assert page_status == 200
     assert b"Served competition" in page
     assert page_headers["X-Frame-Options"] == "DENY"
@@ -117,7 +124,7 @@ def test_health_check_reports_database_and_cache(db, client):
     response = client.get("/health/")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert response.json() == {"database": "ok", "cache": "ok", "tasks": {"backend": "immediate"}}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -127,4 +134,4 @@ def test_health_check_fails_when_the_cache_forgets(db, client, settings):
     response = client.get("/health/")
 
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "cache": "failing"}
+    assert response.json() == {"database": "ok", "cache": "failing", "tasks": {"backend": "immediate"}}

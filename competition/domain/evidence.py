@@ -81,7 +81,10 @@ def decide(submission, user, decision, note=""):
     if decision in ("return", "reject") and not note:
         raise ValidationError(_("Give the reason, so that the agency knows what to do."))
     _transition(submission, user, DECISIONS[decision], note)
-    transaction.on_commit(lambda: notify_decision(submission))
+    # A task, once committed: the e-mail goes out from a worker, never holding the request.
+    from ..tasks import enqueue_on_commit, send_decision_email
+
+    enqueue_on_commit(send_decision_email, submission.pk)
     return submission
 
 

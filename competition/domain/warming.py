@@ -1,16 +1,14 @@
 """Recomputing boards when their data changes, so that readers never wait for them: after a
 commit, the boards the public pages show (today's, and the month ends of the progress chart)
-are computed again while readers are served the previous ones."""
+are computed again, in a task of the task framework (competition.tasks), while readers are
+served the previous ones."""
 
 import logging
-import threading
-
-from django.db import close_old_connections, connections
 
 from .. import conf
 from ..models import CompetitionPage
 from .presentation import month_ends
-from .scoreboard import get_board, resolve_as_of
+from .scoreboard import board_cache, get_board, resolve_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -36,56 +34,64 @@ def rebuild(competition_id):
     return days
 
 
-_pending = set()
-_pending_lock = threading.Lock()
-_worker = None
+# While a refresh of a competition waits in the queue, further changes need no other one: the
+# waiting task reads the data as it is when it runs. A task removes its mark when it starts (a
+# change made while it runs queues the next one); the mark expires should the task never run.
+QUEUED_SECONDS = 600
 
 
-def _drain():
-    """The background worker: rebuild pending competitions until none is left. Changes made
-    meanwhile (say, a hundred saves in one admin action) are coalesced into one more rebuild."""
-    global _worker
-    close_old_connections()
+def _queued_key(competition_id):
+    return f"competition:refresh-queued:{competition_id}"
+
+
+def started(competition_id):
+    """A refresh of the competition starts: changes from now on queue another one."""
     try:
-        while True:
-            with _pending_lock:
-                if not _pending:
-                    _worker = None
-                    return
-                ids = sorted(_pending)
-                _pending.clear()
-            for competition_id in ids:
-                try:
-                    rebuild(competition_id)
-                except Exception:
-                    # A failed rebuild only costs speed: the next reader computes the board.
-                    logger.exception("Rebuilding the boards of competition %s failed", competition_id)
-    finally:
-        with _pending_lock:
-            if _worker is threading.current_thread():
-                _worker = None
-        connections.close_all()
+        board_cache().delete(_queued_key(competition_id))
+    except Exception:  # noqa: BLE001 (whatever the cache backend raises)
+        logger.warning("The cache is unavailable: refreshes of competition %s are not coalesced", competition_id)
+
+
+def _first_in_queue(competition_id):
+    try:
+        return board_cache().add(_queued_key(competition_id), 1, timeout=QUEUED_SECONDS)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def mode():
+    """COMPETITION_REBUILD_BOARDS: "task" (a task of the task framework, the default; "thread",
+    its former name, means the same), "inline" (at once, in the process that made the change) or
+    "" (not at all: the next reader computes the boards)."""
+    value = conf.get("REBUILD_BOARDS") or ""
+    return "task" if value == "thread" else value
 
 
 def rebuild_later(competition_ids):
-    """Recompute the boards of these competitions as COMPETITION_REBUILD_BOARDS says: in a
-    background thread of this process, at once, or not at all. Returns the background thread,
-    if one was started."""
-    global _worker
-    ids = set(competition_ids)
-    mode = conf.get("REBUILD_BOARDS")
-    if not ids or not mode:
-        return None
-    if mode == "inline":
-        for competition_id in sorted(ids):
+    """After a committed change to these competitions (their cache versions already bumped):
+    recompute their public boards as COMPETITION_REBUILD_BOARDS says, and purge their public URLs
+    from the CDN if one is configured (competition.tasks.refresh_competition). At most one
+    refresh per competition waits in the queue at a time. Returns the ids of the competitions
+    whose refresh was enqueued."""
+    from ..tasks import refresh_competition
+    from . import frontend
+
+    how = mode()
+    purge = frontend.configured()
+    enqueued = []
+    for competition_id in sorted(set(competition_ids)):
+        if how == "inline":
             rebuild(competition_id)
-        return None
-    with _pending_lock:
-        _pending.update(ids)
-        if _worker is not None:
-            return None
-        # Not a daemon: a command that made the change finishes the rebuild before it exits,
-        # rather than leaving a lock behind that makes readers serve stale boards until it expires.
-        _worker = threading.Thread(target=_drain, name="competition-board-rebuild")
-        _worker.start()
-        return _worker
+        in_task = how == "task"
+        if not (in_task or purge) or not _first_in_queue(competition_id):
+            continue
+        try:
+            refresh_competition.enqueue(competition_id, rebuild=in_task)
+        except Exception:
+            # The change is committed and its boards invalidated: a queue that cannot be reached
+            # only costs speed (readers compute the boards), so the request goes on.
+            logger.exception("The refresh of competition %s could not be enqueued", competition_id)
+            started(competition_id)
+            continue
+        enqueued.append(competition_id)
+    return enqueued

@@ -68,6 +68,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "import_export",
+    # Background work (docs/deployment.md, "Tasks"): Django's task framework (the django-tasks
+    # backport Wagtail 8 uses) and its database backend with the `db_worker` command.
+    "django_tasks",
+    "django_tasks_db",
+    # Purging a CDN or caching proxy in front of the site (WAGTAILFRONTENDCACHE below).
+    "wagtail.contrib.frontend_cache",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -135,6 +141,51 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL"))}
+
+# Background work (competition/tasks.py): board rebuilds and CDN purges after a change, decision
+# and reminder e-mails, large imports from the admin; Wagtail's own tasks too. TASK_BACKEND
+# "immediate" runs each task at once in the process that enqueued it (development, tests, the
+# demo: nothing to start); "database" keeps them in the database for `manage.py db_worker`
+# (production: docs/deployment.md).
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+
+
+def tasks_from_env(default):
+    name = os.environ.get("TASK_BACKEND") or default
+    if name not in TASK_BACKENDS:
+        raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {name!r}.")
+    return {"default": {"BACKEND": TASK_BACKENDS[name]}}
+
+
+TASKS = tasks_from_env("immediate")
+
+# A CDN or caching proxy in front of the site (docs/deployment.md, "A CDN in front"): every change
+# that makes a board stale also purges the public URLs that show it, in a task. FRONTEND_CACHE_URL
+# names a proxy that takes HTTP PURGE requests (Varnish, nginx with a purge module), e.g.
+# http://cache.internal:6081; CLOUDFLARE_ZONEID with CLOUDFLARE_BEARER_TOKEN, or
+# CLOUDFRONT_DISTRIBUTION_ID, use those CDNs' APIs. None set: nothing to purge.
+WAGTAILFRONTENDCACHE = {}
+if os.environ.get("FRONTEND_CACHE_URL"):
+    WAGTAILFRONTENDCACHE["proxy"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+        "LOCATION": os.environ["FRONTEND_CACHE_URL"],
+    }
+if os.environ.get("CLOUDFLARE_ZONEID"):
+    WAGTAILFRONTENDCACHE["cloudflare"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+        "ZONEID": os.environ["CLOUDFLARE_ZONEID"],
+        "BEARER_TOKEN": os.environ.get("CLOUDFLARE_BEARER_TOKEN", ""),
+    }
+if os.environ.get("CLOUDFRONT_DISTRIBUTION_ID"):
+    WAGTAILFRONTENDCACHE["cloudfront"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+        "DISTRIBUTION_ID": os.environ["CLOUDFRONT_DISTRIBUTION_ID"],
+    }
+# Pages are the same in every language (the language is a cookie, not a URL): one URL each.
+WAGTAILFRONTENDCACHE_LANGUAGES = []
 
 # Password guessing (django-axes, config/lockout.py, docs/security.md "Sign-in"): after
 # LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, every sign-in form

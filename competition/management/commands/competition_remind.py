@@ -1,10 +1,12 @@
 """`python manage.py competition_remind [--days N]`: e-mail each agency editor what is due
 within N days (default 7), what is overdue and what was returned to them. Runs safely several
-times a day: each editor gets at most one reminder a day."""
+times a day (from cron): each editor gets at most one reminder a day. Each reminder is a task:
+with the immediate backend it is sent before the command ends; with the database backend the
+command enqueues them and the task workers send them."""
 
 from django.core.management.base import BaseCommand
 
-from competition.domain.reminders import send_reminders
+from competition.domain import reminders
 
 
 class Command(BaseCommand):
@@ -14,5 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=7, help="remind of deadlines within this many days")
 
     def handle(self, *args, days=7, **options):
-        sent, skipped = send_reminders(within_days=days)
-        self.stdout.write(f"{sent} reminder(s) sent, {skipped} already sent today")
+        outcomes = reminders.enqueue_reminders(within_days=days)
+        line = f"{outcomes[reminders.SENT]} reminder(s) sent, {outcomes[reminders.ALREADY_SENT]} already sent today"
+        if outcomes[reminders.QUEUED]:
+            line += f", {outcomes[reminders.QUEUED]} queued for the task workers"
+        if outcomes[reminders.FAILED]:
+            line += f", {outcomes[reminders.FAILED]} failed (see the log)"
+        self.stdout.write(line)
