@@ -14,6 +14,7 @@ from .pages import (
     TargetMilestone,
     TargetPage,
 )
+from .registration import Registration, RegistrationLine, RegistrationStatus
 from .results import Award, AwardBasis, AwardRule, CommendationDecision, OfficialResult
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "Registration",
+    "RegistrationLine",
+    "RegistrationStatus",
     "ReportingDeadline",
     "JuryScore",
     "Reminder",
