@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 export CHROMIUM ?= /usr/bin/chromium
 SCREENSHOTS := docs/screenshots
 
-.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis screenshots \
+.PHONY: demo serve test test-sqlite test-postgres lint security format static venv clean bench messages gettext chromium redis fonts screenshots \
 	venv-release release docs test-matrix test-matrix-ci mutation
 
 venv: $(STAMP)
@@ -53,7 +53,7 @@ messages: venv gettext
 		--ignore 'tests/*' --ignore 'mutants/*' --ignore 'docs/*' --ignore 'fixtures/*' --ignore 'scripts/*' --ignore 'build/*' --ignore 'dist/*'
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
-demo: venv static
+demo: venv static fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin at /admin/)"
@@ -65,7 +65,7 @@ demo: venv static
 WORKERS ?= 4
 SERVE_SETTINGS ?= config.settings.production
 
-serve: venv static
+serve: venv static fonts
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=$(SERVE_SETTINGS) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
@@ -106,11 +106,18 @@ redis:
 		if [ "$$(id -u)" -ne 0 ]; then echo "redis-server is missing and this is not root: install Debian's redis-server package." >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# What WeasyPrint needs for the results report's PDF: Pango (with fontconfig) and fonts with every
+# Vietnamese glyph (Debian's DejaVu); installed when missing and this runs as root.
+fonts:
+	@{ fc-list 2>/dev/null | grep -q "DejaVu Sans" && /sbin/ldconfig -p | grep -q libpangoft2-1.0; } || { \
+		if [ "$$(id -u)" -ne 0 ]; then echo "Pango or the DejaVu fonts are missing and this is not root: install Debian's libpangoft2-1.0-0 and fonts-dejavu-core packages." >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+
 # The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
-test-sqlite: venv static chromium redis
+test-sqlite: venv static chromium redis fonts
 	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
-test-postgres: venv static redis
+test-postgres: venv static redis fonts
 	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes
@@ -131,7 +138,7 @@ bench: venv static
 
 # Retake the screenshots of docs/screenshots (the browser journeys save them there).
 screenshots: venv static chromium
-	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py
+	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py tests/browser/test_report.py
 
 # Mutation testing (minutes; not part of `make test`): mutmut changes one thing at a time in
 # competition/scoring.py (setup.cfg) and runs the tests that reach it; docs/testing.md lists the
@@ -170,11 +177,11 @@ docs: venv-release
 MATRIX ?= lowest,pins,django60,newest
 MATRIX_PATH := $(shell command -v pyenv >/dev/null && for v in $$(pyenv versions --bare | grep -E '^3\.1[1-9]\.[0-9]+$$' | sort -V); do printf '%s:' "$$(pyenv root)/versions/$$v/bin"; done)
 MATRIX_ENV := $(if $(MATRIX_PATH),PATH="$(MATRIX_PATH)$$PATH")
-test-matrix: venv-release static redis
+test-matrix: venv-release static redis fonts
 	$(MATRIX_ENV) $(VENV)/bin/tox run -e $(MATRIX)
 	$(MATRIX_ENV) $(PY) tests/install/fresh_site.py
 
 # CI's share of it (.ci/run): the two ends of the matrix, without browser tests (tox runs none);
 # the fresh site, which downloads the newest releases, is left to `make test-matrix`.
-test-matrix-ci: venv-release static
+test-matrix-ci: venv-release static fonts
 	$(MATRIX_ENV) $(VENV)/bin/tox run -e lowest,newest

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -89,10 +90,27 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
             "line__commitment__agency", "line__commitment__competition", "line__target"
         ).filter(status__in=jury.REVIEWABLE)
         self.submission = queryset.filter(pk=pk).first()
-        if self.submission is None or not jury.can_review(request.user, self.submission):
+        if self.submission is None:
             raise Http404
         self.seat = jury.seat_for(request.user, self.submission)
+        if self.seat is not None and self.seat.has_conflict_with(self.submission.line.commitment.agency_id):
+            return self.conflict_response(request)
+        if not jury.can_review(request.user, self.submission):
+            raise Http404
         return super().dispatch(request, pk, *args, **kwargs)
+
+    def conflict_response(self, request):
+        """The reviewer is affiliated with the submission's agency: say so, and show nothing of
+        the submission (not even its target or value)."""
+        self.page_title = _("Conflict of interest")
+        self.breadcrumbs_items = [
+            *self.breadcrumbs_items,
+            {"url": reverse("competition_review_queue"), "label": _("Review queue")},
+            {"url": "", "label": self.page_title},
+        ]
+        context = WagtailAdminTemplateMixin.get_context_data(self)
+        context.update({"affiliation": self.seat.agency, "competition": self.seat.competition})
+        return TemplateResponse(request, "competition/admin/review_conflict.html", context, status=403)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.models import register_form_field_override
+from wagtail.documents import get_document_model
 
 from . import conf, permissions
 from .domain.attachments import check_upload
@@ -53,9 +54,9 @@ class SubmissionForm(WagtailAdminModelForm):
         % {"size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))},
     )
 
-    remove_attachments = forms.ModelMultipleChoiceField(
+    remove_attachments = forms.TypedMultipleChoiceField(
         label=_("Remove evidence files"),
-        queryset=None,
+        coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
@@ -66,15 +67,11 @@ class SubmissionForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import CommitmentLine, SubmissionAttachment
+        from .models import CommitmentLine
 
-        attachments = SubmissionAttachment.objects.none()
-        if self.instance.pk:
-            attachments = self.instance.attachments.select_related("document").order_by("sort_order", "pk")
-        if attachments:
-            field = self.fields["remove_attachments"]
-            field.queryset = attachments
-            field.label_from_instance = lambda attachment: attachment.document.title
+        choices = self.attachment_choices()
+        if choices:
+            self.fields["remove_attachments"].choices = choices
         else:
             del self.fields["remove_attachments"]
 
@@ -89,6 +86,16 @@ class SubmissionForm(WagtailAdminModelForm):
         self.fields["line"].label_from_instance = line_label
         accept = ",".join(f".{ext}" for ext in conf.get("EVIDENCE_EXTENSIONS"))
         self.fields["new_attachments"].widget.attrs["accept"] = accept
+
+    def attachment_choices(self):
+        """(attachment id, file title) of the files this version of the submission holds. When a
+        revision is reverted to, they are the revision's (an in-memory list, which may name files
+        taken off since: saving the reverted version puts them back)."""
+        if not self.instance.pk:
+            return []
+        attachments = sorted(self.instance.attachments.all(), key=lambda a: (a.sort_order or 0, a.pk or 0))
+        documents = get_document_model().objects.in_bulk([a.document_id for a in attachments])
+        return [(a.pk, documents[a.document_id].title) for a in attachments if a.document_id in documents]
 
     def clean_new_attachments(self):
         files = self.cleaned_data.get("new_attachments") or []
@@ -114,11 +121,12 @@ class SubmissionForm(WagtailAdminModelForm):
     def _save_m2m(self):
         super()._save_m2m()
         from .domain.attachments import attach
+        from .models import SubmissionAttachment
 
         removed = self.cleaned_data.get("remove_attachments")
         if removed:
             # Only the link goes; the document is kept (PROTECT) for the history.
-            self.instance.attachments.filter(pk__in=[attachment.pk for attachment in removed]).delete()
+            SubmissionAttachment.objects.filter(submission=self.instance, pk__in=removed).delete()
         for upload in self.cleaned_data.get("new_attachments") or []:
             attach(self.instance, upload, self.for_user)
 

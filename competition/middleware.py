@@ -3,6 +3,12 @@
 EvidenceDownloadMiddleware: response headers around Wagtail's document serve view, so that
 evidence is always a sandboxed download.
 
+PageChooserMiddleware: Wagtail's page chooser never names an unpublished competition to those
+who may not see it.
+
+SpreadsheetExportMiddleware: no cell of a CSV export of the Wagtail admin (the site history
+report, listings, other reports) is read as a formula by a spreadsheet program.
+
 PublicPageCacheMiddleware: whole responses of the public competition pages and open data, kept
 in the cache for anonymous readers.
 
@@ -37,7 +43,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -405,3 +411,66 @@ class EvidenceDownloadMiddleware:
             for header, value in EVIDENCE_HEADERS.items():
                 response[header] = value
         return response
+
+
+class SpreadsheetExportMiddleware:
+    """The CSV exports of Wagtail's admin views (`?export=csv`: the site history report and its
+    audit log, page and snippet listings, other reports) write names and titles as they were
+    entered, so an agency named `=HYPERLINK(...)` would be a formula in a spreadsheet program.
+    Every cell of such an export gets the app's neutralisation (competition.spreadsheets): text
+    starting like a formula is prefixed with an apostrophe. XLSX exports already keep such cells
+    as text (Wagtail does), and the app's own exports are neutralised where they are written
+    (neutralising twice changes nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.GET.get("export") != "csv" or not response.get("Content-Type", "").startswith("text/csv"):
+            return response
+        from .spreadsheets import neutralise_csv
+
+        charset = response.charset or settings.DEFAULT_CHARSET
+        if response.streaming:
+            response.streaming_content = neutralise_csv(response.streaming_content, charset)
+        else:
+            response.content = b"".join(neutralise_csv([response.content], charset))
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response
+
+
+class PageChooserMiddleware:
+    """Wagtail's page chooser lists pages through the `construct_page_chooser_queryset` hook
+    (which hides unpublished competitions, see wagtail_hooks.py), but two of its views load the
+    pages named in the URL without it: browsing into a page (its title heads the list) and
+    returning chosen pages (with their titles). For those, a page that is hidden from the user
+    is a 404, as if it did not exist."""
+
+    VIEWS = {"wagtailadmin_choose_page_child", "wagtailadmin_choose_page_chosen_multiple"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.url_name not in self.VIEWS:
+            return None
+        if match.url_name == "wagtailadmin_choose_page_child":
+            ids = [view_kwargs.get("parent_page_id")]
+        else:
+            ids = request.GET.getlist("id")
+        ids = [int(pk) for pk in ids if str(pk).isdigit()]
+        if not ids:
+            return None
+        from wagtail.models import Page
+
+        from . import permissions
+
+        if Page.objects.filter(permissions.hidden_pages_filter(request.user), pk__in=ids).exists():
+            raise Http404
+        return None

@@ -113,6 +113,33 @@ def agency_scope(user, prefix=""):
     return Q(**{f"{field}__in": managed}) | ~Q(**{f"{field}__in": CommitmentPage.objects.values("agency_id")})
 
 
+def hidden_competitions(user):
+    """The unpublished competitions whose titles `user` may not see (in page choosers, filters):
+    all of them, except for superusers and those with a page permission on the competition or
+    above it (who see it in Wagtail's page explorer anyway)."""
+    from wagtail.models import Page
+    from wagtail.permissions import policy_registry
+
+    from .models import CompetitionPage
+
+    unpublished = CompetitionPage.objects.filter(live=False)
+    if not _active(user):
+        return unpublished
+    if user.is_superuser:
+        return unpublished.none()
+    explorable = policy_registry.get_by_type(Page).explorable_instances(user)
+    return unpublished.exclude(pk__in=explorable.values("pk"))
+
+
+def hidden_pages_filter(user):
+    """A Q on pages selecting the unpublished competitions `user` may not see and every page
+    below them."""
+    query = Q(pk__in=[])
+    for path in hidden_competitions(user).values_list("path", flat=True):
+        query |= Q(path__startswith=path)
+    return query
+
+
 def _facts(submission):
     commitment = submission.line.commitment
     return commitment.agency_id, commitment.competition_id

@@ -18,13 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.models import ModelLogEntry
 
 from . import permissions
 from .domain import registration as registrations
 from .import_views import CONTENT_TYPES
 from .judging_views import CompetitionAdminMixin, managed_competition
-from .models import Agency, CommitmentPage, CompetitionPage, Registration, RegistrationStatus
+from .models import Agency, CommitmentPage, CompetitionLogEntry, CompetitionPage, Registration, RegistrationStatus
 from .models.registration import NOT_STARTED
 from .registration_forms import DecisionForm, RegistrationForm
 from .spreadsheets import export_dataset
@@ -156,7 +155,8 @@ class RegistrationView(ScopedRegistrationMixin, WagtailAdminTemplateMixin, Templ
         page = CommitmentPage.objects.filter(competition=self.competition, agency=self.agency, live=True).first()
         history = []
         if registration is not None:
-            history = ModelLogEntry.objects.for_instance(registration).select_related("user").order_by("-timestamp")
+            entries = CompetitionLogEntry.objects.for_instance(registration)
+            history = entries.select_related("user").order_by("-timestamp")
         context.update(
             {
                 "competition": self.competition,

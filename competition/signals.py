@@ -17,10 +17,13 @@ from .domain.warming import rebuild_later
 from .models import (
     Adjustment,
     Agency,
+    Award,
+    CommendationDecision,
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
     JuryScore,
+    OfficialResult,
     Submission,
     SubmissionAttachment,
     SubmissionLink,
@@ -46,6 +49,10 @@ def _competition_ids(instance):
         return [instance.pk]
     if isinstance(instance, (TargetPage, CommitmentPage, Adjustment)):
         return [instance.competition_id]
+    if isinstance(instance, (OfficialResult, Award, CommendationDecision)):
+        # The published result, its awards and the decision granting them show on the public
+        # pages, the report and awards.json.
+        return [instance.competition_id]
     if isinstance(instance, CommitmentLine):
         return CommitmentPage.objects.filter(pk=instance.commitment_id).values_list("competition_id", flat=True)
     if isinstance(instance, Submission):
@@ -59,10 +66,13 @@ def _competition_ids(instance):
             "line__commitment__competition_id", flat=True
         )
     if isinstance(instance, get_document_model()):
-        # Evidence files are listed by title on the public commitment pages.
-        return SubmissionAttachment.objects.filter(document=instance).values_list(
+        # Evidence files are listed by title on the public commitment pages; a signed decision is
+        # linked from its competition's pages and awards.json.
+        evidence = SubmissionAttachment.objects.filter(document=instance).values_list(
             "submission__line__commitment__competition_id", flat=True
         )
+        decisions = CommendationDecision.objects.filter(document=instance).values_list("competition_id", flat=True)
+        return [*evidence, *decisions]
     if isinstance(instance, PageViewRestriction):
         # Restricted pages are never kept for anonymous readers: drop what was kept of them.
         page = instance.page
@@ -152,10 +162,13 @@ def on_page_unpublished(sender, instance, **kwargs):
 WATCHED = (
     Adjustment,
     Agency,
+    Award,
+    CommendationDecision,
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
     JuryScore,
+    OfficialResult,
     Submission,
     SubmissionAttachment,
     SubmissionLink,
@@ -171,7 +184,27 @@ def refuse_deleting_submitted_evidence(sender, instance, **kwargs):
         raise ProtectedError("A submission that was submitted cannot be deleted.", {instance})
 
 
+def remember_evidence(sender, instance, created, raw=False, **kwargs):
+    """A file attached to a submission is evidence of its agency and competition for good
+    (EvidenceFile), even once it is taken off or its draft is deleted."""
+    if raw:
+        return
+    from .models import EvidenceFile
+
+    if EvidenceFile.objects.filter(document_id=instance.document_id).exists():
+        return
+    agency_id, competition_id = (
+        Submission.objects.filter(pk=instance.submission_id)
+        .values_list("line__commitment__agency_id", "line__commitment__competition_id")
+        .get()
+    )
+    EvidenceFile.objects.get_or_create(
+        document_id=instance.document_id, defaults={"agency_id": agency_id, "competition_id": competition_id}
+    )
+
+
 def connect():
+    post_save.connect(remember_evidence, sender=SubmissionAttachment, dispatch_uid="competition-remember-evidence")
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")
     for model in (*WATCHED, get_document_model()):

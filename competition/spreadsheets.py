@@ -35,6 +35,30 @@ def unneutralise(text):
     return text
 
 
+def neutralise_csv(chunks, encoding="utf-8"):
+    """Rewrite CSV text arriving in chunks (str or bytes, as a streaming response yields them)
+    with every cell neutralised; yields bytes, one chunk per complete row or more. A chunk that
+    ends inside a quoted cell waits for the rest of that cell."""
+    pending = ""
+    for chunk in chunks:
+        pending += chunk.decode(encoding) if isinstance(chunk, bytes) else chunk
+        try:
+            rows = list(csv.reader(io.StringIO(pending), strict=True))
+        except csv.Error:
+            continue  # a quoted cell goes on in the next chunk
+        if pending and not pending.endswith(("\n", "\r")):
+            continue  # the last row goes on in the next chunk
+        pending = ""
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows([[neutralise(cell) for cell in row] for row in rows])
+        yield out.getvalue().encode(encoding)
+    if pending:
+        out = io.StringIO()
+        rows = csv.reader(io.StringIO(pending))
+        csv.writer(out, lineterminator="\r\n").writerows([[neutralise(cell) for cell in row] for row in rows])
+        yield out.getvalue().encode(encoding)
+
+
 def export_dataset(dataset, file_format):
     """A tablib Dataset as CSV text, XLSX bytes or JSON text, with no cell read as a formula."""
     if file_format == "csv":

@@ -1,7 +1,9 @@
-"""Open data under each competition page's URL: include these before Wagtail's own URLs, since
-Wagtail's page routes do not take file names with a dot."""
+"""Open data and the report's PDF under each competition page's URL, and each agency's record of
+achievements (`agencies/<code>/`, which gives way to a page of the site at the same address).
+Include these before Wagtail's own URLs, since Wagtail's page routes do not take file names with
+a dot."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from . import views
 
@@ -13,4 +15,7 @@ urlpatterns = [
         views.scoreboard_data,
         name="scoreboard_data",
     ),
+    re_path(r"^(?P<page_path>(?:[\w\-]+/)*)awards\.(?P<file_format>json|csv)$", views.awards_data, name="awards_data"),
+    re_path(r"^(?P<page_path>(?:[\w\-]+/)*)report\.pdf$", views.report_pdf, name="report_pdf"),
+    path("agencies/<str:code>/", views.agency_record, name="agency_record"),
 ]

@@ -3,15 +3,18 @@
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
-from wagtail.models import Site
+from wagtail.models import Page, Site
+from wagtail.views import serve as serve_wagtail_page
 
-from .domain.opendata import board_json, board_table
-from .domain.presentation import InvalidDate, note_canonical_query, parse_as_of
+from . import conf
+from .domain.opendata import awards_json, awards_table, board_json, board_table
+from .domain.presentation import InvalidDate, commendations, note_canonical_query, parse_as_of
 from .domain.scoreboard import get_board
 from .middleware import mark_cacheable
-from .models import CompetitionPage
+from .models import Agency, CompetitionPage
 from .spreadsheets import export_dataset
 
 
@@ -55,3 +58,65 @@ def scoreboard_data(request, page_path, file_format):
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_safe
+def awards_data(request, page_path, file_format):
+    """The commendation decision and its awards as JSON or CSV (docs/opendata.md); the decision
+    null and no award before one is recorded."""
+    competition = find_public_competition(request, page_path)
+    mark_cacheable(request, competition.pk)
+    note_canonical_query(request, {}, redirect=False)  # reads no parameter
+    granted = commendations(competition)
+    url = request.build_absolute_uri(granted["decision"].document.url) if granted else None
+    data = awards_json(competition, granted, url)
+    if file_format == "json":
+        response = HttpResponse(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False), content_type="application/json"
+        )
+    else:
+        response = HttpResponse(export_dataset(awards_table(data), "csv"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{competition.slug}-awards.csv"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def report_pdf(request, page_path):
+    """The results report (the page `<competition URL>report/`) as a PDF, in the reader's
+    language; kept for anonymous readers like the page (making one takes a while)."""
+    from .domain.report import read_report, render_pdf
+
+    competition = find_public_competition(request, page_path)
+    mark_cacheable(request, competition.pk)
+    try:
+        context = read_report(competition, request, pdf=True)
+    except InvalidDate as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(render_pdf(context, request), content_type="application/pdf")
+    day = context["board"].as_of.isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-report-{day}.pdf"'
+    return response
+
+
+def agency_record(request, code):
+    """An agency's record of achievements across the competitions it took part in
+    (domain.achievements). A page of the site at the same address comes first: this URL never
+    hides one of the site's own pages. An agency without any public commitment has no record.
+
+    Never kept in the page cache: the page shows several competitions (and the agency), while a
+    kept response is fresh only as long as the cache version of a single competition
+    (competition.middleware), so no version could tell when it goes stale."""
+    from .domain.achievements import record
+
+    path = request.path_info[1:]
+    if Page.route_for_request(request, path) is not None:
+        return serve_wagtail_page(request, path)  # with its own methods (a form page takes POST)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    agency = Agency.objects.select_related("parent").filter(code=code).first()
+    entries = record(agency, request) if agency is not None else []
+    if not entries:
+        raise Http404
+    context = {"competition_base_template": conf.get("BASE_TEMPLATE"), "agency": agency, "entries": entries}
+    return TemplateResponse(request, "competition/pages/agency_record.html", context)

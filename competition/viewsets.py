@@ -26,10 +26,17 @@ from wagtail.snippets.views.chooser import (
     SnippetChosenMultipleView,
     SnippetChosenView,
 )
-from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import (
+    EditView,
+    HistoryView,
+    IndexView,
+    InspectView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
 from . import permissions
-from .domain import evidence
+from .domain import audit, evidence
 from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, Juror, Submission
 from .models.evidence import STATE_FIELDS
@@ -211,10 +218,29 @@ class SubmissionInspectView(InspectView):
         return reverse(f"wagtailsnippets_competition_submission:{name}", args=[submission.pk])
 
 
+class SubmissionHistoryView(HistoryView):
+    """A submission's history, where reviewers' actions (who scored it) are shown only to the
+    managers of its competition: its agency's editors never learn who scored them, neither in the
+    list nor in the user filter."""
+
+    def get_base_queryset(self):
+        queryset = super().get_base_queryset()
+        if not audit.sees_reviewers(self.request.user, self.object):
+            queryset = queryset.exclude(action__in=audit.REVIEWER_ACTIONS)
+        return queryset
+
+
+def filter_competitions(request):
+    """The competitions offered by the listing's filter: never an unpublished one the user may
+    not see."""
+    user = request.user if request is not None else None
+    return CompetitionPage.objects.exclude(pk__in=permissions.hidden_competitions(user).values("pk")).order_by("title")
+
+
 class SubmissionFilterSet(WagtailFilterSet):
     # Named as before (the query parameter stays), labelled in the domain's word.
     line__commitment__competition = django_filters.ModelChoiceFilter(
-        label=_("Competition"), queryset=CompetitionPage.objects.order_by("title")
+        label=_("Competition"), queryset=lambda request: filter_competitions(request)
     )
 
     class Meta:
@@ -241,6 +267,7 @@ class SubmissionViewSet(SnippetViewSet):
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
     edit_view_class = SubmissionEditView
+    history_view_class = SubmissionHistoryView
     chooser_viewset_class = SubmissionChooserViewSet
     ordering = ["-updated_at"]
     edit_handler = ObjectList(

@@ -39,6 +39,18 @@ class ReviewQueueMenuItem(MenuItem):
         )
 
 
+def scope_admin_api(router):
+    """Replace Wagtail's document and image endpoints of the admin API with scoped ones
+    (competition.admin_api); registered after Wagtail's own hooks."""
+    from .admin_api import ScopedDocumentsAdminAPIViewSet, ScopedImagesAdminAPIViewSet
+
+    router.register_endpoint("documents", ScopedDocumentsAdminAPIViewSet)
+    router.register_endpoint("images", ScopedImagesAdminAPIViewSet)
+
+
+hooks.register("construct_admin_api", scope_admin_api, order=100)
+
+
 @hooks.register("register_admin_urls")
 def register_review_urls():
     from .admin_views import ReviewQueueView, ReviewView
@@ -138,6 +150,12 @@ def add_competition_panels(request, panels):
 
 @hooks.register("register_log_actions")
 def register_submission_log_actions(actions):
+    from .domain.audit import logged_models
+    from .models import CompetitionLogEntry
+
+    # The competition's own log (competition.domain.audit says who reads which entries).
+    for model in logged_models():
+        actions.register_model(model, CompetitionLogEntry)
     actions.register_action("competition.submit", _("Submit evidence"), _("Evidence submitted"))
     actions.register_action("competition.accept", _("Accept evidence"), _("Evidence accepted"))
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
@@ -241,6 +259,14 @@ def keep_public_pages_for_anonymous_readers(page, request, serve_args, serve_kwa
         return
     if not page.get_view_restrictions().exists():
         mark_cacheable(request, competition_id)
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_unpublished_competitions_from_choosers(pages, request):
+    """Page choosers (browse and search) never list an unpublished competition, nor a page
+    below it, to those who may not see it (competition.permissions.hidden_competitions);
+    PageChooserMiddleware refuses them when asked for by id."""
+    return pages.exclude(permissions.hidden_pages_filter(request.user))
 
 
 @hooks.register("before_serve_document")

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
+    "competition.middleware.SpreadsheetExportMiddleware",
+    "competition.middleware.PageChooserMiddleware",
 ]
 
 ROOT_URLCONF = "tests.urls"
@@ -133,3 +135,9 @@ COMPETITION_BASE_TEMPLATE = "base.html"
 # the page cache and of the background rebuild turn them on.
 COMPETITION_RESPONSE_CACHE = False
 COMPETITION_REBUILD_BOARDS = ""
+# As docs/integration.md asks of a host site: the app's upload handler before Django's.
+FILE_UPLOAD_HANDLERS = [
+    "competition.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -127,3 +127,69 @@ def test_page_editor_refuses_milestones_outside_the_period(client, manager):
     assert response.status_code == 200
     assert "outside the competition period" in content and "between 0 and 100" in content
     assert not TargetPage.objects.exists()
+
+
+@pytest.fixture
+def draft_world():
+    from wagtail.search.backends import get_search_backend
+
+    from tests.factories import make_target
+    from tests.security import build_world
+
+    world = build_world()
+    draft = make_competition(slug="secret", title="Secret draft plan", publish=False)
+    world["draft"] = draft
+    world["draft_target"] = make_target(draft, code="S1", title="Secret target")
+    backend = get_search_backend()  # the tests' search index is not kept up to date on save
+    for page in (world["competition"], draft, world["draft_target"]):
+        backend.add(page)
+    return world
+
+
+def chooser_views(client, world):
+    """What the page chooser and the submission listing's filter show, as one text, and the
+    statuses of the chooser's views that name the hidden pages by id."""
+    site_root = world["competition"].get_parent()
+    draft, target = world["draft"], world["draft_target"]
+    texts = [
+        client.get(reverse("wagtailadmin_choose_page_child", args=[site_root.pk])).content.decode(),
+        client.get(reverse("wagtailadmin_choose_page_search"), {"q": "Secret"}).content.decode(),
+        client.get(reverse("wagtailadmin_choose_page_search"), {"q": "Secret target"}).content.decode(),
+        client.get(reverse("wagtailsnippets_competition_submission:list")).content.decode(),
+    ]
+    statuses = [
+        client.get(reverse("wagtailadmin_choose_page_child", args=[draft.pk])).status_code,
+        client.get(reverse("wagtailadmin_choose_page_child", args=[target.pk])).status_code,
+        client.get(reverse("wagtailadmin_choose_page_chosen_multiple"), {"id": [draft.pk]}).status_code,
+        client.get(reverse("wagtailadmin_choose_page_chosen_multiple"), {"id": [target.pk]}).status_code,
+    ]
+    return "\n".join(texts), statuses
+
+
+@pytest.mark.parametrize("name", ["editor_a", "reviewer"])
+def test_unpublished_competitions_are_hidden_from_those_who_may_not_see_them(client, draft_world, name):
+    client.force_login(draft_world[name])
+
+    shown, statuses = chooser_views(client, draft_world)
+
+    assert "Secret" not in shown
+    assert statuses == [404, 404, 404, 404]
+    if name == "editor_a":
+        assert "Safe" in shown  # the published competition is still offered
+
+
+@pytest.mark.parametrize("name", ["manager", "superuser"])
+def test_unpublished_competitions_show_to_those_with_page_permissions(client, draft_world, name):
+    client.force_login(draft_world[name])
+
+    shown, statuses = chooser_views(client, draft_world)
+
+    assert "Secret draft plan" in shown and "Secret target" in shown
+    assert statuses == [200, 200, 200, 200]
+
+
+def test_the_system_check_asks_for_the_page_chooser_middleware(settings):
+    from competition.checks import check_evidence_download_middleware
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("PageChooserMiddleware")]
+    assert [warning.id for warning in check_evidence_download_middleware(None)] == ["competition.W003"]

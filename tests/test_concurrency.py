@@ -11,12 +11,11 @@ import pytest
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
-from wagtail.models import ModelLogEntry
 
 from competition.domain import evidence, jury
 from competition.domain.roles import REVIEWERS, ensure_roles
 from competition.enums import SubmissionStatus
-from competition.models import Juror, JuryScore, Submission
+from competition.models import CompetitionLogEntry, Juror, JuryScore, Submission
 from tests.factories import UserFactory
 from tests.test_evidence import add_data, denied, url, world  # noqa: F401
 
@@ -151,7 +150,9 @@ def reviewers(world, count):  # noqa: F811
 
 
 def score_trail(submission, username):
-    entries = ModelLogEntry.objects.filter(object_id=str(submission.pk), action="competition.score").order_by("pk")
+    entries = CompetitionLogEntry.objects.filter(object_id=str(submission.pk), action="competition.score").order_by(
+        "pk"
+    )
     return [entry.data for entry in entries if entry.data["juror"] == username]
 
 
@@ -235,7 +236,7 @@ def test_double_submit_submits_once(world):  # noqa: F811
     assert [response.status_code for response in responses] == [302] * 3
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.SUBMITTED
-    assert ModelLogEntry.objects.filter(object_id=str(submission.pk), action="competition.submit").count() == 1
+    assert CompetitionLogEntry.objects.filter(object_id=str(submission.pk), action="competition.submit").count() == 1
 
 
 @postgres_only
@@ -261,7 +262,7 @@ def test_competing_decisions_leave_one_decision(world, submitted):  # noqa: F811
 
     assert [response.status_code for response in responses] == [302] * 3
     submitted.refresh_from_db()
-    entries = ModelLogEntry.objects.filter(
+    entries = CompetitionLogEntry.objects.filter(
         object_id=str(submitted.pk), action__in=["competition.accept", "competition.reject", "competition.return"]
     )
     assert entries.count() == 1
@@ -289,7 +290,7 @@ def test_saving_while_submitting_keeps_what_was_submitted(world):  # noqa: F811
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.SUBMITTED
     submitted_revision = (
-        ModelLogEntry.objects.filter(object_id=str(submission.pk), action="competition.submit").get().revision
+        CompetitionLogEntry.objects.filter(object_id=str(submission.pk), action="competition.submit").get().revision
     )
     # The value in force is the one the submit recorded: an edit landed before it or not at all.
     assert Decimal(submitted_revision.content["value"]) == submission.value

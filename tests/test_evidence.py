@@ -11,12 +11,11 @@ from django.db import close_old_connections, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from wagtail.documents import get_document_model
-from wagtail.models import ModelLogEntry
 
 from competition.domain import evidence
 from competition.domain.roles import EDITORS, MANAGERS, ensure_roles
 from competition.enums import SubmissionStatus
-from competition.models import AgencyMembership, CommitmentLine, Submission
+from competition.models import AgencyMembership, CommitmentLine, CompetitionLogEntry, Submission
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +142,7 @@ def test_the_full_loop_moves_the_public_board(client, world, django_capture_on_c
     assert (line["value"], line["status"]) == (60, "on_track")
 
     actions = list(
-        ModelLogEntry.objects.filter(object_id=str(submission.pk))
+        CompetitionLogEntry.objects.filter(object_id=str(submission.pk))
         .order_by("timestamp")
         .values_list("action", flat=True)
     )
@@ -337,3 +336,62 @@ def test_editor_cannot_remove_another_submissions_file(client, world):
 
     assert response.status_code == 200  # the choice is not one of this submission's files
     assert theirs.submission.attachments.count() == 1 and mine.attachments.count() == 1
+
+
+def test_reverting_to_a_revision_with_files_shows_and_saves_them(client, world):
+    client.force_login(world["editor_a"])
+    client.post(
+        url("add"),
+        add_data(
+            world["line_a"],
+            value="40",
+            new_attachments=[SimpleUploadedFile("old.pdf", PDF), SimpleUploadedFile("kept.pdf", PDF + b"%")],
+        ),
+    )
+    submission = Submission.objects.get()
+    first = submission.revisions.order_by("pk").first()
+    old = submission.attachments.get(document__title="old.pdf")
+    client.post(url("edit", submission.pk), add_data(world["line_a"], value="50", remove_attachments=[old.pk]))
+    assert [a.document.title for a in submission.attachments.all()] == ["kept.pdf"]
+    revert = reverse("wagtailsnippets_competition_submission:revisions_revert", args=[submission.pk, first.pk])
+
+    form = client.get(revert)
+
+    assert form.status_code == 200
+    content = form.content.decode()
+    assert "old.pdf" in content and "kept.pdf" in content and 'value="40' in content
+    submission.refresh_from_db()
+    response = client.post(
+        revert, add_data(world["line_a"], value="40", loaded_revision_id=submission.latest_revision_id)
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    submission.refresh_from_db()
+    assert submission.value == 40
+    assert sorted(a.document.title for a in submission.attachments.all()) == ["kept.pdf", "old.pdf"]
+
+
+def test_reverting_leaves_out_files_deleted_from_the_library_since(client, world):
+    client.force_login(world["editor_a"])
+    client.post(
+        url("add"),
+        add_data(
+            world["line_a"], new_attachments=[SimpleUploadedFile("gone.pdf", PDF), SimpleUploadedFile("kept.pdf", PDF)]
+        ),
+    )
+    submission = Submission.objects.get()
+    first = submission.revisions.order_by("pk").first()
+    gone = submission.attachments.get(document__title="gone.pdf")
+    client.post(url("edit", submission.pk), add_data(world["line_a"], remove_attachments=[gone.pk]))
+    get_document_model().objects.filter(title="gone.pdf").delete()
+    submission.refresh_from_db()
+    revert = reverse("wagtailsnippets_competition_submission:revisions_revert", args=[submission.pk, first.pk])
+
+    compare = reverse(
+        "wagtailsnippets_competition_submission:revisions_compare", args=[submission.pk, first.pk, "latest"]
+    )
+    assert client.get(compare).status_code == 200
+    assert "gone.pdf" not in client.get(revert).content.decode()
+    response = client.post(revert, add_data(world["line_a"], loaded_revision_id=submission.latest_revision_id))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [a.document.title for a in submission.attachments.all()] == ["kept.pdf"]

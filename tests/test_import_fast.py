@@ -14,10 +14,10 @@ import pytest
 from django.db import DatabaseError, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from wagtail.models import ModelLogEntry, Revision
+from wagtail.models import Revision
 
 from competition.imports import load_dataset, run_import
-from competition.models import ImportRecord, Submission
+from competition.models import CompetitionLogEntry, ImportRecord, Submission
 from competition.resources import ValueResource
 from tests.factories import UserFactory
 
@@ -63,7 +63,7 @@ def outcome(text, *, fast, user=None, competition=None, allowed=None):
             )
             # Keys differ between the runs (PostgreSQL does not roll sequences back): compare
             # the entries by what they say, and check that each names a submission.
-            logs = ModelLogEntry.objects.filter(content_type__model="submission")
+            logs = CompetitionLogEntry.objects.filter(content_type__model="submission")
             result["logs"] = sorted(
                 (*row[:-1], json.dumps(row[-1], sort_keys=True))
                 for row in logs.values_list("label", "action", "user_id", "content_changed", "deleted", "data")

@@ -88,12 +88,18 @@ def public_urls(competition):
         urls += [child.url, f"{child.url}?as_of=2025-07-02"]
     for name in ("json", "csv", "xlsx"):
         urls += [f"/blind/scoreboard.{name}", f"/blind/scoreboard.{name}?as_of=2025-07-02"]
+    # The results report and its PDF, the awards and an agency's record of achievements.
+    urls += ["/blind/report/", "/blind/report.pdf", "/blind/awards.json", "/agencies/BA/"]
     return urls
 
 
 def body_text(response):
     if response["Content-Type"].startswith("application/vnd.openxmlformats"):
         return tablib.Dataset().load(response.content, format="xlsx").export("csv")
+    if response["Content-Type"] == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     return response.content.decode()
 
 

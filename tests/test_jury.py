@@ -8,11 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from wagtail.models import ModelLogEntry
 
 from competition.domain import evidence, jury
 from competition.domain.roles import REVIEWERS, ensure_roles
-from competition.models import Juror, JuryScore, Submission
+from competition.models import CompetitionLogEntry, Juror, JuryScore, Submission
 from tests.factories import UserFactory
 from tests.test_evidence import world  # noqa: F401
 
@@ -55,10 +54,16 @@ def test_queue_per_reviewer(panel):
 
 def test_conflict_of_interest_refused_on_every_path(client, panel):
     a = panel["subs"]["a"]
+    Submission.objects.filter(pk=a.pk).update(narrative="Counted by hand in ward 7")
     client.force_login(panel["rev_a"])
 
-    assert client.get(review_url(a)).status_code == 404
-    assert client.post(review_url(a), {"points": "5"}).status_code == 404
+    for response in (client.get(review_url(a)), client.post(review_url(a), {"points": "5"})):
+        # Told why, in words; nothing of the submission is shown.
+        assert response.status_code == 403
+        content = response.content.decode()
+        assert "Conflict of interest" in content and "affiliated with Agency A" in content
+        assert "Counted by hand" not in content and "Target T1" not in content and "Suggested points" not in content
+    assert client.get(review_url(panel["draft"])).status_code == 404
     with pytest.raises(ValidationError, match="conflict of interest"):
         jury.record_score(a, panel["rev_a"], Decimal(5))
     assert not JuryScore.objects.exists()
@@ -97,7 +102,7 @@ def test_score_changes_are_audited_with_the_old_value(panel):
     jury.record_score(b, panel["rev_free"], Decimal(6), "first")
     jury.record_score(b, panel["rev_free"], Decimal("7.5"), "second")
 
-    entries = ModelLogEntry.objects.filter(action="competition.score", object_id=str(b.pk)).order_by("timestamp")
+    entries = CompetitionLogEntry.objects.filter(action="competition.score", object_id=str(b.pk)).order_by("timestamp")
 
     assert [(e.data["old_points"], e.data["new_points"]) for e in entries] == [(None, "6"), ("6", "7.5")]
     assert JuryScore.objects.get().points == Decimal("7.5")

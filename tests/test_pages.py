@@ -30,7 +30,7 @@ def test_competition_page_shows_ranking_targets_and_downloads(worked_closed, cli
     rows = page.select("table.board-table")[0].select("tbody tr")
     first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
     assert first[0] == "1" and "Agency A" in first[1] and "provisional" in first[1]
-    assert first[2] == "Good" and first[3] == "86.00 %" and "84.50 %" in first[4]
+    assert first[2] == "Good" and first[3] == "86.00\u00a0%" and "84.50\u00a0%" in first[4]
     assert page.find("a", href="/worked/scoreboard.csv?as_of=2025-07-02")
     assert page.find("a", href="/worked/target-t1/")
     assert page.find(id="chart-data") is not None
@@ -45,7 +45,7 @@ def test_competition_page_while_judging_is_open_shows_computed_points(worked, cl
     rows = page.select("table.board-table")[0].select("tbody tr")
     first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
     second = [cell.get_text(" ", strip=True) for cell in rows[1].select("td")]
-    assert (first[3], second[3]) == ("86.50 %", "16.00 %")
+    assert (first[3], second[3]) == ("86.50\u00a0%", "16.00\u00a0%")  # a no-break space: never broken
     text = page.get_text(" ", strip=True)
     assert "Provisional results." in text and "published when judging closes" in text
 

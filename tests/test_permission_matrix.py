@@ -4,8 +4,16 @@ for every role, with GET and POST, on their own and on other agencies' or compet
 The URLs come from Django's resolver: any URL of the app (snippet viewsets and their choosers,
 admin URLs named `competition_*` or served by `competition.*` views, the public `competition`
 namespace, routable sub-routes of the app's pages) that has no entry in `ADMIN_URLS` or
-`PUBLIC_URLS` fails `test_every_url_of_the_app_is_in_the_matrix` with its name. Wagtail's own
-page and document URLs are exercised on the app's objects as well.
+`PUBLIC_URLS` fails `test_every_url_of_the_app_is_in_the_matrix` with its name (the admin API's
+document and image endpoints are the app's). Wagtail's own page, document, admin API, page
+chooser and site history URLs are exercised on the app's objects as well.
+
+The roles are those of the outside review: editors of one agency, reviewers (unaffiliated,
+affiliated with an agency, and of both competitions affiliated in each, as juror.tran), a manager
+of each competition only (the publish permission on that competition's page alone), a superuser,
+anonymous and deactivated users. Some URLs also state what a 200 must and must not show (`content`):
+evidence titles in the admin API, other competitions' entries in the site history and its exports,
+a reviewer's identity in a submission's history, an unpublished competition's title.
 
 Each case states who may use it, from a truth table written here (not from
 `competition.permissions`), and fails on an unauthorised success or an authorised refusal. Every
@@ -13,19 +21,26 @@ POST is made in a transaction that is rolled back; before that, the rows it chan
 a refused POST changes nothing, and an allowed one changes only rows the role may write, and
 never leaves a row pointing at another agency's or competition's objects."""
 
+import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.files.images import ImageFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
+from PIL import Image as PillowImage
 from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.log_actions import log
 from wagtail.models import GroupPagePermission, Page
+from wagtail.search.backends import get_search_backend
 
 from competition.domain import evidence
 from competition.domain.attachments import attach
@@ -63,8 +78,12 @@ DAY = date(2025, 6, 30)
 class Role:
     editor: str = ""  # code of the agency the user edits for
     seat: str | None = None  # juror of "comp"; "" unaffiliated, or the code of the affiliated agency
-    manages: str = ""  # slug of the competition managed
+    seat_other: str | None = None  # the same in "other"
+    manages: str = ""  # slug of the competition managed (that competition only)
     superuser: bool = False
+
+    def seat_in(self, competition):
+        return {"comp": self.seat, "other": self.seat_other}.get(competition)
 
 
 ROLES = {
@@ -74,6 +93,8 @@ ROLES = {
     "editor_b": Role(editor="B"),
     "reviewer_a": Role(seat="A"),
     "reviewer": Role(seat=""),
+    # As juror.tran of the review: a reviewer of both competitions, affiliated in each.
+    "reviewer_two": Role(seat="B", seat_other="C"),
     "manager_other": Role(manages="other"),
     "manager": Role(manages="comp"),
     "superuser": Role(superuser=True),
@@ -103,6 +124,9 @@ SUBMISSIONS = {
     "c_submitted": Sub("C", "other", SubmissionStatus.SUBMITTED, True),
 }
 DOCUMENTS = {doc: (key, public) for key, sub in SUBMISSIONS.items() for doc, public in sub.documents}
+# Files taken off a draft of an agency (in "comp"): attached to nothing any more.
+REMOVED_DOCUMENTS = {"doc_removed": "A"}
+DOCUMENTS.update(dict.fromkeys(REMOVED_DOCUMENTS, (None, False)))
 # Agencies and the competitions they take part in.
 AGENCIES = {"A": {"comp"}, "B": {"comp"}, "C": {"other"}, "D": set()}
 # Snippet objects: key -> (model, agency code, competition slug)
@@ -137,18 +161,21 @@ def decides_submission(role, sub):
 
 def has_seat(role, sub):
     """A reviewer's seat in the submission's competition, without a conflict of interest."""
-    return role.seat is not None and sub.competition == "comp" and role.seat != sub.agency
+    seat = role.seat_in(sub.competition)
+    return seat is not None and seat != sub.agency
 
 
 def opens_review(role, sub):
     if sub.status not in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
         return False
-    if role.seat is not None and sub.competition == "comp":
-        return role.seat != sub.agency
+    if role.seat_in(sub.competition) is not None:
+        return role.seat_in(sub.competition) != sub.agency
     return role.superuser or role.manages == sub.competition
 
 
 def downloads(role, doc):
+    if doc in REMOVED_DOCUMENTS:
+        return role.superuser or role.editor == REMOVED_DOCUMENTS[doc] or role.manages == "comp"
     key, public = DOCUMENTS[doc]
     sub = SUBMISSIONS[key]
     if sub.status == SubmissionStatus.ACCEPTED and public:
@@ -185,6 +212,8 @@ class Url:
     reads_only: bool = False
     methods: tuple = ("get", "post")
     extra: dict = field(default_factory=dict)
+    # (world, role_name, role, object key) -> (patterns a 200 must show, patterns it must not)
+    content: object = None
 
 
 def sub_rule(rule):
@@ -209,6 +238,49 @@ def submission_data(world, key=None, value="77"):
     }
 
 
+ACTIVE = lambda name, role, key: active(name)  # noqa: E731 (any admin user)
+
+
+def sees_reviewers(role, competition="comp"):
+    return role.superuser or role.manages == competition
+
+
+# The reviewer's identity: shown by entries of what they did (scores), never to the agency.
+REVIEWER = r"mx_reviewer\b"
+DRAFT_TITLE = "Matrix draft"
+
+
+def reviewer_identity(world, name, role, key):
+    """Who scored a_submitted (a score entry of "reviewer" in its audit log): its competition's
+    managers see it, its agency's editors never."""
+    if key != "a_submitted":
+        return [], []
+    return ([REVIEWER], []) if sees_reviewers(role) else ([], [REVIEWER])
+
+
+def draft_title(world, name, role, key):
+    """An unpublished competition's title: for superusers only (nobody else has page
+    permissions on it)."""
+    return ([DRAFT_TITLE], []) if role.superuser else ([], [DRAFT_TITLE])
+
+
+def document_titles(world, name, role, key):
+    """Evidence files are in nobody's document library or chooser but superusers'."""
+    titles = [re.escape(world["documents"][doc].title) for doc in DOCUMENTS]
+    found = [re.escape(world["documents"]["doc_public"].title)] if key == "search" else titles
+    return (found, []) if role.superuser else ([], titles)
+
+
+def site_history_entries(world, name, role, key):
+    """Entries of the audit log: of objects the role may see (and of what they did)."""
+    show, hide = [], []
+    for snippet, (model, label) in world["logged"].items():
+        visible = role.superuser or (name in MODEL_PERMS and snippet_in_scope(role, model, snippet))
+        (show if visible else hide).append(re.escape(label))
+    (show if sees_reviewers(role) or name == "reviewer" else hide).append(REVIEWER)
+    return show, hide
+
+
 SEES_LIST = anyone_of({"editor_a", "editor_b", "manager", "manager_other", "superuser"})
 ALL_SUBS = tuple(SUBMISSIONS)
 # Reading depends on the agency and competition only: one submission of each.
@@ -216,14 +288,29 @@ SOME_SUBS = ("a_submitted", "b_returned", "c_submitted")
 pk_kwargs = {"kwargs": lambda world, key: {"pk": world["objects"][key].pk}}
 
 SUBMISSION_URLS = {
-    "list": Url(get=SEES_LIST, post="refused", reads_only=True),
+    # The listing's Competition filter names no unpublished competition.
+    "list": Url(get=SEES_LIST, post="refused", reads_only=True, content=draft_title),
     "list_results": Url(get=SEES_LIST, post="refused", reads_only=True),
     "add": Url(get=anyone_of({"editor_a", "editor_b", "superuser"}), data=lambda world, key: submission_data(world)),
     "edit": Url(ALL_SUBS, get=sub_rule(changes_submission), data=submission_data, **pk_kwargs),
     "delete": Url(ALL_SUBS, get=sub_rule(deletes_submission), **pk_kwargs),
     "usage": Url(SOME_SUBS, get=sub_rule(sees_submission), post="refused", reads_only=True, **pk_kwargs),
-    "history": Url(SOME_SUBS, get=sub_rule(sees_submission), post="refused", reads_only=True, **pk_kwargs),
-    "history_results": Url(SOME_SUBS, get=sub_rule(sees_submission), post="refused", reads_only=True, **pk_kwargs),
+    "history": Url(
+        SOME_SUBS,
+        get=sub_rule(sees_submission),
+        post="refused",
+        reads_only=True,
+        content=reviewer_identity,
+        **pk_kwargs,
+    ),
+    "history_results": Url(
+        SOME_SUBS,
+        get=sub_rule(sees_submission),
+        post="refused",
+        reads_only=True,
+        content=reviewer_identity,
+        **pk_kwargs,
+    ),
     "inspect": Url(SOME_SUBS, get=sub_rule(sees_submission), post="refused", reads_only=True, **pk_kwargs),
     "revisions_revert": Url(
         ALL_SUBS,
@@ -334,7 +421,7 @@ def managers_reading(kwargs):
     return Url(("comp", "other"), get=manages_competition, post="refused", reads_only=True, kwargs=kwargs)
 
 
-REVIEWING = anyone_of({"reviewer_a", "reviewer", "manager", "manager_other", "superuser"})
+REVIEWING = anyone_of({"reviewer_a", "reviewer", "reviewer_two", "manager", "manager_other", "superuser"})
 
 ADMIN_URLS = {
     **{f"wagtailsnippets_competition_submission:{name}": url for name, url in SUBMISSION_URLS.items()},
@@ -386,6 +473,59 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"kind": key, "file_format": "csv"},
     ),
 }
+# Wagtail's admin API endpoints for documents and images, replaced by the app's scoped ones.
+ADMIN_URLS.update(
+    {
+        "wagtailadmin_api:documents:listing": Url(
+            ("all", "search"),
+            get=ACTIVE,
+            post="refused",
+            reads_only=True,
+            methods=("get",),
+            # A whole title: found alike by SQLite's and PostgreSQL's full-text search.
+            query=lambda world, key: "search=doc_public.pdf" if key == "search" else "limit=20",
+            content=document_titles,
+        ),
+        "wagtailadmin_api:documents:detail": Url(
+            tuple(DOCUMENTS),
+            get=anyone_of({"superuser"}),
+            reads_only=True,
+            methods=("get",),
+            kwargs=lambda world, key: {"pk": world["documents"][key].pk},
+        ),
+        "wagtailadmin_api:documents:find": Url(
+            ("doc_a_draft", "doc_public"),
+            get=anyone_of({"superuser"}),  # a redirect to the detail
+            reads_only=True,
+            methods=("get",),
+            query=lambda world, key: f"id={world['documents'][key].pk}",
+        ),
+        "wagtailadmin_api:images:listing": Url(
+            get=ACTIVE,
+            reads_only=True,
+            methods=("get",),
+            query=lambda world, key: "fields=-thumbnail",
+            content=lambda world, name, role, key: (
+                ([], ["Matrix photo"]) if not role.superuser else (["Matrix photo"], [])
+            ),
+        ),
+        "wagtailadmin_api:images:detail": Url(
+            ("image",),
+            get=anyone_of({"superuser"}),
+            reads_only=True,
+            methods=("get",),
+            kwargs=lambda world, key: {"pk": world["image"].pk},
+            query=lambda world, key: "fields=-thumbnail",
+        ),
+        "wagtailadmin_api:images:find": Url(
+            ("image",),
+            get=anyone_of({"superuser"}),
+            reads_only=True,
+            methods=("get",),
+            query=lambda world, key: f"id={world['image'].pk}",
+        ),
+    }
+)
 for _model in SNIPPETS:
     _urls, _chooser_urls = snippet_urls(_model)
     ADMIN_URLS.update({f"wagtailsnippets_competition_{_model}:{name}": url for name, url in _urls.items()})
@@ -393,20 +533,46 @@ for _model in SNIPPETS:
         {f"wagtailsnippetchoosers_competition_{_model}:{name}": url for name, url in _chooser_urls.items()}
     )
 
+
+def file_kwargs(world, key):
+    """A file under a competition page: "comp.json" is the matrix competition's JSON file."""
+    name, file_format = key.split(".")
+    return {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[name], "file_format": file_format}
+
+
 PUBLIC_URLS = {
     "competition:scoreboard_data": Url(
         ("comp.json", "comp.csv", "comp.xlsx", "draft.json"),
         get=lambda name, role, key: not key.startswith("draft"),
         post="refused",
         reads_only=True,
-        kwargs=lambda world, key: {
-            "page_path": key.split(".")[0].replace("comp", "matrix").replace("draft", "matrix-draft") + "/",
-            "file_format": key.split(".")[1],
-        },
+        kwargs=file_kwargs,
+    ),
+    "competition:awards_data": Url(
+        ("comp.json", "comp.csv", "draft.csv"),
+        get=lambda name, role, key: not key.startswith("draft"),
+        post="refused",
+        reads_only=True,
+        kwargs=file_kwargs,
+    ),
+    "competition:report_pdf": Url(
+        ("comp", "draft"),
+        get=lambda name, role, key: key == "comp",
+        post="refused",
+        reads_only=True,
+        kwargs=lambda world, key: {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[key]},
+    ),
+    # The record of achievements of an agency with a public commitment; none for D, which has none.
+    "competition:agency_record": Url(
+        ("A", "C", "D"),
+        get=lambda name, role, key: key != "D",
+        post="refused",
+        reads_only=True,
+        kwargs=lambda world, key: {"code": key},
     ),
 }
 # Routable sub-routes of the app's pages, by page model and route name.
-PAGE_ROUTES = {("CompetitionPage", "index_route")}
+PAGE_ROUTES = {("CompetitionPage", "index_route"), ("CompetitionPage", "report")}
 
 
 # --- Wagtail's own URLs exercised on the app's objects -------------------------------------------
@@ -470,6 +636,51 @@ WAGTAIL_URLS = {
         post="refused",
         reads_only=True,
         kwargs=lambda world, key: {"pk": world["documents"][key].pk},
+    ),
+    # The audit log: each role reads the entries of what it may see, on the page and in exports.
+    "wagtailadmin_reports:site_history": Url(
+        ("page", "csv", "xlsx"),
+        get=ACTIVE,
+        reads_only=True,
+        methods=("get",),
+        query=lambda world, key: "" if key == "page" else f"export={key}",
+        content=site_history_entries,
+    ),
+    "wagtailadmin_reports:site_history_results": Url(
+        get=ACTIVE, reads_only=True, methods=("get",), content=site_history_entries
+    ),
+    # Pages through the admin API: explorable pages only (Wagtail's rule).
+    "wagtailadmin_api:pages:listing": Url(
+        get=ACTIVE,
+        reads_only=True,
+        methods=("get",),
+        query=lambda world, key: f"child_of={world['pages']['comp_page'].get_parent().pk}",
+        content=draft_title,
+    ),
+    "wagtailadmin_api:pages:detail": Url(
+        (*PAGE_KEYS, "draft_page"),
+        get=lambda name, role, key: key != "draft_page" and manages_page(name, role, key) or role.superuser,
+        reads_only=True,
+        methods=("get",),
+        kwargs=lambda world, key: {"pk": world["pages"][key].pk},
+    ),
+    # Page choosers never name an unpublished competition to those without page permissions on it.
+    "wagtailadmin_choose_page_child": Url(
+        ("comp_page", "draft_page"),
+        get=lambda name, role, key: active(name) and (key != "draft_page" or role.superuser),
+        reads_only=True,
+        methods=("get",),
+        kwargs=lambda world, key: {"parent_page_id": world["pages"][key].pk},
+    ),
+    "wagtailadmin_choose_page_chosen_multiple": Url(
+        ("comp_page", "draft_page"),
+        get=lambda name, role, key: active(name) and (key != "draft_page" or role.superuser),
+        reads_only=True,
+        methods=("get",),
+        query=lambda world, key: f"id={world['pages'][key].pk}",
+    ),
+    "wagtailadmin_choose_page_search": Url(
+        get=ACTIVE, reads_only=True, methods=("get",), query=lambda world, key: "q=Matrix", content=draft_title
     ),
 }
 PUBLIC_PAGES = {
@@ -548,11 +759,13 @@ def build_world():
     for name, code in (("inactive", "A"), ("editor_a", "A"), ("editor_b", "B"), ("editor_c", "C")):
         users[name].groups.add(groups[EDITORS])
         memberships[name] = AgencyMembership.objects.create(user=users[name], agency=agencies[code])
-    for name in ("reviewer_a", "reviewer"):
+    for name in ("reviewer_a", "reviewer", "reviewer_two"):
         users[name].groups.add(groups[REVIEWERS])
     Juror.objects.create(competition=comp, user=users["reviewer_a"], agency=agencies["A"])
     j_comp = Juror.objects.create(competition=comp, user=users["reviewer"])
     j_other = Juror.objects.create(competition=other, user=users["juror_other"])
+    Juror.objects.create(competition=comp, user=users["reviewer_two"], agency=agencies["B"])
+    Juror.objects.create(competition=other, user=users["reviewer_two"], agency=agencies["C"])
     # Each manager holds the managers' model permissions and page permissions on one competition.
     users["manager"].groups.add(_group("Matrix managers", comp, MANAGER_MODEL_PERMISSIONS))
     users["manager_other"].groups.add(_group("Matrix other managers", other, MANAGER_MODEL_PERMISSIONS))
@@ -579,6 +792,13 @@ def build_world():
         objects[key] = Submission.objects.get(pk=submission.pk)
         assert objects[key].status == facts.status
 
+    # A file taken off A's draft: attached to nothing, still A's evidence.
+    removed = attach(objects["a_draft"], SimpleUploadedFile("doc_removed.pdf", PDF), users["editor_a"])
+    documents["doc_removed"] = removed.document
+    removed.delete()
+    # What the audit log holds beyond the submissions' own entries: a reviewer's score.
+    log(objects["a_submitted"], "competition.score", user=users["reviewer"], data={"new_points": "1"})
+
     snippets = {
         **{code: agencies[code] for code in SNIPPETS["agency"]},
         "m_a": memberships["editor_a"],
@@ -589,6 +809,17 @@ def build_world():
         "adj_other": Adjustment.objects.create(competition=other, agency=agencies["C"], points=-1, reason="Late"),
     }
     pages = {"comp_page": comp, "t1": t1, "t2": t2, "commit_a": commit_a, "other_page": other, "draft_page": draft}
+    logged = {}
+    for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c"):
+        model = next(model for model, keys in SNIPPETS.items() if key in keys)
+        entry = log(snippets[key], "wagtail.create", user=users["superuser"])
+        logged[key] = (model, entry.label)
+    backend = get_search_backend()  # the tests' index is not kept up to date on save
+    for indexed in (comp, other, draft, *documents.values()):
+        backend.add(indexed)
+    png = io.BytesIO()
+    PillowImage.new("RGB", (2, 2)).save(png, "PNG")
+    image = get_image_model().objects.create(title="Matrix photo", file=ImageFile(png, name="matrix.png"))
     return {
         "users": users,
         "agencies": agencies,
@@ -598,6 +829,8 @@ def build_world():
         "snippets": snippets,
         "pages": pages,
         "competitions": {"comp": comp, "other": other},
+        "logged": logged,
+        "image": image,
     }
 
 
@@ -746,7 +979,8 @@ def may_write(role_name, table, owner):
     if table in ("attachment", "document"):
         return role.editor == agency
     if table == "score":
-        return role.seat is not None and competition == "comp" and role.seat != agency
+        seat = role.seat_in(competition)
+        return seat is not None and seat != agency
     if table in ("juror", "adjustment", "line", "page", "judging"):
         return role.manages == competition
     if table in ("membership", "agency"):
@@ -853,7 +1087,7 @@ def test_every_url_of_the_app_is_in_the_matrix():
 def fetch(client, method, path, data):
     response = getattr(client, method)(path, data) if method == "post" else client.get(path)
     if getattr(response, "streaming", False):
-        b"".join(response.streaming_content)
+        response.body = b"".join(response.streaming_content)
         # Closing a served file fires request_finished, which would close the test's connection.
         request_finished.disconnect(close_old_connections)
         try:
@@ -861,6 +1095,26 @@ def fetch(client, method, path, data):
         finally:
             request_finished.connect(close_old_connections)
     return response
+
+
+def content_problems(world, spec, case, role_name, response):
+    """What a response shows that the role may not see, or misses that it should see."""
+    body = getattr(response, "body", None)
+    if body is None:
+        body = response.content
+    if case.key == "xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(body)).active
+        text = "\n".join(
+            " ".join(str(cell) for cell in row if cell is not None) for row in sheet.iter_rows(values_only=True)
+        )
+    else:
+        text = body.decode()
+    show, hide = spec.content(world, role_name, ROLES[role_name], case.key)
+    return [f"does not show {pattern}" for pattern in show if not re.search(pattern, text)] + [
+        f"shows {pattern}" for pattern in hide if re.search(pattern, text)
+    ]
 
 
 def wrote(queries):
@@ -899,6 +1153,10 @@ def test_permission_matrix(client, world, role_name):
                 failures.append(f"{label}: refused ({response.status_code} {response.get('Location', '')})")
             if not allowed and not refused:
                 failures.append(f"{label}: allowed ({response.status_code} {response.get('Location', '')})")
+            if spec.content and response.status_code == 200:
+                failures.extend(
+                    f"{label}: {problem}" for problem in content_problems(world, spec, case, role_name, response)
+                )
             if wrote(queries.captured_queries):
                 changes = changed_rows(baseline, fingerprint())
                 if changes and (not allowed or spec.reads_only):
@@ -1012,7 +1270,8 @@ def test_scores_go_only_to_the_submission_and_seat_of_the_request(client, world)
     score = JuryScore.objects.get()
     assert (score.submission, score.juror, score.points) == (objects["b_submitted"], snippets["j_comp"], 3)
     login(client, world, "reviewer_a")
-    assert client.post(reverse("competition_review", args=[objects["a_submitted"].pk]), data).status_code == 404
+    # Their own agency's: refused with the reason (conflict of interest); another competition's: 404.
+    assert client.post(reverse("competition_review", args=[objects["a_submitted"].pk]), data).status_code == 403
     assert client.post(reverse("competition_review", args=[objects["c_submitted"].pk]), data).status_code == 404
     assert JuryScore.objects.count() == 1
     assert_sound()

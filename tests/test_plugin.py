@@ -109,7 +109,7 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     module_file, data = output[-2], json.loads(output[-1])
     assert module_file.startswith(str(tmp_path / "lib"))  # the installed wheel, not this checkout
     assert (data["json"], data["page"], data["a"]) == (200, 200, [86, 17])
-    assert "Agency A" in data["html"] and "86.00 %" in data["html"]
+    assert "Agency A" in data["html"] and "86.00\u00a0%" in data["html"]
     assert "/static/competition/vendor/chart.umd.js" in data["html"]
 
 

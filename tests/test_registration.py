@@ -9,12 +9,13 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import ModelLogEntry, PageLogEntry
+from wagtail.models import PageLogEntry
 
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
 from competition.models import (
     AgencyMembership,
     CommitmentPage,
+    CompetitionLogEntry,
     CompetitionSignatory,
     Juror,
     Registration,
@@ -166,9 +167,8 @@ def test_an_editor_drafts_submits_a_manager_returns_the_editor_resubmits_and_the
         "T2": (None, Decimal("1200")),
     }
     assert PageLogEntry.objects.filter(page=page, action="wagtail.publish", user=reg["manager"]).exists()
-    actions = list(
-        ModelLogEntry.objects.for_instance(registration).order_by("timestamp", "pk").values_list("action", flat=True)
-    )
+    entries = CompetitionLogEntry.objects.for_instance(registration)
+    actions = list(entries.order_by("timestamp", "pk").values_list("action", flat=True))
     assert actions == [
         "wagtail.create",
         "wagtail.edit",

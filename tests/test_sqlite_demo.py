@@ -30,9 +30,10 @@ from tests.security import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the demo's SQLite database"
-)
+pytestmark = [
+    pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the demo's SQLite database"),
+    pytest.mark.demo,  # the demo site's settings and server
+]
 
 
 def free_port():

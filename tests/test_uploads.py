@@ -335,6 +335,176 @@ def test_refused_downloads_send_no_file(client, world):
     assert b"%PDF" not in response.content
 
 
+def downloads_by_role(client, world, path):
+    """The status of the download for each role (and anonymous readers)."""
+    statuses = {}
+    for name in ("editor_a", "editor_b", "manager", "manager_elsewhere", "reviewer", "superuser", None):
+        if name is None:
+            client.logout()
+        else:
+            client.force_login(world[name])
+        statuses[name or "anonymous"] = fetch(client, path).status_code
+    return statuses
+
+
+ONLY_THE_AGENCY_AND_ITS_MANAGERS = {
+    "editor_a": 200,
+    "editor_b": 403,
+    "manager": 200,
+    "manager_elsewhere": 403,
+    "reviewer": 403,
+    "superuser": 200,
+    "anonymous": 403,
+}
+
+
+@pytest.fixture
+def manager_elsewhere(world):
+    """A manager of another competition only (the publish permission on its page alone)."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission
+
+    from tests.factories import UserFactory, make_competition
+
+    elsewhere = make_competition(slug="elsewhere")
+    group = Group.objects.create(name="Elsewhere managers")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    GroupPagePermission.objects.create(
+        group=group, page=elsewhere, permission=Permission.objects.get(codename="publish_page")
+    )
+    user = UserFactory(username="manager_elsewhere")
+    user.groups.add(group)
+    world["manager_elsewhere"] = user
+    return user
+
+
+@pytest.mark.parametrize("how", ["file taken off the draft", "draft deleted"])
+def test_a_file_that_leaves_a_draft_stays_restricted(client, world, manager_elsewhere, how):
+    submission, document, path = evidence_download(client, world)
+    edit = reverse("wagtailsnippets_competition_submission:edit", args=[submission.pk])
+    delete = reverse("wagtailsnippets_competition_submission:delete", args=[submission.pk])
+    attachment = submission.attachments.get()
+
+    if how == "file taken off the draft":
+        response = client.post(edit, submission_data(world["line_a"], remove_attachments=[attachment.pk]))
+    else:
+        response = client.post(delete)
+
+    assert response.status_code == 302
+    assert not attachment.__class__.objects.filter(document=document).exists()
+    assert Document.objects.filter(pk=document.pk).exists()  # kept, as the editor was told
+    assert downloads_by_role(client, world, path) == ONLY_THE_AGENCY_AND_ITS_MANAGERS
+    client.force_login(world["editor_a"])
+    assert_download_headers(fetch(client, path), "scan.pdf")
+
+
+def test_a_file_taken_off_is_public_again_only_through_an_accepted_submission(client, world):
+    submission, document, path = evidence_download(client, world)
+    attachment = submission.attachments.get()
+    edit = reverse("wagtailsnippets_competition_submission:edit", args=[submission.pk])
+    client.post(edit, submission_data(world["line_a"], remove_attachments=[attachment.pk]))
+    client.logout()
+    assert fetch(client, path).status_code == 403
+    # The same document accepted on another submission of the agency is public (as evidence).
+    other = Submission.objects.create(line=world["line_a"], reported_on=submission.reported_on, value=1)
+    attachment.__class__.objects.create(submission=other, document=document)
+    evidence.submit(other, world["editor_a"])
+    evidence.decide(other, world["manager"], "accept")
+
+    response = fetch(client, path)
+
+    assert_download_headers(response, "scan.pdf")
+
+
+def test_a_download_costs_the_same_queries_however_much_evidence_there_is(client, world, django_assert_max_num_queries):
+    from competition.domain.attachments import attach
+
+    submission, document, path = evidence_download(client, world)
+    client.force_login(world["manager"])
+    with django_assert_max_num_queries(40) as few:
+        assert fetch(client, path).status_code == 200
+    for number in range(10):
+        other = Submission.objects.create(line=world["line_b"], reported_on=submission.reported_on, value=number)
+        attach(other, SimpleUploadedFile(f"other-{number}.pdf", PDF), world["editor_b"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert fetch(client, path).status_code == 200
+
+
+def test_files_in_the_evidence_collections_of_unknown_origin_are_for_superusers_only(client, world):
+    from competition.domain.attachments import agency_collection
+
+    document = Document.objects.create(
+        title="Orphan", file=SimpleUploadedFile("orphan.pdf", PDF), collection=agency_collection(world["agency_a"])
+    )
+    path = reverse("wagtaildocs_serve", args=(document.pk, document.filename))
+
+    for name in ("editor_a", "manager", "reviewer"):
+        client.force_login(world[name])
+        assert fetch(client, path).status_code == 403
+    client.logout()
+    assert fetch(client, path).status_code == 403
+    client.force_login(world["superuser"])
+    assert_download_headers(fetch(client, path), "orphan.pdf")
+
+
+def test_existing_evidence_is_remembered_by_the_migration(world):
+    from django.apps import apps as global_apps
+
+    from competition.domain.attachments import attach
+    from competition.models import EvidenceFile
+
+    submission = Submission.objects.create(line=world["line_b"], reported_on="2025-06-30", value=1)
+    kept = attach(submission, SimpleUploadedFile("kept.pdf", PDF), world["editor_b"])
+    submission.save_revision(user=world["editor_b"])
+    removed = attach(submission, SimpleUploadedFile("removed.pdf", PDF), world["editor_b"])
+    submission.save_revision(user=world["editor_b"])
+    removed.delete()
+    EvidenceFile.objects.all().delete()  # as before the migration
+    migration = __import__("competition.migrations.0004_evidence_files", fromlist=["remember_existing_evidence"])
+
+    migration.remember_existing_evidence(global_apps, None)
+
+    origins = set(EvidenceFile.objects.values_list("document_id", "agency_id", "competition_id"))
+    owner = (world["agency_b"].pk, world["competition"].pk)
+    assert origins == {(kept.document_id, *owner), (removed.document_id, *owner)}
+
+
+def test_the_admin_api_lists_only_documents_and_images_the_user_may_choose(client, world):
+    from django.core.files.images import ImageFile
+    from PIL import Image as PillowImage
+    from wagtail.images import get_image_model
+
+    _submission, evidence_file, _path = evidence_download(client, world, name="secret-scan.pdf")
+    library = Document.objects.create(title="Public rules", file=SimpleUploadedFile("rules.pdf", PDF))
+    png = io.BytesIO()
+    PillowImage.new("RGB", (2, 2)).save(png, "PNG")
+    image = get_image_model().objects.create(title="Ward photo", file=ImageFile(png, name="ward.png"))
+    documents, images = "/admin/api/main/documents/", "/admin/api/main/images/"
+    paths = [
+        documents,
+        f"{documents}?search=secret",
+        f"{documents}{evidence_file.pk}/",
+        f"{documents}{library.pk}/",
+        f"{images}?fields=-thumbnail",  # (making renditions is not what this test is about)
+        f"{images}{image.pk}/?fields=-thumbnail",
+    ]
+
+    for name in ("editor_a", "editor_b", "manager", "reviewer"):
+        client.force_login(world[name])
+        responses = [client.get(path) for path in paths]
+        assert [response.status_code for response in responses] == [200, 200, 404, 404, 200, 404], name
+        assert responses[0].json()["meta"]["total_count"] == 0 and responses[1].json()["items"] == []
+        assert responses[4].json()["meta"]["total_count"] == 0
+        assert not any(
+            b"secret-scan" in response.content or b"Ward photo" in response.content for response in responses
+        )
+    client.force_login(world["superuser"])
+    listed = {item["title"] for item in client.get(documents).json()["items"]}
+    assert listed == {"secret-scan.pdf", "Public rules"}
+    assert [item["title"] for item in client.get(f"{images}?fields=-thumbnail").json()["items"]] == ["Ward photo"]
+    assert client.get(f"{documents}{evidence_file.pk}/").status_code == 200
+
+
 def test_other_documents_keep_wagtails_protective_headers(client, world):
     document = Document.objects.create(title="Rules", file=SimpleUploadedFile("rules.pdf", PDF))
     client.force_login(world["superuser"])

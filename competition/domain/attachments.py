@@ -147,14 +147,31 @@ def attach(submission, upload, user):
     return SubmissionAttachment.objects.create(submission=submission, document=document)
 
 
+def is_evidence_collection(collection_id):
+    """Whether the collection is the shared "Evidence" collection or one of its agencies'."""
+    root = Collection.get_first_root_node()
+    evidence = root.get_children().filter(name=EVIDENCE_COLLECTION).first()
+    return evidence is not None and (
+        Collection.objects.filter(pk=collection_id, path__startswith=evidence.path).exists()
+    )
+
+
 def can_download(user, document):
-    """Public once attached (as public) to an accepted submission; otherwise only for those who
-    may see a submission it is attached to, or review it (the scoring screen links the files)."""
+    """Who may download a document: True or False for evidence, None for other documents
+    (Wagtail's own rules apply to them).
+
+    Evidence is public once attached (as public) to an accepted submission. Otherwise it is for
+    those who may see a submission holding it or review it (the scoring screen links the files),
+    and, for good, for the editors of the agency and the managers of the competition it was
+    first uploaded for (EvidenceFile): a file taken off a draft, or left by a deleted draft, is
+    never public. A file in the Evidence collections whose origin is unknown is for superusers
+    only."""
     from .. import permissions
     from ..enums import SubmissionStatus
-    from ..models import SubmissionAttachment
+    from ..models import EvidenceFile, SubmissionAttachment
     from .jury import REVIEWABLE, can_review
 
+    active = permissions._active(user)
     attachments = SubmissionAttachment.objects.filter(document=document).select_related("submission__line__commitment")
     found = False
     for attachment in attachments:
@@ -164,13 +181,18 @@ def can_download(user, document):
             return True
         if permissions.can_view_submission(user, submission):
             return True
-        if (
-            user.is_authenticated
-            and user.is_active
-            and submission.status in REVIEWABLE
-            and can_review(user, submission)
-        ):
+        if active and submission.status in REVIEWABLE and can_review(user, submission):
             return True
-    if found:
-        return False
+    origin = EvidenceFile.objects.filter(document_id=document.pk).first()
+    if origin is not None:
+        return bool(
+            active
+            and (
+                user.is_superuser
+                or (origin.agency_id is not None and origin.agency_id in permissions.editor_agency_ids(user))
+                or (origin.competition_id is not None and permissions.manages(user, origin.competition_id))
+            )
+        )
+    if found or is_evidence_collection(document.collection_id):
+        return bool(active and user.is_superuser)
     return None  # not evidence: Wagtail's own rules apply

@@ -159,3 +159,72 @@ def board_table(board):
 
 def _cell(value):
     return "" if value is None else value
+
+
+AWARD_HEADERS = (
+    "decision_number",
+    "decision_date",
+    "issued_by",
+    "signed_by",
+    "document_url",
+    "award",
+    "agency_code",
+    "agency_name",
+    "rank",
+    "group_rank",
+    "tier",
+)
+
+
+def awards_json(competition, commendations, document_url):
+    """The commendation decision of a competition and the awards it granted (docs/opendata.md):
+    `commendations` as `presentation.commendations` gives it (None before a decision),
+    `document_url` the absolute address of the signed decision."""
+    decision = commendations["decision"] if commendations else None
+    return {
+        "competition": {"slug": competition.slug, "title": competition.title, "closed": competition.closed},
+        "decision": None
+        if decision is None
+        else {
+            "number": decision.number,
+            "issued_on": decision.issued_on.isoformat(),
+            "issued_by": decision.issued_by,
+            "signed_by": decision.signed_by or None,
+            "document_url": document_url,
+        },
+        "awards": [
+            {
+                "award": award.name,
+                "agency_code": award.agency.code,
+                "agency_name": award.agency.name,
+                "rank": award.rank,
+                "group_rank": award.group_rank,
+                "tier": award.tier or None,
+            }
+            for award in (commendations["awards"] if commendations else ())
+        ],
+    }
+
+
+def awards_table(data):
+    """`awards_json`'s document as rows, one per award, the decision repeated on each (a header
+    alone before a decision), as a tablib Dataset."""
+    dataset = tablib.Dataset(headers=list(AWARD_HEADERS), title="awards")
+    decision = data["decision"] or {}
+    for award in data["awards"]:
+        dataset.append(
+            [
+                decision.get("number", ""),
+                decision.get("issued_on", ""),
+                decision.get("issued_by", ""),
+                _cell(decision.get("signed_by")),
+                decision.get("document_url", ""),
+                award["award"],
+                award["agency_code"],
+                award["agency_name"],
+                _cell(award["rank"]),
+                _cell(award["group_rank"]),
+                _cell(award["tier"]),
+            ]
+        )
+    return dataset

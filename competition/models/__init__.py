@@ -1,7 +1,8 @@
 """The competition app's models, re-exported from one place."""
 
 from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
-from .evidence import Submission, SubmissionAttachment, SubmissionLink
+from .audit import CompetitionLogEntry
+from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
     CommitmentLine,
@@ -27,10 +28,12 @@ __all__ = [
     "CommendationDecision",
     "CommitmentLine",
     "CommitmentPage",
+    "CompetitionLogEntry",
     "CompetitionPage",
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "EvidenceFile",
     "Registration",
     "RegistrationLine",
     "RegistrationStatus",

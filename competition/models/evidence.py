@@ -124,6 +124,19 @@ class Submission(RevisionMixin, ClusterableModel):
     def is_editable(self):
         return self.status in EDITABLE_STATUSES
 
+    def with_content_json(self, content):
+        """The submission as a revision holds it (reverting, comparing). Files deleted from the
+        library since that revision are left out: they cannot come back, and loading a revision
+        that names them must not fail."""
+        attachments = content.get("attachments") or []
+        if attachments:
+            from wagtail.documents import get_document_model
+
+            ids = {attachment.get("document") for attachment in attachments}
+            existing = set(get_document_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
+            content = {**content, "attachments": [a for a in attachments if a.get("document") in existing]}
+        return super().with_content_json(content)
+
     def can_transition_to(self, status):
         return status in TRANSITIONS[SubmissionStatus(self.status)]
 
@@ -174,6 +187,41 @@ class SubmissionAttachment(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = _("attachment")
+
+
+class EvidenceFile(models.Model):
+    """Where an evidence file came from: the agency and competition of the submission it was
+    first uploaded to. Kept for good, so that a file taken off a draft, or left by a deleted
+    draft, stays restricted to that agency's editors and the competition's managers (an accepted
+    submission holding it makes it public again). Written when a file is first attached
+    (competition.signals)."""
+
+    document = models.OneToOneField(
+        get_document_model_string(),
+        verbose_name=_("document"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="competition_evidence",
+    )
+    # SET_NULL: deleting an agency or a competition page never fails because of an old file;
+    # a file without an owner is then for superusers only.
+    agency = models.ForeignKey(
+        "competition.Agency", verbose_name=_("agency"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    competition = models.ForeignKey(
+        "competition.CompetitionPage",
+        verbose_name=_("competition"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self):
+        return str(self.document_id)
 
 
 class SubmissionLink(Orderable):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -198,6 +198,16 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(competition_context(self, request))
         return context
+
+    @path("report/", name="report")
+    def report(self, request):
+        """The results report, made for A4 paper (`report.pdf` beside it is the same as PDF)."""
+        from django.template.response import TemplateResponse
+
+        from ..domain.report import read_report
+
+        context = read_report(self, request)
+        return TemplateResponse(request, "competition/pages/report_page.html", {**context, "self": self})
 
     def with_content_json(self, content):
         page = super().with_content_json(content)

@@ -20,20 +20,25 @@ STATUS_SYMBOLS = {
 }
 
 
+# Between a number and its unit: a no-break space, so that "99.45 %" never breaks over two lines
+# (on a narrow screen or a printed page).
+NO_BREAK_SPACE = "\u00a0"
+
+
 @register.filter
 def fraction_percent(value):
-    """0.756 -> '75.60 %' (two decimals, in the reader's locale)."""
+    """0.756 -> '75.60 %' (two decimals, in the reader's locale, a no-break space before %)."""
     if value is None:
         return "—"
-    return f"{floatformat(Decimal(value) * 100, 2)} %"
+    return f"{floatformat(Decimal(value) * 100, 2)}{NO_BREAK_SPACE}%"
 
 
 @register.filter
 def percent(value):
-    """75.6 -> '75.60 %'."""
+    """75.6 -> '75.60 %' (a no-break space before %)."""
     if value is None:
         return "—"
-    return f"{floatformat(value, 2)} %"
+    return f"{floatformat(value, 2)}{NO_BREAK_SPACE}%"
 
 
 @register.filter

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "competition.middleware.EvidenceDownloadMiddleware",
+    "competition.middleware.SpreadsheetExportMiddleware",
+    "competition.middleware.PageChooserMiddleware",
     # Last: turns a sign-in refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

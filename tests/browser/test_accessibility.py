@@ -30,6 +30,10 @@ PUBLIC_PAGES = [
     "/digital-2025/target-t2/?as_of=2025-07-01",
     "/digital-2025/agency-dost/",
     "/digital-2025/agency-26740/?as_of=2025-04-30",
+    "/digital-2025/report/",
+    "/digital-2025/report/?as_of=2025-04-30",
+    "/digital-2025/report/?as_of=not-a-date",
+    "/agencies/26734/",
 ]
 
 
@@ -224,5 +228,16 @@ def test_reviewer_admin_screens_have_no_wcag_violations(site, admin_world):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("table").filter(has_text="Partial evidence.")).to_be_visible()
     record(page, "review, after saving", found)
+
+    assert not found, report(found)
+
+
+def test_the_conflict_of_interest_notice_has_no_wcag_violations(site, admin_world):
+    page = site.login(admin_world["rev_a"])
+    found = {}
+
+    check(page, f"/admin/review/{admin_world['subs']['a'].pk}/", found)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Conflict of interest")
+    expect(page.get_by_role("alert")).to_contain_text("affiliated with Agency A")
 
     assert not found, report(found)
