@@ -25,6 +25,7 @@ def attempts():
 
     return AccessAttempt.objects
 
+
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
 LOCKED = "Too many failed sign-in attempts for this account from your network"
 
