@@ -29,22 +29,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='submission',
             name='done',
-            field=models.TextField(blank=True, verbose_name='what was done'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='what was done'),
         ),
         migrations.AddField(
             model_name='submission',
             name='next_steps',
-            field=models.TextField(blank=True, verbose_name='what comes next'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='what comes next'),
         ),
         migrations.AddField(
             model_name='submission',
             name='obstacles',
-            field=models.TextField(blank=True, verbose_name='what stands in the way'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='what stands in the way'),
         ),
         migrations.AddField(
             model_name='submission',
             name='self_justification',
-            field=models.TextField(blank=True, verbose_name='why these points'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='why these points'),
         ),
         migrations.AddField(
             model_name='submission',

@@ -47,10 +47,11 @@ class Submission(RevisionMixin, ClusterableModel):
     reported_on = models.DateField(_("reporting date"), help_text=_("The date the value was measured."))
     value = decimal_field(_("measured value"))
     narrative = models.TextField(_("narrative"), blank=True)
-    # A structured update (docs/registration.md): three optional parts of the narrative.
-    done = models.TextField(_("what was done"), blank=True)
-    next_steps = models.TextField(_("what comes next"), blank=True)
-    obstacles = models.TextField(_("what stands in the way"), blank=True)
+    # A structured update (docs/registration.md): three optional parts of the narrative. Empty in
+    # the database too (db_default) for rows written in bulk without them (the `values` import).
+    done = models.TextField(_("what was done"), blank=True, default="", db_default="")
+    next_steps = models.TextField(_("what comes next"), blank=True, default="", db_default="")
+    obstacles = models.TextField(_("what stands in the way"), blank=True, default="", db_default="")
     # Self-assessment (tự chấm điểm): the points the agency believes it earned, never counted.
     self_points = decimal_field(
         _("own points"),
@@ -61,7 +62,7 @@ class Submission(RevisionMixin, ClusterableModel):
             "them beside the computed points; they never count on the scoreboard."
         ),
     )
-    self_justification = models.TextField(_("why these points"), blank=True)
+    self_justification = models.TextField(_("why these points"), blank=True, default="", db_default="")
     status = models.CharField(
         _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT, db_index=True
     )
