@@ -118,6 +118,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         own = submission.scores.filter(juror=self.seat).first() if self.seat else None
         sees_all = jury.can_see_others_scores(user, submission)
         manages = permissions.manages(user, submission.line.commitment.competition_id) or user.is_superuser
+        suggested = jury.suggested_points(submission)
         history = (
             Submission.objects.accepted()
             .filter(line=submission.line)
@@ -133,7 +134,9 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 "attachments": submission.attachments.select_related("document"),
                 "links": submission.links.all(),
                 "history": history,
-                "suggested": jury.suggested_points(submission),
+                "suggested": suggested,
+                # The agency's own points less the computed ones (signed), when it proposed some.
+                "self_gap": None if submission.self_points is None else f"{submission.self_points - suggested:+.2f}",
                 "own": own,
                 "is_reviewer": self.seat is not None,
                 "sees_all": sees_all,

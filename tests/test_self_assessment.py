@@ -1,0 +1,109 @@
+"""Self-assessment (tự chấm điểm) and structured updates on a submission: the agency proposes its
+own points (0 to the target's maximum, with a justification) and says what was done, what comes
+next and what stands in the way; reviewers and managers read them beside the suggested points;
+self-assessed points never count on the scoreboard (docs/registration.md)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from competition.domain import evidence
+from competition.domain.scoreboard import get_board
+from competition.models import Submission
+from tests.test_evidence import world  # noqa: F401  (the same people and lines)
+from tests.test_jury import panel, review_url  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("wagtailsnippets_competition_submission:add")
+
+
+def form(line, **fields):
+    return {
+        "line": line.pk,
+        "reported_on": "2025-06-30",
+        "value": "40",
+        "narrative": "From the document system.",
+        "links-TOTAL_FORMS": "0",
+        "links-INITIAL_FORMS": "0",
+        "links-MIN_NUM_FORMS": "0",
+        "links-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+
+
+def test_an_editor_proposes_own_points_and_a_structured_update(client, world):  # noqa: F811
+    client.force_login(world["editor_a"])
+    fields = {
+        "self_points": "6",
+        "self_justification": "Every ward uses the system since May.",
+        "done": "Trained 120 officials.",
+        "next_steps": "Connect the last two wards.",
+        "obstacles": "Slow network in two wards.",
+    }
+    assert client.post(ADD, form(world["line_a"], **fields)).status_code == 302
+    submission = Submission.objects.get(line=world["line_a"])
+    assert (submission.self_points, submission.self_justification) == (Decimal(6), fields["self_justification"])
+    assert (submission.done, submission.next_steps, submission.obstacles) == (
+        "Trained 120 officials.",
+        "Connect the last two wards.",
+        "Slow network in two wards.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"self_points": "11", "self_justification": "Why"}, "between 0 and 10"),
+        ({"self_points": "-1", "self_justification": "Why"}, "between 0 and 10"),
+        ({"self_points": "5"}, "Say briefly why your agency proposes these points."),
+    ],
+)
+def test_own_points_outside_the_range_or_without_a_reason_are_refused(client, world, fields, message):  # noqa: F811
+    client.force_login(world["editor_a"])
+    response = client.post(ADD, form(world["line_a"], **fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_model_refuses_own_points_above_the_maximum(world):  # noqa: F811
+    submission = Submission(line=world["line_a"], reported_on=date(2025, 6, 30), value=40)
+    submission.self_points, submission.self_justification = Decimal("10.5"), "x"
+    with pytest.raises(ValidationError) as error:
+        submission.full_clean()
+    assert "self_points" in error.value.message_dict
+
+
+def test_reviewers_and_managers_see_the_agencys_points_beside_the_suggested_ones(client, panel):  # noqa: F811
+    b = panel["subs"]["b"]
+    Submission.objects.filter(pk=b.pk).update(
+        self_points=Decimal(8), self_justification="All files online.", done="Went live in June."
+    )
+    for user in (panel["rev_free"], panel["manager"]):
+        client.force_login(user)
+        content = client.get(review_url(b)).content.decode()
+        # Value 50 of 0 -> 100 on 10 points: 5 suggested; the agency proposes 8.
+        assert "The agency's own points" in content
+        assert "8 / 10 (+3.00 against the suggested points)" in content
+        assert "All files online." in content and "Went live in June." in content
+    a = panel["subs"]["a"]
+    client.force_login(panel["rev_free"])
+    assert "None proposed." in client.get(review_url(a)).content.decode()
+
+
+def test_self_assessed_points_never_count_on_the_scoreboard(world):  # noqa: F811
+    competition = world["competition"]
+    for line, editor, own in ((world["line_a"], "editor_a", Decimal(10)), (world["line_b"], "editor_b", None)):
+        submission = Submission.objects.create(
+            line=line, reported_on=date(2025, 6, 30), value=50, self_points=own, self_justification="x" if own else ""
+        )
+        evidence.submit(submission, world[editor])
+        evidence.decide(submission, world["manager"], "accept")
+    board = get_board(competition, date(2025, 12, 31), fresh=True)
+    a, b = board.agency("A"), board.agency("B")
+    assert a.total_points == b.total_points == Decimal(5)
+    assert [line.awarded_points for line in a.lines] == [line.awarded_points for line in b.lines]
