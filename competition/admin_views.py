@@ -119,6 +119,8 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         sees_all = jury.can_see_others_scores(user, submission)
         manages = permissions.manages(user, submission.line.commitment.competition_id) or user.is_superuser
         suggested = jury.suggested_points(submission)
+        line = submission.line
+        target = line.target
         history = (
             Submission.objects.accepted()
             .filter(line=submission.line)
@@ -135,6 +137,9 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 "links": submission.links.all(),
                 "history": history,
                 "suggested": suggested,
+                # The agency's own baseline and target where its commitment sets them (as scored).
+                "baseline": target.baseline if line.baseline is None else line.baseline,
+                "goal": target.target_value if line.target_value is None else line.target_value,
                 # The agency's own points less the computed ones (signed), when it proposed some.
                 "self_gap": None if submission.self_points is None else f"{submission.self_points - suggested:+.2f}",
                 "own": own,

@@ -107,3 +107,15 @@ def test_self_assessed_points_never_count_on_the_scoreboard(world):  # noqa: F81
     a, b = board.agency("A"), board.agency("B")
     assert a.total_points == b.total_points == Decimal(5)
     assert [line.awarded_points for line in a.lines] == [line.awarded_points for line in b.lines]
+
+
+def test_the_review_shows_the_agencys_own_target_as_it_is_scored(client, panel):  # noqa: F811
+    b = panel["subs"]["b"]
+    line = b.line
+    line.target_value = Decimal(80)
+    line.save()
+    client.force_login(panel["rev_free"])
+    content = client.get(review_url(b)).content.decode()
+    # 50 on 0 -> 80 (the agency's own target) on 10 points: 6.25 suggested.
+    assert "baseline 0.0000, target 80.0000" in content
+    assert "6.25 / 10" in content

@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 from wagtail.users.models import UserProfile
 
+from competition.domain import evidence
 from competition.domain import registration as registrations
-from competition.models import CommitmentPage, Registration, RegistrationStatus
+from competition.models import CommitmentPage, Registration, RegistrationStatus, Submission
 from tests.browser.conftest import browser_marks
 from tests.browser.test_accessibility import record, report
 from tests.test_registration import reg, submitted  # noqa: F401  (the same people and targets)
@@ -132,6 +133,37 @@ def test_an_editor_registers_a_manager_returns_then_approves_and_the_public_sees
     expect(t2_row).to_contain_text("Own target of the agency (shared: 200 → 1000)")
     record(reader, "public commitment page", found, best_practice=True)
     shots(reader, "registration-public-commitment")
+
+    # Then the editor reports a value with self-assessed points, and a reviewer sees them beside
+    # the suggested (computed) points.
+    editor.goto("/admin/snippets/competition/submission/add/")
+    record(editor, "submission form with self-assessment", found)  # before a date picker opens
+    editor.get_by_role("combobox", name="Commitment target").select_option(
+        label="Agency A · T2 Records (Registration 2025)"
+    )
+    editor.get_by_role("textbox", name="Reporting date").fill("2025-06-30")
+    editor.get_by_role("spinbutton", name="Measured value").fill("700")
+    editor.get_by_role("textbox", name="What was done").fill("Opened the records portal to every ward.")
+    editor.get_by_role("spinbutton", name="Own points").fill("6")
+    editor.get_by_role("textbox", name="Why these points").fill("Half of the way to our own target of 1200.")
+    shots(editor, "registration-self-assessment-form")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor.get_by_role("status")).to_contain_text("created.")
+    submission = Submission.objects.get(line__commitment=page)
+    evidence.submit(submission, reg["editor_a"])
+
+    reviewer = site.login(reg["reviewer"])
+    reviewer.goto(f"/admin/review/{submission.pk}/")
+    # 700 on 200 -> 1200 (the agency's own target): 50 % of 10 points, 5 suggested; 6 proposed.
+    expect(reviewer.locator("dd").filter(has_text="Self-assessed points")).to_contain_text(
+        "6 / 10 (+1.00 against the suggested points)"
+    )
+    expect(reviewer.get_by_text("Half of the way to our own target of 1200.")).to_be_visible()
+    # The value is read against the agency's own target, as it is scored.
+    expect(reviewer.locator("dd").filter(has_text="700")).to_contain_text("baseline 200.0000, target 1200.0000")
+    expect(reviewer.get_by_text("Opened the records portal to every ward.")).to_be_visible()
+    record(reviewer, "review with self-assessment", found)
+    shots(reviewer, "registration-review-self-assessment")
 
     assert not found, report(found)
 
