@@ -119,3 +119,61 @@ def test_the_review_shows_the_agencys_own_target_as_it_is_scored(client, panel):
     # 50 on 0 -> 80 (the agency's own target) on 10 points: 6.25 suggested.
     assert "baseline 0.0000, target 80.0000" in content
     assert "6.25 / 10" in content
+
+
+def test_own_points_are_public_only_once_judging_is_closed(client, world):  # noqa: F811
+    from competition.domain import judging
+
+    competition = world["competition"]
+    submissions = {}
+    for key, line, editor, day, own in (
+        ("early", world["line_a"], "editor_a", date(2025, 3, 31), Decimal(9)),
+        ("read", world["line_a"], "editor_a", date(2025, 6, 30), Decimal("7.5")),
+        ("none", world["line_b"], "editor_b", date(2025, 6, 30), None),
+    ):
+        submission = Submission.objects.create(
+            line=line, reported_on=day, value=60, self_points=own, self_justification="x" if own else "", done=key
+        )
+        evidence.submit(submission, world[editor])
+        evidence.decide(submission, world["manager"], "accept")
+        submissions[key] = submission
+    json_url = f"{competition.url}scoreboard.json?as_of=2025-12-31"
+    page_url = world["line_a"].commitment.url
+
+    lines = {a["code"]: a["targets"][0] for a in client.get(json_url).json()["agencies"]}
+    assert lines["A"]["self_points"] is None and lines["B"]["self_points"] is None
+    assert "Own points" not in client.get(page_url).content.decode()
+
+    judging.close_judging(competition, world["manager"])
+    lines = {a["code"]: a["targets"][0] for a in client.get(json_url).json()["agencies"]}
+    # The submission the board reads (the latest), not an earlier one; none proposed: null.
+    assert (lines["A"]["self_points"], lines["B"]["self_points"]) == (7.5, None)
+    assert lines["A"]["awarded_points"] == 6  # 60 % of 10: the own points never count
+    content = client.get(page_url).content.decode()
+    assert '<th scope="col">Own points</th>' in content and '<td class="num">7.50</td>' in content
+    # An earlier date reads the earlier submission.
+    early = client.get(f"{competition.url}scoreboard.json?as_of=2025-04-30").json()["agencies"]
+    assert {a["code"]: a["targets"][0]["self_points"] for a in early}["A"] == 9
+
+
+def test_the_public_commitment_page_shows_the_structured_update(client, world):  # noqa: F811
+    submission = Submission.objects.create(
+        line=world["line_a"],
+        reported_on=date(2025, 6, 30),
+        value=60,
+        done="Trained 120 officials.",
+        next_steps="Connect the last wards.",
+        obstacles="Slow network.",
+    )
+    evidence.submit(submission, world["editor_a"])
+    evidence.decide(submission, world["manager"], "accept")
+    content = client.get(world["line_a"].commitment.url).content.decode()
+    for text in (
+        "What was done",
+        "Trained 120 officials.",
+        "What comes next",
+        "Connect the last wards.",
+        "What stands in the way",
+        "Slow network.",
+    ):
+        assert text in content
