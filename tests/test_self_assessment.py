@@ -177,3 +177,27 @@ def test_the_public_commitment_page_shows_the_structured_update(client, world): 
         "Slow network.",
     ):
         assert text in content
+
+
+def test_the_review_queue_sorts_by_the_gap_with_a_constant_number_of_queries(
+    client,
+    panel,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    a, b = panel["subs"]["a"], panel["subs"]["b"]  # both 50 of 0 -> 100 on 10 points: 5 suggested
+    Submission.objects.filter(pk=a.pk).update(self_points=Decimal(6), self_justification="x")
+    Submission.objects.filter(pk=b.pk).update(self_points=Decimal(1), self_justification="x")
+    client.force_login(panel["rev_free"])
+    url = reverse("competition_review_queue") + "?sort=gap"
+    content = client.get(url).content.decode()
+    assert content.index("1 (-4.00)") < content.index("6 (+1.00)")  # the largest gap first
+    assert "6 (+1.00)" in client.get(reverse("competition_review_queue")).content.decode()
+    with django_assert_max_num_queries(60) as few:
+        client.get(url)
+    for day in range(1, 20):
+        more = Submission.objects.create(line=panel["line_b"], reported_on=date(2025, 1, day), value=day)
+        Submission.objects.filter(pk=more.pk).update(self_points=Decimal(2), self_justification="x")
+        evidence.submit(more, panel["editor_b"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        content = client.get(url + "&include_earlier=on").content.decode()
+    assert content.count("2 (+") == 19
