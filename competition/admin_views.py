@@ -33,6 +33,14 @@ class QueueFilterForm(forms.Form):
     include_earlier = forms.BooleanField(
         label=gettext_lazy("Include reports superseded by a later accepted report"), required=False
     )
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Order"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Oldest first")),
+            ("gap", gettext_lazy("Largest gap between own and suggested points (those with own points)")),
+        ],
+    )
 
     def __init__(self, data, user):
         super().__init__(data)
@@ -46,6 +54,16 @@ class QueueFilterForm(forms.Form):
         return {name: cleaned.get(name) or None for name in ("competition", "target", "agency", "group")} | {
             "include_earlier": bool(cleaned.get("include_earlier"))
         }
+
+    @property
+    def by_gap(self):
+        self.is_valid()
+        return self.cleaned_data.get("sort") == "gap"
+
+
+def gap_order(submission):
+    """The largest difference between the agency's own points and the suggested ones first."""
+    return (-abs(submission.self_points - jury.suggested_points(submission)), submission.pk)
 
 
 class TitledScreenMixin(WagtailAdminTemplateMixin):
@@ -72,12 +90,25 @@ class ReviewQueueView(TitledScreenMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = QueueFilterForm(self.request.GET, self.request.user)
-        paginator = Paginator(jury.queue_for(self.request.user, **form.filters()), self.per_page)
+        queue = jury.queue_for(self.request.user, **form.filters())
+        if form.by_gap:
+            # The agencies' own points against the suggested ones, the largest difference first
+            # (worked out here, without a query per row: targets and lines are already joined).
+            queue = sorted(queue.filter(self_points__isnull=False), key=gap_order)
+        paginator = Paginator(queue, self.per_page)
         # A page number that is not one (or past the end) shows the nearest page, never an error.
         page = paginator.get_page(self.request.GET.get("p"))
         context.update(
             {
-                "queue": page.object_list,
+                "queue": [
+                    (
+                        submission,
+                        None
+                        if submission.self_points is None
+                        else f"{submission.self_points - jury.suggested_points(submission):+.2f}",
+                    )
+                    for submission in page.object_list
+                ],
                 "items": page,
                 "count": paginator.count,
                 "elided_page_range": paginator.get_elided_page_range(page.number),
@@ -125,6 +156,9 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         own = submission.scores.filter(juror=self.seat).first() if self.seat else None
         sees_all = jury.can_see_others_scores(user, submission)
         manages = permissions.manages(user, submission.line.commitment.competition_id) or user.is_superuser
+        suggested = jury.suggested_points(submission)
+        line = submission.line
+        target = line.target
         history = (
             Submission.objects.accepted()
             .filter(line=submission.line)
@@ -140,7 +174,12 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 "attachments": submission.attachments.select_related("document"),
                 "links": submission.links.all(),
                 "history": history,
-                "suggested": jury.suggested_points(submission),
+                "suggested": suggested,
+                # The agency's own baseline and target where its commitment sets them (as scored).
+                "baseline": target.baseline if line.baseline is None else line.baseline,
+                "goal": target.target_value if line.target_value is None else line.target_value,
+                # The agency's own points less the computed ones (signed), when it proposed some.
+                "self_gap": None if submission.self_points is None else f"{submission.self_points - suggested:+.2f}",
                 "own": own,
                 "is_reviewer": self.seat is not None,
                 "sees_all": sees_all,

@@ -89,8 +89,9 @@ class ReviewerPanel(Component):
 
 def panels_for(user):
     from .domain.jury import seats_of
+    from .registration_dashboard import registration_panels_for
 
-    panels = []
+    panels = registration_panels_for(user)
     if seats_of(user).exists():
         panels.append(ReviewerPanel(user))
     if permissions.is_manager(user):

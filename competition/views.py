@@ -13,6 +13,7 @@ from . import conf
 from .domain.opendata import awards_json, awards_table, board_json, board_table
 from .domain.presentation import InvalidDate, commendations, note_canonical_query, parse_as_of
 from .domain.scoreboard import get_board
+from .domain.selfassessment import self_points_of
 from .middleware import mark_cacheable
 from .models import Agency, CompetitionPage
 from .spreadsheets import export_dataset
@@ -44,7 +45,9 @@ def scoreboard_data(request, page_path, file_format):
     filename = f"{competition.slug}-scoreboard-{board.as_of.isoformat()}"
     if file_format == "json":
         response = HttpResponse(
-            json.dumps(board_json(board), cls=DjangoJSONEncoder, ensure_ascii=False),
+            json.dumps(
+                board_json(board, self_points_of(competition, board)), cls=DjangoJSONEncoder, ensure_ascii=False
+            ),
             content_type="application/json",
         )
     elif file_format == "csv":

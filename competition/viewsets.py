@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import policy_registry
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.chooser import (
@@ -313,6 +313,15 @@ class SubmissionViewSet(SnippetViewSet):
             FieldPanel("line"),
             FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
             FieldPanel("narrative"),
+            # A structured update and the agency's own points (docs/registration.md).
+            MultiFieldPanel(
+                [FieldPanel("done"), FieldPanel("next_steps"), FieldPanel("obstacles")],
+                heading=_("Structured update (optional)"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("self_points"), FieldPanel("self_justification")],
+                heading=_("Self-assessment (optional)"),
+            ),
             FieldPanel("new_attachments"),
             FieldPanel("remove_attachments"),
             InlinePanel("links", label=_("Links")),

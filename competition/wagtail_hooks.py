@@ -76,6 +76,52 @@ def register_review_urls():
     ]
 
 
+@hooks.register("register_admin_urls")
+def register_registration_urls():
+    from .registration_views import (
+        RegistrationIndexView,
+        RegistrationOverviewView,
+        RegistrationView,
+        registration_decide,
+        registration_export,
+    )
+
+    return [
+        path("registrations/", RegistrationIndexView.as_view(), name="competition_registrations"),
+        path(
+            "registrations/<int:competition>/<int:agency>/",
+            RegistrationView.as_view(),
+            name="competition_registration",
+        ),
+        path(
+            "registrations/<int:competition>/<int:agency>/decide/",
+            registration_decide,
+            name="competition_registration_decide",
+        ),
+        path(
+            "competition/<int:pk>/registrations/",
+            RegistrationOverviewView.as_view(),
+            name="competition_registration_overview",
+        ),
+        path(
+            "competition/<int:pk>/registrations.<str:file_format>",
+            registration_export,
+            name="competition_registration_export",
+        ),
+    ]
+
+
+class RegistrationMenuItem(MenuItem):
+    def is_shown(self, request):
+        user = request.user
+        return user.is_superuser or permissions.is_editor(user) or permissions.is_manager(user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_registration_menu_item():
+    return RegistrationMenuItem(_("Registrations"), reverse("competition_registrations"), icon_name="form", order=205)
+
+
 class ImportMenuItem(MenuItem):
     def is_shown(self, request):
         return request.user.is_superuser or permissions.is_manager(request.user)
@@ -124,6 +170,20 @@ def register_submission_log_actions(actions):
     actions.register_action(
         "competition.commendation_decision", _("Record the decision"), _("Commendation decision recorded")
     )
+    actions.register_action(
+        "competition.registration_submit", _("Submit the registration"), _("Registration submitted")
+    )
+    actions.register_action(
+        "competition.registration_approve", _("Approve the registration"), _("Registration approved and published")
+    )
+    actions.register_action(
+        "competition.registration_return", _("Return the registration"), _("Registration returned to the agency")
+    )
+    actions.register_action(
+        "competition.registration_change",
+        _("Change an approved registration"),
+        _("Approved registration changed by a manager"),
+    )
 
 
 class CompetitionPageMenuItem(PageMenuItem):
@@ -151,6 +211,12 @@ class CommendationsMenuItem(CompetitionPageMenuItem):
     url_name = "competition_commendations"
 
 
+class RegistrationsMenuItem(CompetitionPageMenuItem):
+    label = _("Registrations")
+    icon_name = "form"
+    url_name = "competition_registration_overview"
+
+
 class JudgingMenuItem(CompetitionPageMenuItem):
     icon_name = "lock"
     url_name = "competition_judging"
@@ -170,6 +236,7 @@ def competition_header_buttons(page, user, view_name, next_url=None):
     yield JuryBoardMenuItem(page=page, priority=80)
     yield JudgingMenuItem(page=page, priority=81)
     yield CommendationsMenuItem(page=page, priority=82)
+    yield RegistrationsMenuItem(page=page, priority=83)
 
 
 @hooks.register("register_page_listing_more_buttons")
@@ -177,6 +244,7 @@ def competition_listing_buttons(page, user, next_url=None):
     yield JuryBoardMenuItem(page=page, priority=80)
     yield JudgingMenuItem(page=page, priority=81)
     yield CommendationsMenuItem(page=page, priority=82)
+    yield RegistrationsMenuItem(page=page, priority=83)
 
 
 @hooks.register("before_serve_page")

@@ -67,6 +67,7 @@ def test_worked_example_json_to_the_figure(worked_closed, client):
         "jury_points": 23,
         "awarded_points": 23,
         "max_points": 30,
+        "self_points": None,  # the agency proposed none
     }
     b3 = b["targets"][2]
     assert (b3["value"], b3["reported_on"], b3["jury_points"], b3["status"]) == (None, None, None, "no_data")
@@ -207,12 +208,13 @@ def test_scoreboard_query_count_does_not_grow(db, client, django_assert_num_quer
     targets = [make_target(competition, code=f"T{i}") for i in range(1, 4)]
     _populate(competition, targets, 3, 0)
     cache.clear()
-    with django_assert_num_queries(9):
+    # 9, and one for the agencies' own points (public once judging is closed).
+    with django_assert_num_queries(10):
         small = client.get("/sized/scoreboard.json?as_of=2025-07-02").json()
     _populate(competition, targets, 297, 3)
     cache.clear()
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         data = client.get("/sized/scoreboard.json?as_of=2025-07-02").json()
 
     assert (len(small["agencies"]), len(data["agencies"])) == (3, 300)

@@ -123,7 +123,8 @@ def test_commitment_page_shows_lines_points_and_adjustments(worked_closed, clien
     assert len(rows) == 3
     first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
     assert first[0].startswith("85") and "On track" in first[2]
-    assert first[3:] == ["22.50", "23", "23 / 30"]
+    # Computed, jury, the agency's own points (public once judging is closed; none proposed), awarded.
+    assert first[3:] == ["22.50", "23", "—", "23 / 30"]
     assert "+2: Initiative bonus (from June 30, 2025)" in text
     assert "Accepted evidence" in text
 

@@ -43,6 +43,7 @@ from wagtail.models import GroupPagePermission, Page
 from wagtail.search.backends import get_search_backend
 
 from competition.domain import evidence, import_jobs
+from competition.domain import registration as registrations
 from competition.domain.attachments import attach
 from competition.domain.roles import (
     EDITORS,
@@ -61,6 +62,7 @@ from competition.models import (
     CompetitionPage,
     Juror,
     JuryScore,
+    Registration,
     Submission,
     SubmissionAttachment,
     TargetPage,
@@ -193,6 +195,28 @@ def snippet_in_scope(role, model, key):
     if model in ("juror", "adjustment"):
         return role.superuser or role.manages == owner
     return agency_in_scope(role, owner)
+
+
+# Registrations: (competition, agency) -> state; "not_started" has no row. C takes part in
+# "other" only, so its registration in "comp" does not exist for anyone.
+REGISTRATIONS = {
+    ("comp", "A"): "submitted",
+    ("comp", "B"): "not_started",
+    ("other", "C"): "draft",
+    ("comp", "C"): None,
+}
+
+
+def reg_key(key):
+    competition, agency = key.split("_")
+    return competition, agency
+
+
+def sees_registration(name, role, key):
+    competition, agency = reg_key(key)
+    if not active(name) or REGISTRATIONS[competition, agency] is None:
+        return False
+    return role.superuser or role.editor == agency or role.manages == competition
 
 
 # --- The URLs -----------------------------------------------------------------------------------
@@ -503,6 +527,42 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"kind": key, "file_format": "csv"},
     ),
 }
+# Registration: an agency's registration for its editors and its competition's managers (a 404 for
+# anyone else, and for an agency not taking part); a POST the role may not make is answered with a
+# message (the fingerprint checks that it changed nothing).
+REG_KEYS = tuple(f"{competition}_{agency}" for competition, agency in REGISTRATIONS)
+
+
+def registration_kwargs(world, key):
+    competition, agency = reg_key(key)
+    return {"competition": world["competitions"][competition].pk, "agency": world["agencies"][agency].pk}
+
+
+def registration_data(world, key):
+    competition, agency = reg_key(key)
+    target = world["targets"][competition]
+    return {"action": "save", "pledge": "Matrix pledge", f"t{target.pk}-commit": "on", "loaded_revision": ""}
+
+
+ADMIN_URLS.update(
+    {
+        "competition_registrations": Url(get=SEES_LIST, post="refused", reads_only=True),
+        "competition_registration": Url(
+            REG_KEYS, get=sees_registration, data=registration_data, kwargs=registration_kwargs
+        ),
+        "competition_registration_decide": Url(
+            REG_KEYS,
+            get="refused",
+            post=sees_registration,
+            data=lambda world, key: {"decision": "return", "note": "Matrix reason"},
+            kwargs=registration_kwargs,
+        ),
+        "competition_registration_overview": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+        "competition_registration_export": managers_reading(
+            lambda world, key: {"pk": world["competitions"][key].pk, "file_format": "csv"}
+        ),
+    }
+)
 # Wagtail's admin API endpoints for documents and images, replaced by the app's scoped ones.
 ADMIN_URLS.update(
     {
@@ -767,8 +827,9 @@ def build_world():
     in none; one user per role; submissions in every state with evidence files; one of each
     snippet per competition."""
     groups = ensure_roles()
-    comp = make_competition(slug="matrix", title="Matrix")
-    other = make_competition(slug="matrix-other", title="Matrix other")
+    opens = {"registration_opens": date(2020, 1, 1)}
+    comp = make_competition(slug="matrix", title="Matrix", **opens)
+    other = make_competition(slug="matrix-other", title="Matrix other", **opens)
     draft = make_competition(slug="matrix-draft", title="Matrix draft", publish=False)
     t1, t2 = make_target(comp, code="T1"), make_target(comp, code="T2")
     x1 = make_target(other, code="X1")
@@ -823,6 +884,17 @@ def build_world():
         objects[key] = Submission.objects.get(pk=submission.pk)
         assert objects[key].status == facts.status
 
+    # Registrations: A's in "comp" submitted, C's in "other" a draft, B's in "comp" not started.
+    targets = {"comp": t1, "other": x1}
+    for (slug, code), state in REGISTRATIONS.items():
+        if state not in ("draft", "submitted"):
+            continue
+        competition = comp if slug == "comp" else other
+        data = registrations.RegistrationData(
+            f"Pledge {code}", {targets[slug].pk: registrations.LineData(targets[slug])}
+        )
+        registrations.save(competition, agencies[code], editors[code], data, submit_after=state == "submitted")
+
     # A file taken off A's draft: attached to nothing, still A's evidence.
     removed = attach(objects["a_draft"], SimpleUploadedFile("doc_removed.pdf", PDF), users["editor_a"])
     documents["doc_removed"] = removed.document
@@ -860,6 +932,7 @@ def build_world():
         "snippets": snippets,
         "pages": pages,
         "competitions": {"comp": comp, "other": other},
+        "targets": targets,
         "logged": logged,
         "image": image,
     }
@@ -988,6 +1061,10 @@ def fingerprint():
         "pk", "commitment__agency__code", "commitment__competition__slug", "target_id", "baseline", "target_value"
     ):
         rows["line", values[0]] = (values[1], _slug(values[2]), values[3:])
+    for values in Registration.objects.values_list(
+        "pk", "agency__code", "competition__slug", "status", "pledge", "decision_note", "latest_revision_id"
+    ):
+        rows["registration", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in CompetitionPage.objects.values_list("pk", "slug", "closed", "closed_at", "closed_by_id"):
         rows["judging", values[0]] = ("", _slug(values[1]), values[2:])
     paths = {_slug(page.slug): page.path for page in CompetitionPage.objects.filter(slug__startswith="matrix")}
@@ -1009,6 +1086,8 @@ def may_write(role_name, table, owner):
         return role.editor == agency or role.manages == competition
     if table in ("attachment", "document"):
         return role.editor == agency
+    if table == "registration":
+        return role.editor == agency or role.manages == competition
     if table == "score":
         seat = role.seat_in(competition)
         return seat is not None and seat != agency

@@ -8,6 +8,7 @@
   agencies every agency (a directory shared by competitions).
 - Reviewers' actions on a submission (their scores) are read only by the managers of its
   competition: the agency that was scored never learns who scored it.
+- A registration's entries are read by its agency's editors and its competition's managers.
 - And everyone reads the entries of what they did themselves, including objects deleted since.
 """
 
@@ -43,7 +44,7 @@ def _ids(queryset):
 
 def visible_entries(user):
     """A Q on CompetitionLogEntry selecting the entries `user` may read."""
-    from ..models import Submission
+    from ..models import Registration, Submission
 
     if not permissions._active(user):
         return Q(pk__in=[])
@@ -52,7 +53,7 @@ def visible_entries(user):
     query = Q(user_id=user.pk)
     for model in logged_models():
         policy = policy_registry.get_by_type(model)
-        if policy is None or model is Submission:
+        if policy is None or model in (Submission, Registration):
             continue
         visible = policy.instances_user_has_any_permission_for(user, ["view"])
         query |= Q(content_type=_content_type(model), object_id__in=_ids(visible))
@@ -61,6 +62,12 @@ def visible_entries(user):
     query |= Q(content_type=_content_type(Submission), object_id__in=_ids(submissions)) & (
         ~Q(action__in=REVIEWER_ACTIONS) | Q(object_id__in=_ids(managed))
     )
+    # Registrations: their agency's editors and their competition's managers (docs/registration.md).
+    registrations = Registration.objects.filter(
+        Q(agency_id__in=permissions.editor_agency_ids(user))
+        | Q(competition_id__in=permissions.managed_competition_ids(user))
+    )
+    query |= Q(content_type=_content_type(Registration), object_id__in=_ids(registrations))
     return query
 
 

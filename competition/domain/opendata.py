@@ -16,7 +16,10 @@ def number(value):
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def board_json(board):
+def board_json(board, self_points=None):
+    """`self_points`: {(agency code, target code): points} once judging is closed
+    (competition.domain.selfassessment); each line's `self_points` is null otherwise."""
+    self_points = self_points or {}
     competition = board.competition
     return {
         "competition": {
@@ -57,6 +60,7 @@ def board_json(board):
                         "jury_points": number(line.jury_points),
                         "awarded_points": number(line.awarded_points),
                         "max_points": number(line.max_points),
+                        "self_points": number(self_points.get((agency.code, line.target_code))),
                     }
                     for line in agency.lines
                 ],

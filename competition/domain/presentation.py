@@ -17,6 +17,7 @@ from ..models import CommitmentPage, Submission, TargetPage
 from ..scoring import progress
 from ..validators import parse_iso_date
 from .scoreboard import board_figures, get_board
+from .selfassessment import self_points_of
 
 HUNDRED = Decimal(100)
 
@@ -398,11 +399,13 @@ def commitment_context(commitment, request):
     competition_url = competition.get_url(request)
     urls_of_targets = target_urls(competition, competition_url)
     history = value_history([line.pk for line in lines], board.as_of)
+    own_points = self_points_of(competition, board, commitment.agency.code)
     rows = [
         {
             "line": line,
             "target": line.target,
             "result": results.get(line.target.code),
+            "self_points": own_points.get((commitment.agency.code, line.target.code)),
             "url": urls_of_targets.get(line.target.code),
         }
         for line in lines
@@ -421,6 +424,8 @@ def commitment_context(commitment, request):
         "competition": competition,
         "result": result,
         "rows": rows,
+        # The agency's own points are public once judging is closed, beside the jury's.
+        "shows_self_points": competition.closed and board.competition.closed,
         "evidence": evidence,
         # Those the board counts: dated on or before its date (no date: from the start).
         "commendations": commendations(competition, commitment.agency),

@@ -15,6 +15,7 @@ from ..enums import SubmissionStatus
 from ..models import AgencyMembership, Reminder, Submission
 from .due import due_items, lines_for_agencies
 from .languages import preferred_language
+from .registration import reminder_lines as registration_reminders
 
 
 def reminder_text(user, agency_ids, today, within_days):
@@ -37,6 +38,7 @@ def reminder_text(user, agency_ids, today, within_days):
             + _("returned to you: %(note)s")
             % {"note": submission.decision_note}
         )
+    lines.extend(registration_reminders(agency_ids, today, within_days))
     if not lines:
         return None
     return _("Hello %(name)s,\n\nThis is what needs your attention:\n\n") % {

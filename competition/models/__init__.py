@@ -15,6 +15,7 @@ from .pages import (
     TargetMilestone,
     TargetPage,
 )
+from .registration import Registration, RegistrationLine, RegistrationStatus
 from .results import Award, AwardBasis, AwardRule, CommendationDecision, OfficialResult
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
     "CompetitionSignatory",
     "CompetitionTier",
     "EvidenceFile",
+    "Registration",
+    "RegistrationLine",
+    "RegistrationStatus",
     "ReportingDeadline",
     "JuryScore",
     "Reminder",

@@ -28,6 +28,8 @@ TRANSITIONS = {
     SubmissionStatus.REJECTED: set(),
 }
 EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
+# The three optional parts of a structured update, in the order readers see them.
+TEXT_PARTS = ("done", "next_steps", "obstacles")
 # Changed only by the submit and decide actions (competition.domain.evidence), never by a form.
 STATE_FIELDS = ("status", "submitted_at", "submitted_by", "decided_at", "decided_by", "decision_note")
 
@@ -47,6 +49,22 @@ class Submission(RevisionMixin, ClusterableModel):
     reported_on = models.DateField(_("reporting date"), help_text=_("The date the value was measured."))
     value = decimal_field(_("measured value"))
     narrative = models.TextField(_("narrative"), blank=True)
+    # A structured update (docs/registration.md): three optional parts of the narrative. Empty in
+    # the database too (db_default) for rows written in bulk without them (the `values` import).
+    done = models.TextField(_("what was done"), blank=True, default="", db_default="")
+    next_steps = models.TextField(_("what comes next"), blank=True, default="", db_default="")
+    obstacles = models.TextField(_("what stands in the way"), blank=True, default="", db_default="")
+    # Self-assessment (tự chấm điểm): the points the agency believes it earned, never counted.
+    self_points = decimal_field(
+        _("own points"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The points your agency believes this value earns, from 0 to the target's maximum. Reviewers see "
+            "them beside the computed points; they never count on the scoreboard."
+        ),
+    )
+    self_justification = models.TextField(_("why these points"), blank=True, default="", db_default="")
     status = models.CharField(
         _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT, db_index=True
     )
@@ -129,12 +147,20 @@ class Submission(RevisionMixin, ClusterableModel):
 
     def clean(self):
         super().clean()
-        check_visible_fields(self, "narrative", "decision_note", multiline=("narrative", "decision_note"))
+        texts = ("narrative", "decision_note", *TEXT_PARTS, "self_justification")
+        check_visible_fields(self, *texts, multiline=texts)
         if self.line_id is None:
             return
         target = self.line.target
         competition = self.line.commitment.competition
         errors = {}
+        if self.self_points is not None:
+            if not (0 <= self.self_points <= target.max_points):
+                errors["self_points"] = _("Your own points must lie between 0 and %(max)s, the target's maximum.") % {
+                    "max": format(target.max_points.normalize(), "f")
+                }
+            if not self.self_justification.strip():
+                errors["self_justification"] = _("Say briefly why your agency proposes these points.")
         try:
             validate_value_for_unit(self.value, target.unit)
         except ValidationError as error:

@@ -100,6 +100,20 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
     )
     closed_at = models.DateTimeField(_("judging closed at"), null=True, blank=True, editable=False)
     closed_by = acting_user_field(_("judging closed by"))
+    # Registration (docs/registration.md): agencies propose their commitments from `registration_opens`,
+    # due by `registration_due` (later ones are late, still accepted).
+    registration_opens = models.DateField(
+        _("registration opens"),
+        null=True,
+        blank=True,
+        help_text=_("Agencies register their commitments from this day. Leave empty to take no registrations."),
+    )
+    registration_due = models.DateField(
+        _("registration due by"),
+        null=True,
+        blank=True,
+        help_text=_("Registrations not submitted by this day are overdue (they are still accepted)."),
+    )
     reporting_schedule = models.CharField(
         _("reporting schedule"),
         max_length=16,
@@ -118,6 +132,10 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
                 InlinePanel("phases", label=_("Phases")),
             ],
             heading=_("Agreement"),
+        ),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("registration_opens"), FieldPanel("registration_due")])],
+            heading=_("Registration"),
         ),
         MultiFieldPanel(
             [FieldPanel("reporting_schedule"), InlinePanel("reporting_deadlines", label=_("Reporting deadlines"))],
@@ -169,6 +187,10 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
         check_visible_fields(self, "title")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The period must end on or after its start.")})
+        if self.registration_due and not self.registration_opens:
+            raise ValidationError({"registration_opens": _("Say when registration opens.")})
+        if self.registration_opens and self.registration_due and self.registration_due < self.registration_opens:
+            raise ValidationError({"registration_due": _("Registration must be due on or after it opens.")})
 
     def get_context(self, request, *args, **kwargs):
         from ..domain.presentation import competition_context
@@ -324,9 +346,15 @@ class TargetPage(CompetitionChildPage):
         _("deadline"), null=True, blank=True, help_text=_("Leave empty for the end of the competition.")
     )
     max_points = decimal_field(_("maximum points"), validators=[MinValueValidator(0)])
+    required = models.BooleanField(
+        _("required of every agency"),
+        default=False,
+        help_text=_("Already in every agency's registration; agencies cannot take it out."),
+    )
 
     content_panels = Page.content_panels + [
         FieldRowPanel([FieldPanel("code"), FieldPanel("max_points")]),
+        FieldPanel("required"),
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("unit"), FieldPanel("direction")]),
         FieldRowPanel([FieldPanel("baseline"), FieldPanel("target_value"), FieldPanel("deadline")]),

@@ -124,7 +124,8 @@ def test_charts_have_table_alternatives_and_statuses_are_words(site, public_boar
         # Progress bars are drawn for the eye only; their figure is written next to them.
         expect(page.locator(".progress .progress__bar:not([aria-hidden=true])")).to_have_count(0)
         for text in page.locator(".progress .progress__text").all_inner_texts():
-            assert re.fullmatch(r"\d+\.\d\d\u00a0%|—", text), (url, text)
+            # A no-break space between the number and % (never parted on a narrow screen).
+            assert re.fullmatch(r"\d+\.\d\d\xa0%|—", text), (url, text)
         for status, word in page.evaluate(STATUS_WORDS):
             words.setdefault(status, set()).add(word)
 

@@ -283,7 +283,8 @@ def test_manager_reads_the_jury_board_closes_judging_and_the_public_reads_final_
     expect(reader.get_by_text(re.compile(r"Official results, published on"))).to_be_visible()
     online = reader.locator("table.board-table tbody tr").first
     expect(online.get_by_role("cell").nth(4)).to_have_text("9")
-    expect(online.get_by_role("cell").nth(5)).to_have_text("9 / 10")
+    expect(online.get_by_role("cell").nth(5)).to_have_text("—")  # the agency's own points: none proposed
+    expect(online.get_by_role("cell").nth(6)).to_have_text("9 / 10")
     screenshot(reader, "public-final-results")
     competition.refresh_from_db()
     assert competition.closed and competition.closed_by == manager

@@ -14,6 +14,7 @@ from django.db import transaction
 from wagtail.models import Locale
 
 from competition.domain import commendations, evidence, judging
+from competition.domain import registration as registrations
 from competition.domain.pages import publish
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
 from competition.enums import SubmissionStatus
@@ -28,11 +29,13 @@ from competition.models import (
     CompetitionPage,
     CompetitionPhase,
     CompetitionSignatory,
+    Registration,
     Submission,
 )
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 HANOI = "hanoi-2025-digital-transformation"
+HCMC = "hcmc-2025-digital-government"
 DECISION_TEXT = [
     "ILLUSTRATIVE DOCUMENT - demo data, not a real decision",
     "Decision No. 01/QD-TDKT on commendations of the",
@@ -119,6 +122,7 @@ class Command(BaseCommand):
         self.complete_texts()
         self.ensure_accounts()
         self.ensure_pending_evidence()
+        self.ensure_registrations()
         self.ensure_results()
         self.ensure_languages()
 
@@ -193,6 +197,56 @@ class Command(BaseCommand):
                 evidence.submit(submission, editor)
             if state == "returned":
                 evidence.decide(submission, manager, "return", note)
+
+    @transaction.atomic
+    def ensure_registrations(self):
+        """HCMC takes registrations (docs/registration.md) and has one in every state: editor.dost's
+        a draft and editor.saigon's returned (for the demo accounts to finish), one submitted for
+        the manager to decide, one approved; the other agencies have not started (overdue). The
+        pledges are illustrative."""
+        page = CompetitionPage.objects.filter(slug=HCMC).first()
+        if page is None or Registration.objects.filter(competition=page).exists():
+            return
+        if page.registration_opens is None:
+            page.registration_opens, page.registration_due = date(2024, 12, 1), date(2024, 12, 31)
+            publish(page)
+        User = get_user_model()
+        manager, admin = User.objects.get(username="manager"), User.objects.get(username="admin")
+        plans = [
+            ("HCMC-DNV", admin, "approved", "Every internal procedure of the department online (illustrative)."),
+            (
+                "HCMC-DOST",
+                User.objects.get(username="editor.dost"),
+                "draft",
+                "Open the city's data platform to every department by the third quarter (illustrative).",
+            ),
+            (
+                "26734",
+                User.objects.get(username="editor.saigon"),
+                "returned",
+                "A digital one-stop shop in every residential quarter of the ward (illustrative).",
+            ),
+        ]
+        others = Agency.objects.filter(registrations__isnull=True, commitments__competition=page).exclude(
+            code__in=[code for code, *_rest in plans]
+        )
+        submitted = others.order_by("code").first()
+        if submitted is not None:
+            plans.append((submitted.code, admin, "submitted", "Train every official in digital skills (illustrative)."))
+        for code, user, state, pledge in plans:
+            agency = Agency.objects.filter(code=code).first()
+            if agency is None:
+                continue
+            data = registrations.current_data(page, agency)
+            data.pledge = pledge
+            registration = registrations.save(page, agency, user, data, submit_after=state != "draft")
+            if state == "approved":
+                registrations.decide(registration, manager, "approve")
+            elif state == "returned":
+                registrations.decide(
+                    registration, manager, "return", "Say which quarters are covered first, and by when."
+                )
+        self.stdout.write("\nhcmc: registrations approved, submitted, returned, a draft, and not started")
 
     @transaction.atomic
     def ensure_results(self):
