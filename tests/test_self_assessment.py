@@ -117,7 +117,7 @@ def test_the_review_shows_the_agencys_own_target_as_it_is_scored(client, panel):
     client.force_login(panel["rev_free"])
     content = client.get(review_url(b)).content.decode()
     # 50 on 0 -> 80 (the agency's own target) on 10 points: 6.25 suggested.
-    assert "baseline 0.0000, target 80.0000" in content
+    assert "baseline 0, target 80" in content
     assert "6.25 / 10" in content
 
 
