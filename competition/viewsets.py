@@ -30,6 +30,7 @@ from wagtail.snippets.views.chooser import (
     SnippetChosenView,
 )
 from wagtail.snippets.views.snippets import (
+    CreateView,
     EditView,
     HistoryView,
     IndexView,
@@ -171,7 +172,22 @@ class GuardedSaveMixin:
             return super().form_valid(form)
 
 
-class SubmissionEditView(GuardedSaveMixin, EditView):
+class NoAutosaveMixin:
+    """Evidence is saved when its editor says so. Wagtail 8 autosaves forms of models with
+    revisions every half second; on the add form an autosave creates the submission, and a click
+    on Save racing it could create a second one (seen once in a browser test). An editor's
+    explicit Save draft / Submit keeps what is reported unambiguous."""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.autosave_enabled = False
+
+
+class SubmissionCreateView(NoAutosaveMixin, CreateView):
+    pass
+
+
+class SubmissionEditView(NoAutosaveMixin, GuardedSaveMixin, EditView):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
 
 
@@ -304,6 +320,7 @@ class SubmissionViewSet(SnippetViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
+    add_view_class = SubmissionCreateView
     edit_view_class = SubmissionEditView
     history_view_class = SubmissionHistoryView
     chooser_viewset_class = SubmissionChooserViewSet

@@ -441,3 +441,17 @@ def test_inspect_writes_the_latest_revision_in_the_sites_time_zone(client, world
 
     assert "Nov. 27, 2026, 10:32 p.m. · editor_a" in shown
     assert "+00:00" not in shown and "15:32:39" not in shown
+
+
+def test_submission_forms_are_saved_only_when_the_editor_says_so(client, world):
+    """No autosave on the add and edit forms: an autosave on the add form creates the submission,
+    and a Save racing it could create a second."""
+    from tests.factories import make_submission
+
+    draft = make_submission(world["line_a"], "40", status=SubmissionStatus.DRAFT)
+    client.force_login(world["editor_a"])
+
+    for response in (client.get(url("add")), client.get(url("edit", draft.pk))):
+        assert response.status_code == 200
+        assert response.context["autosave_enabled"] is False
+        assert "w-unsaved w-autosave" not in response.content.decode()  # the controller is not attached
