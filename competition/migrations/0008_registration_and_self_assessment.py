@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='targetpage',
             name='required',
-            field=models.BooleanField(default=False, help_text="Already in every agency's registration; agencies cannot take it out.", verbose_name='required of every agency'),
+            field=models.BooleanField(db_default=False, default=False, help_text="Already in every agency's registration; agencies cannot take it out.", verbose_name='required of every agency'),
         ),
         migrations.CreateModel(
             name='Registration',

@@ -349,6 +349,7 @@ class TargetPage(CompetitionChildPage):
     required = models.BooleanField(
         _("required of every agency"),
         default=False,
+        db_default=False,  # rows written in bulk (the benchmark's generator) leave it out
         help_text=_("Already in every agency's registration; agencies cannot take it out."),
     )
 
