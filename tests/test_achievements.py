@@ -13,7 +13,6 @@ from wagtail.models import PageViewRestriction
 from competition.domain import commendations, judging
 from competition.domain.scoreboard import resolve_as_of
 from competition.models import CommitmentLine, CommitmentPage
-from home.models import HomePage
 from tests.factories import (
     AgencyFactory,
     UserFactory,
@@ -149,7 +148,10 @@ def test_the_commitment_page_links_the_record(decided, client):  # noqa: F811
     assert link and "Record of achievements of Agency W1" in link.get_text()
 
 
+@pytest.mark.demo  # a page model of the demo site's
 def test_the_sites_own_pages_under_the_same_address_are_served_first(decided, client):  # noqa: F811
+    from home.models import HomePage
+
     agencies = site_root().add_child(instance=HomePage(title="Our agencies", slug="agencies"))
     agencies.add_child(instance=HomePage(title="About the agencies", slug="about"))
     agencies.add_child(instance=HomePage(title="A page named like an agency", slug="W2"))

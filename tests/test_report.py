@@ -177,7 +177,8 @@ def test_report_follows_the_readers_language(decided, client):
 
     assert page.html["lang"] == "vi"
     assert "Báo cáo kết quả" in text and "Kết quả chính thức, công bố ngày" in text
-    assert "Xếp hạng chung cuộc" in text and "ngày 15 tháng 1 năm 2026" in text
+    # The site's Vietnamese formats decide whether a date starts with "Ngày" (Django's) or not (the demo's).
+    assert "Xếp hạng chung cuộc" in text and "ngày 15 tháng 1 năm 2026" in text.lower()
     first = rows(section(page, "report-ranking").table)[0]
     assert first[4] == f"90,00{NBSP}%"
 

@@ -13,7 +13,6 @@ from datetime import date
 
 import pytest
 from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from competition.domain import scoreboard, versions, warming
 from competition.models import CommitmentLine
@@ -22,6 +21,14 @@ from tests.test_serve import ROOT, database_url
 
 # The demo site's settings (the worker runs its manage.py): skipped under the package's settings.
 pytestmark = pytest.mark.demo
+
+
+def db_task_result():
+    """django-tasks-db's model (the demo's production backend, not the package's dependency:
+    imported only when the test runs)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult
 
 
 @pytest.fixture
@@ -68,15 +75,15 @@ def task_rows(url):
     """(task path, status, worker ids) of every task in the worker's database."""
     if url.startswith("sqlite:///"):
         with sqlite3.connect(url[len("sqlite:///") :]) as db:
-            rows = db.execute(f"SELECT task_path, status, worker_ids FROM {DBTaskResult._meta.db_table}").fetchall()  # noqa: S608
+            rows = db.execute(f"SELECT task_path, status, worker_ids FROM {db_task_result()._meta.db_table}").fetchall()  # noqa: S608
         return [(path, status, json.loads(workers) != []) for path, status, workers in rows]
-    return [(row.task_path, row.status, bool(row.worker_ids)) for row in DBTaskResult.objects.all()]
+    return [(row.task_path, row.status, bool(row.worker_ids)) for row in db_task_result().objects.all()]
 
 
 def test_a_rebuild_enqueued_by_a_change_is_done_by_the_worker_process(competition, tmp_path, redis_url):
     make_submission(CommitmentLine.objects.get(commitment__agency__code="A"), 75, date(2025, 6, 30))
 
-    waiting = list(DBTaskResult.objects.values_list("task_path", "args_kwargs", "status"))
+    waiting = list(db_task_result().objects.values_list("task_path", "args_kwargs", "status"))
     assert waiting == [
         (
             "competition.tasks.refresh_competition",
