@@ -2,19 +2,17 @@
 checks the actor's permission and the state machine, saves a revision, writes an entry to
 Wagtail's audit log and tells the people concerned by e-mail."""
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.defaultfilters import floatformat
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import permissions
 from ..enums import SubmissionStatus
 from ..validators import validate_judging_open, validate_no_nul
-from .languages import preferred_language
+from .languages import mail_in_each_language
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -102,16 +100,7 @@ def editors_of(submission):
 def notify_decision(submission):
     """E-mail the agency's editors that their submission was accepted, returned or rejected, each
     in their admin language (one e-mail per language)."""
-    by_language = {}
-    for user in editors_of(submission):
-        if user.email:
-            by_language.setdefault(preferred_language(user), set()).add(user.email)
-    sent = 0
-    for language, recipients in sorted(by_language.items()):
-        with translation.override(language):
-            subject, body = decision_message(submission)
-        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
-    return sent
+    return mail_in_each_language(editors_of(submission), lambda: decision_message(submission))
 
 
 def decision_message(submission):

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import tablib
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
@@ -37,7 +35,7 @@ from ..models import (
 )
 from ..models.registration import NOT_STARTED
 from ..validators import validate_judging_open, validate_no_nul, validate_visible_text
-from .languages import preferred_language
+from .languages import mail_in_each_language
 from .pages import create_and_publish, free_slug, publish
 from .pledges import normalise, to_plain_text, to_rich_text
 
@@ -508,16 +506,7 @@ def editors_of(agency_id):
 def notify_decision(registration):
     """E-mail the agency's editors that their registration was approved or returned, each in their
     admin language (one e-mail per language)."""
-    by_language = {}
-    for user in editors_of(registration.agency_id):
-        if user.email:
-            by_language.setdefault(preferred_language(user), set()).add(user.email)
-    sent = 0
-    for language, recipients in sorted(by_language.items()):
-        with translation.override(language):
-            subject, body = decision_message(registration)
-        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
-    return sent
+    return mail_in_each_language(editors_of(registration.agency_id), lambda: decision_message(registration))
 
 
 def decision_message(registration):
