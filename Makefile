@@ -149,8 +149,9 @@ screenshots: venv static chromium
 # competition/scoring.py (setup.cfg) and runs the tests that reach it; docs/testing.md lists the
 # mutants that survive and why each one is equivalent. `$(VENV)/bin/mutmut browse` shows them.
 mutation: venv
+	rm -f /tmp/competition-mutation.sqlite3
 	rm -rf mutants
-	DATABASE_URL= $(VENV)/bin/mutmut run
+	DATABASE_URL= COMPETITION_TEST_DB_FILE=/tmp/competition-mutation.sqlite3 $(VENV)/bin/mutmut run --max-children 1
 	$(VENV)/bin/mutmut results
 
 clean:

@@ -2,6 +2,7 @@
 (removed when the process ends)."""
 
 import atexit
+import os
 import shutil
 import tempfile
 
@@ -25,3 +26,7 @@ AXES_ENABLED = False
 # One process per test run: the per-process cache cannot go stale here (tests/test_checks.py tests
 # the warning itself).
 SILENCED_SYSTEM_CHECKS = ["competition.W004"]
+# `make mutation` runs the same tests once per mutant: on SQLite it keeps the test database in a
+# file between runs (pytest --reuse-db) instead of migrating a new one in memory every time.
+if os.environ.get("COMPETITION_TEST_DB_FILE") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["COMPETITION_TEST_DB_FILE"]}  # noqa: F405
