@@ -11,7 +11,9 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.html import escape
 from wagtail.models import Locale
+from wagtail.rich_text import RichText
 
 from competition.domain import commendations, evidence, judging
 from competition.domain import registration as registrations
@@ -26,16 +28,19 @@ from competition.models import (
     AwardRule,
     CommendationDecision,
     CommitmentLine,
+    CommitmentPage,
     CompetitionPage,
     CompetitionPhase,
     CompetitionSignatory,
     Registration,
     Submission,
+    TargetPage,
 )
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 HANOI = "hanoi-2025-digital-transformation"
 HCMC = "hcmc-2025-digital-government"
+SAIGON = "26740"  # Sài Gòn Ward's code in the 2025 list of administrative units
 DECISION_TEXT = [
     "ILLUSTRATIVE DOCUMENT - demo data, not a real decision",
     "Decision No. 01/QD-TDKT on commendations of the",
@@ -76,31 +81,145 @@ ACCOUNTS = [
     ("admin", "demo-admin-2025", None, ()),
     ("manager", "demo-manager-2025", MANAGERS, ()),
     ("editor.dost", "demo-editor-2025", EDITORS, ("HCMC-DOST",)),
-    ("editor.saigon", "demo-editor-2025", EDITORS, ("26734",)),
+    ("editor.saigon", "demo-editor-2025", EDITORS, (SAIGON,)),
     ("juror.nguyen", "demo-juror-2025", REVIEWERS, ()),
     ("juror.tran", "demo-juror-2025", REVIEWERS, ()),
 ]
 
+KINHTEDOTHI = "Kinhtedothi, 3 March 2025"
+PLAN_02 = "Ho Chi Minh City Press Centre, 23 June 2025"
+
+
+def bilingual(vietnamese, english):
+    """Rich text of two paragraphs, Vietnamese then English, each marked with its language."""
+    return f'<p lang="vi">{escape(vietnamese)}</p><p lang="en">{escape(english)}</p>'
+
+
+# What the demo's competitions say, with the facts of the press reports they come from cited in
+# the text (fixtures/README.md lists them); what is invented is said to be. The Vietnamese texts
+# render the reports' content: they are not the original documents' wording.
 TEXTS = {
-    "hanoi-2025-digital-transformation": {
+    HANOI: {
         "organiser": "Hanoi City Party Committee",
         "signed_on": date(2025, 3, 3),
-        "intro": (
-            "<p>On 3 March 2025 four agencies of Hanoi signed a competition agreement on digital "
-            "transformation, committing to the targets of Resolution 57-NQ/TW by the end of 2025.</p>"
+        "intro": bilingual(
+            "Sáng 3/3/2025, tại hội nghị do Thành ủy Hà Nội tổ chức, bốn cơ quan của Thành phố ký giao ước "
+            "thi đua về chuyển đổi số, thời gian thi đua từ ngày 3/3 đến ngày 31/12/2025 (Kinhtedothi, "
+            "3/3/2025). Dữ liệu minh họa: các cơ quan, thời gian, cam kết và giá trị mục tiêu theo bài báo; "
+            "giá trị ban đầu, mốc, trọng số, số liệu báo cáo, điểm của hội đồng và điểm thưởng, trừ là giả "
+            "định.",
+            "On 3 March 2025, at a conference of the Hanoi City Party Committee, four agencies of the city "
+            f"signed a competition agreement on digital transformation, running from 3 March to 31 December "
+            f"2025 ({KINHTEDOTHI}). Demo data: the agencies, the period, the pledges and the goal values "
+            "follow that report; baselines, milestones, weights, reported values, the jury's points and "
+            "the adjustments are invented for illustration.",
         ),
-        "phases": [("Whole period", date(2025, 12, 31))],
-        "schedule": "quarterly",
+        "body": [
+            ("heading", "Mục tiêu của Nghị quyết 57-NQ/TW đến năm 2030 · Goals of Resolution 57-NQ/TW for 2030"),
+            (
+                "paragraph",
+                bilingual(
+                    "Giao ước nhằm tạo nền tảng để Hà Nội đạt các mục tiêu đến năm 2030: 100% người dùng dịch vụ "
+                    "công trực tuyến; 100% giao dịch không dùng tiền mặt trong dịch vụ công trực tuyến; 100% thủ "
+                    "tục hành chính đủ điều kiện được giải quyết trên nền tảng số; 100% cán bộ, công chức, viên "
+                    "chức trong hệ thống chính trị Thành phố xử lý hồ sơ công việc trên môi trường mạng và sử "
+                    "dụng chữ ký số; góp phần nâng tỷ trọng kinh tế số đạt tối thiểu 35% GDP, cao hơn bình quân "
+                    "cả nước.",
+                    "The agreement lays the ground for Hanoi to reach the strategic goals of Resolution "
+                    "57-NQ/TW by 2030: 100 % of users of online public services; 100 % cashless transactions in "
+                    "online public services; 100 % of eligible administrative procedures handled on digital "
+                    "platforms; 100 % of the leaders, officials and public employees of the city's political "
+                    "system handling work files online with digital signatures; and contributing to raise the "
+                    f"digital economy to at least 35 % of GDP, above the national average ({KINHTEDOTHI}).",
+                ),
+            ),
+            (
+                "paragraph",
+                bilingual(
+                    "Mục tiêu kinh tế số (tối thiểu 35% GDP vào năm 2030) là chỉ tiêu chung của Thành phố, không "
+                    "cơ quan ký giao ước nào báo cáo riêng, nên không được chấm điểm trong bản minh họa này.",
+                    "The digital-economy goal (at least 35 % of GDP by 2030) is a figure for the whole city that "
+                    "none of the signatories reports on its own: this demo shows it here and does not score it.",
+                ),
+            ),
+        ],
+        "phases": [],  # the report names no phases
+        "schedule": "quarterly",  # invented
+        "signatories": ["HN-VPTU", "HN-VPDBHD", "HN-VPUB", "HN-TTHCC"],  # in the report's order
+        # Each agency's pledges as the report states them, nothing added.
+        "pledges": {
+            "HN-VPTU": (
+                "Tham mưu Thành ủy ban hành Chương trình hành động thực hiện Nghị quyết số 57-NQ/TW, bảo đảm kế "
+                "hoạch công tác năm 2025 lồng ghép đầy đủ đổi mới sáng tạo và chuyển đổi số; tiên phong triển "
+                "khai các ứng dụng chuyển đổi số dùng chung do Văn phòng Trung ương Đảng cung cấp, bảo đảm 100% "
+                "văn bản, hồ sơ công việc được xử lý trên môi trường số.",
+                "Advises the City Party Committee on its Action Programme implementing Resolution 57-NQ/TW and "
+                "makes sure the 2025 work plan fully integrates innovation and digital transformation; pioneers "
+                "the common digital-transformation applications provided by the Central Party Office, so that "
+                "100 % of documents and work files are processed digitally.",
+            ),
+            "HN-VPDBHD": (
+                "Đẩy mạnh ứng dụng nền tảng số trong quản lý, điều hành, hướng tới xử lý toàn bộ văn bản, hồ sơ "
+                "trên môi trường số; xây dựng cơ sở dữ liệu kiến nghị cử tri từ đầu nhiệm kỳ 2021–2026 và sử "
+                "dụng hiệu quả phần mềm tổng hợp kiến nghị cử tri.",
+                "Promotes digital platforms in management and operations, aiming to process all documents and "
+                "files digitally; has built, since the start of the 2021–2026 term, a database of voters' "
+                "recommendations, and uses the software that collects them effectively.",
+            ),
+            "HN-VPUB": (
+                "Tham mưu, xây dựng cơ chế, chính sách đột phá về đổi mới sáng tạo, chuyển đổi số, thúc đẩy phát "
+                "triển kinh tế – xã hội; xây dựng mô hình “văn phòng số kiểu mẫu” ứng dụng công nghệ tiên tiến "
+                "(AI, blockchain, thực tế ảo…) để nâng cao hiệu quả quản lý, điều hành.",
+                "Advises on and develops breakthrough mechanisms and policies for innovation, digital "
+                "transformation and socio-economic development; builds a “model digital office” that uses "
+                "advanced technologies (AI, blockchain, virtual reality…) to manage and operate more "
+                "efficiently.",
+            ),
+            "HN-TTHCC": (
+                "Bảo đảm 100% dịch vụ công thiết yếu đạt mức độ 4, tích hợp dữ liệu lớn và AI hỗ trợ người dân, "
+                "doanh nghiệp; 100% thủ tục hành chính được giải quyết trên nền tảng số, nâng mức độ hài lòng của "
+                "người dân, doanh nghiệp lên trên 95%; xây dựng hệ sinh thái dịch vụ công số minh bạch, hiệu "
+                "quả, tích hợp liên ngành.",
+                "Makes sure 100 % of essential public services reach level 4, integrating big data and AI to "
+                "support citizens and businesses; 100 % of administrative procedures handled on digital "
+                "platforms, raising citizens' and businesses' satisfaction above 95 %; builds a transparent, "
+                "efficient, cross-sector integrated digital ecosystem of public services.",
+            ),
+        },
+        "descriptions": {
+            "T6": bilingual(
+                "Cam kết của Trung tâm Phục vụ hành chính công: mức độ hài lòng trên 95% (Kinhtedothi, 3/3/2025). "
+                "Điểm số coi một mục tiêu là đạt khi giá trị bằng hoặc vượt giá trị mục tiêu; mức độ hài lòng "
+                "được báo cáo đến hai chữ số thập phân, nên “trên 95%” được ghi là 95,01%: đúng 95,00% là chưa đạt.",
+                f"The Public Administration Service Centre's pledge: satisfaction above 95 % ({KINHTEDOTHI}). "
+                "Scores count a target achieved when the value reaches the target value; satisfaction is reported "
+                "to two decimals, so “above 95 %” is entered as 95.01 %: exactly 95.00 % is not achieved.",
+            ),
+        },
     },
-    "hcmc-2025-digital-government": {
-        "organiser": "Ho Chi Minh City People's Committee",
-        "signed_on": date(2025, 1, 1),
-        "intro": (
-            "<p>The city's 16 departments and its wards, communes and special zone compete to bring "
-            "administrative procedures and public services fully online in 2025.</p>"
+    HCMC: {
+        "organiser": "Ho Chi Minh City People's Committee",  # invented: the reports name no such competition
+        "signed_on": None,
+        "intro": bilingual(
+            "Từ ngày 1/7/2025, chính quyền địa phương hai cấp của Thành phố đi vào hoạt động. Kế hoạch số 02 của "
+            "Ban Chỉ đạo Trung ương gồm hai giai đoạn: giai đoạn cấp bách (đến 30/6/2025) và giai đoạn bứt phá "
+            "(đến 31/12/2025) (Trung tâm Báo chí TP.HCM, 23/6/2025). Cuộc thi đua minh họa này giữa 16 sở, ngành "
+            "và các phường, xã, đặc khu diễn ra trong giai đoạn bứt phá. Dữ liệu minh họa: chỉ tiêu, số liệu, "
+            "điểm và đăng ký là giả định; mã và tên phường, xã theo danh mục đơn vị hành chính mới năm 2025.",
+            "The city's two-level local government began on 1 July 2025. Plan No. 02 of the Central Steering "
+            "Committee runs in two phases: an urgent phase (to 30 June 2025) and a breakthrough phase (to 31 "
+            f"December 2025) ({PLAN_02}). This illustrative competition between the 16 departments and the "
+            "wards, communes and special zone runs through the breakthrough phase. Demo data: the targets' "
+            "figures, the reported values, points and registrations are invented; the codes and names of the "
+            "wards and communes are those of the 2025 list of the new administrative units.",
         ),
-        "phases": [("Urgent phase", date(2025, 6, 30)), ("Breakthrough phase", date(2025, 12, 31))],
-        "schedule": "quarterly",
+        "body": [],
+        # Plan 02's urgent phase ended on 30 June 2025, before the wards of this competition existed.
+        "phases": [("Giai đoạn bứt phá (Breakthrough phase)", date(2025, 12, 31))],
+        "schedule": "monthly",  # invented
+        "signatories": None,  # every participating agency by name, departments first (invented: no report lists them)
+        "pledges": {},
+        "descriptions": {},
     },
 }
 
@@ -135,11 +254,23 @@ class Command(BaseCommand):
             page.organiser = text["organiser"]
             page.signed_on = text["signed_on"]
             page.intro = text["intro"]
+            page.body = [(kind, RichText(value) if kind == "paragraph" else value) for kind, value in text["body"]]
             page.reporting_schedule = text["schedule"]
             page.phases = [CompetitionPhase(name=name, end_date=end) for name, end in text["phases"]]
-            signatories = Agency.objects.filter(commitments__competition=page).order_by("code")[:20]
+            participants = Agency.objects.filter(commitments__competition=page)
+            if text["signatories"]:
+                by_code = {agency.code: agency for agency in participants}
+                signatories = [by_code[code] for code in text["signatories"]]
+            else:
+                signatories = participants.order_by("parent__code", "name")
             page.signatories = [CompetitionSignatory(agency=agency) for agency in signatories]
             publish(page)
+            for commitment in CommitmentPage.objects.filter(competition=page, agency__code__in=text["pledges"]):
+                commitment.pledge = bilingual(*text["pledges"][commitment.agency.code])
+                publish(commitment)
+            for target in TargetPage.objects.filter(competition=page, code__in=text["descriptions"]):
+                target.description = text["descriptions"][target.code]
+                publish(target)
 
     @transaction.atomic
     def ensure_accounts(self):
@@ -173,8 +304,8 @@ class Command(BaseCommand):
         plans = [
             ("HCMC-DOST", "T2", "editor.dost", "86", "draft", ""),
             ("HCMC-DOST", "T5", "editor.dost", "74", "returned", "Attach the payment platform's monthly report."),
-            ("26734", "T1", "editor.saigon", "93", "submitted", ""),
-            ("26734", "T6", "editor.saigon", "91.5", "submitted", ""),
+            (SAIGON, "T1", "editor.saigon", "93", "submitted", ""),
+            (SAIGON, "T6", "editor.saigon", "91.5", "submitted", ""),
         ]
         for agency, target, editor_name, value, state, note in plans:
             line = CommitmentLine.objects.filter(
@@ -208,7 +339,8 @@ class Command(BaseCommand):
         if page is None or Registration.objects.filter(competition=page).exists():
             return
         if page.registration_opens is None:
-            page.registration_opens, page.registration_due = date(2024, 12, 1), date(2024, 12, 31)
+            # The wards exist from 1 July 2025: registration opens that day (the dates are invented).
+            page.registration_opens, page.registration_due = date(2025, 7, 1), date(2025, 7, 15)
             publish(page)
         User = get_user_model()
         manager, admin = User.objects.get(username="manager"), User.objects.get(username="admin")
@@ -221,7 +353,7 @@ class Command(BaseCommand):
                 "Open the city's data platform to every department by the third quarter (illustrative).",
             ),
             (
-                "26734",
+                SAIGON,
                 User.objects.get(username="editor.saigon"),
                 "returned",
                 "A digital one-stop shop in every residential quarter of the ward (illustrative).",
@@ -262,7 +394,7 @@ class Command(BaseCommand):
             page.award_rules = [
                 AwardRule(name="Cờ thi đua", basis=AwardBasis.RANK, rank=1),
                 AwardRule(name="Bằng khen", basis=AwardBasis.RANK, rank=2),
-                AwardRule(name="Giấy khen", basis=AwardBasis.TIER, tier="Fair", limit=1),
+                AwardRule(name="Giấy khen", basis=AwardBasis.TIER, tier="Khá (Fair)", limit=1),
             ]
             publish(page, user=manager)
         if not page.closed:
