@@ -195,3 +195,18 @@ def test_the_same_users_active_are_allowed(world):
     assert permissions.can_decide_submission(world["superuser"], submission)
     assert permissions.can_delete_submission(world["superuser"], draft)
     assert Agency.objects.filter(permissions.agency_scope(world["superuser"])).exists()
+
+
+def test_unpublished_competitions_are_hidden_only_from_those_without_a_page_permission_on_them(world):
+    """The other side of the last assertion above: superusers and managers (whose page permission
+    reaches every competition of this site) see the unpublished competitions, an editor none."""
+    make_competition(slug="unpublished", title="Unpublished", publish=False)
+    CompetitionPage = type(world["competition"])
+    CompetitionPage.objects.filter(pk=world["competition"].pk).update(live=False)
+
+    def hidden(name):
+        return set(permissions.hidden_competitions(world[name]).values_list("slug", flat=True))
+
+    assert hidden("superuser") == set()
+    assert hidden("manager") == set()
+    assert hidden("editor_a") == {"unpublished", world["competition"].slug}

@@ -1159,10 +1159,39 @@ def test_a_board_kept_as_plain_data_comes_back_equal_to_the_last_digit(worked_bo
     assert board_from_data(board_to_data(worked_board)) == worked_board
 
 
+def test_a_board_kept_as_plain_data_keeps_the_competitions_own_settings():
+    """Settings other than the defaults (a margin, tiers, an aggregation of the competition's
+    own) come back as they were: a board that lost them would look equal with the defaults."""
+    import json
+
+    from competition.scoring import board_from_data, board_to_data
+
+    spec = replace(
+        SPEC,
+        at_risk_margin=D("7.5"),
+        jury_aggregation="median",
+        tiers=(("Top", D("95")), ("Middle", D("60.5")), ("Rest", D("0"))),
+    )
+    board = compute_board(spec, WORKED_TARGETS, WORKED_AGENCIES, MID_YEAR)
+
+    restored = board_from_data(json.loads(json.dumps(board_to_data(board))))
+
+    assert restored.competition == spec
+    assert restored == board
+
+
 def test_board_data_of_an_unknown_version_is_refused(worked_board):
     from competition.scoring import board_from_data, board_to_data
 
     data = board_to_data(worked_board) | {"version": 99}
 
-    with pytest.raises(ValueError, match="version"):
+    with pytest.raises(ValueError, match="unknown board data version 99"):
         board_from_data(data)
+
+
+def test_only_plain_values_are_kept_as_board_data():
+    from competition.scoring import _plain
+
+    assert [_plain(value) for value in (None, True, 3, "x", {"met": 1})] == [None, True, 3, "x", {"met": 1}]
+    with pytest.raises(TypeError, match="cannot keep 1.5 as plain data"):
+        _plain(1.5)
