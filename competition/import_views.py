@@ -5,7 +5,8 @@ they manage."""
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -32,6 +34,7 @@ from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run
 from .models import CompetitionPage
 from .resources import RESOURCES
 from .spreadsheets import export_dataset
+from .templatetags.competition_tags import measured
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -192,19 +195,19 @@ class ImportView(TitledScreenMixin, FormView):
             token = f"{uuid.uuid4().hex}.{file_format}"
             remove_stale_pending_files()
             default_storage.save(f"{PENDING}/{token}", ContentFile(content))
-        rows = []
-        errors_by_row = {}
-        for line in report.errors:
-            number = line.split(",", 1)[0].removeprefix("row ")
-            errors_by_row.setdefault(number, []).append(line)
-        for row in report.result.rows:
-            rows.append({"type": row.import_type, "diff": row.diff})
+        rows = preview_rows(report, kind)
         return self.render_to_response(
             self.get_context_data(
                 form=form,
                 report=report,
+                problems=report.file_errors
+                + [
+                    _("row %(row)s, column %(column)s: %(message)s") % {"row": row, "column": column, "message": message}
+                    for row, column, message in report.problems
+                ],
                 preview_headers=report.result.diff_headers,
-                preview_rows=rows[:500],
+                preview_rows=rows[:PREVIEW_ROWS],
+                preview_more=max(len(rows) - PREVIEW_ROWS, 0),
                 token=token,
                 kind=kind,
                 competition_slug=slug or "",
@@ -212,6 +215,64 @@ class ImportView(TitledScreenMixin, FormView):
                 types={"new": RowResult.IMPORT_TYPE_NEW, "update": RowResult.IMPORT_TYPE_UPDATE},
             )
         )
+
+
+PREVIEW_ROWS = 500
+
+
+def preview_rows(report, kind):
+    """The preview's rows: for a valid row its change and every column's value (dates and
+    numbers in the reader's language; a changed value as before and after); for a refused row the
+    cells as the file has them, each with its column's errors. In the file's order."""
+    resource = RESOURCES[kind]
+    result = report.result
+    headers = list(result.diff_headers)
+    invalid = {row.number: row for row in result.invalid_rows}
+    problems = {}
+    for number, column, message in report.problems:
+        problems.setdefault(number, {}).setdefault(column, []).append(message)
+    rows = []
+    for number, row in enumerate(result.rows, 1):
+        found = problems.get(number, {})
+        if row.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
+            values = invalid[number].values if number in invalid else [""] * len(headers)
+            cells = [
+                {"value": "" if value in (None, "---") else str(value), "errors": found.get(column, [])}
+                for column, value in zip(headers, values, strict=False)
+            ]
+            rows.append(
+                {
+                    "number": number,
+                    "type": "invalid",
+                    "cells": cells,
+                    # Errors of no column of the file (an unexpected failure): beside the row's state.
+                    "other_errors": [m for column, messages in found.items() if column not in headers for m in messages],
+                }
+            )
+            continue
+        cells = []
+        for column, cell in zip(headers, row.diff or [], strict=False):
+            before, after = (localise_cell(resource, column, value) for value in (cell.before, cell.after))
+            if cell.changed and row.import_type == RowResult.IMPORT_TYPE_UPDATE:
+                cells.append({"value": after or "—", "before": before or "—", "changed": True})
+            else:
+                cells.append({"value": after, "before": "", "changed": False})
+        rows.append({"number": number, "type": row.import_type, "cells": cells, "other_errors": []})
+    return rows
+
+
+def localise_cell(resource, column, text):
+    """A cell in the import format (ISO dates, decimals with a dot) as its reader writes it."""
+    if not text:
+        return ""
+    try:
+        if column in resource.date_columns:
+            return date_format(date.fromisoformat(text), "DATE_FORMAT")
+        if column in resource.decimal_columns:
+            return measured(Decimal(text))
+    except (ValueError, ArithmeticError):
+        pass
+    return text
 
 
 def remove_stale_pending_files(max_age=timedelta(days=1)):

@@ -19,6 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
@@ -65,13 +66,55 @@ def _plain(value):
 
 
 class RowDiff(resources.Diff):
-    """The preview diff, read through the resource's export representation."""
+    """The preview diff, read through the resource's export representation (its `dehydrate_`
+    methods: dates as ISO, decimals without trailing zeros). django-import-export's Diff reads the
+    fields' attributes directly (`Diff._read_field_values`, not the subclass's), which leaves
+    columns without an attribute (`reported_on`, `value`, ...) blank: both ends are read here.
+    `as_html` gives one PreviewCell per column, which the preview formats for its reader."""
+
+    def __init__(self, resource, instance, new):
+        self.left = self._read_field_values(resource, instance)
+        self.right = []
+        self.new = new
+
+    def compare_with(self, resource, instance):
+        self.right = self._read_field_values(resource, instance)
 
     @classmethod
     def _read_field_values(cls, resource, instance):
         if instance is None:
             return ["" for _field in resource.get_import_fields()]
         return [resource.export_field(field, instance) for field in resource.get_import_fields()]
+
+    def as_html(self):
+        return [
+            PreviewCell("" if self.new else _text(before), _text(after))
+            for before, after in zip(self.left, self.right, strict=False)
+        ]
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+class PreviewCell:
+    """One cell of a previewed row: its value before the import (blank for a new row) and after,
+    in the import format. As HTML, the value after, or the change as <del>before</del> <ins>after</ins>."""
+
+    def __init__(self, before, after):
+        self.before, self.after = before, after
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+    def __html__(self):
+        if self.changed and self.before:
+            return format_html("<del>{}</del> <ins>{}</ins>", self.before, self.after)
+        return conditional_escape(self.after)
+
+    def __str__(self):
+        return self.__html__()
 
 
 class CompetitionResource(resources.ModelResource):
@@ -81,6 +124,9 @@ class CompetitionResource(resources.ModelResource):
     key_columns = ()
     required_columns = ()
     optional_columns = ()
+    # Columns of dates and of decimals: the preview shows them in the reader's language.
+    date_columns = ()
+    decimal_columns = ()
     # Model field name -> column name, for errors raised by the model's own validation.
     error_columns = {}
 
@@ -676,6 +722,8 @@ class CompetitionPageResource(CompetitionResource):
     key_columns = ("slug",)
     required_columns = ("slug", "title", "start", "end")
     optional_columns = ("parent", "at_risk_margin", "jury_aggregation", "tiers", "closed")
+    date_columns = ("start", "end")
+    decimal_columns = ("at_risk_margin",)
     error_columns = {"start_date": "start", "end_date": "end"}
 
     slug = Field(attribute="slug", column_name="slug")
@@ -876,6 +924,8 @@ class TargetPageResource(CompetitionResource):
     key_columns = ("competition", "code")
     required_columns = ("competition", "code", "title", "unit", "direction", "baseline", "target", "max_points")
     optional_columns = ("deadline", "milestones")
+    date_columns = ("deadline",)
+    decimal_columns = ("baseline", "target", "max_points")
     error_columns = {"target_value": "target"}
 
     competition = Field(attribute="competition__slug", column_name="competition")
@@ -1018,6 +1068,7 @@ class CommitmentResource(CompetitionResource):
     key_columns = ("competition", "agency", "target")
     required_columns = ("competition", "agency", "target")
     optional_columns = ("baseline", "target_value")
+    decimal_columns = ("baseline", "target_value")
 
     competition = Field(attribute="commitment__competition__slug", column_name="competition")
     agency = Field(attribute="commitment__agency__code", column_name="agency")
@@ -1250,6 +1301,8 @@ class ValueResource(CompetitionResource):
     key_columns = ("competition", "agency", "target", "reported_on")
     required_columns = ("competition", "agency", "target", "reported_on", "value")
     optional_columns = ("note",)
+    date_columns = ("reported_on",)
+    decimal_columns = ("value",)
     error_columns = {"narrative": "note", "line": "target"}
 
     competition = Field(attribute="line__commitment__competition__slug", column_name="competition")
@@ -1442,6 +1495,8 @@ class ScoreResource(CompetitionResource):
     key_columns = ("competition", "agency", "target", "reported_on", "juror")
     required_columns = ("competition", "agency", "target", "reported_on", "juror", "points")
     optional_columns = ("comment",)
+    date_columns = ("reported_on",)
+    decimal_columns = ("points",)
 
     competition = Field(attribute="submission__line__commitment__competition__slug", column_name="competition")
     agency = Field(attribute="submission__line__commitment__agency__code", column_name="agency")
@@ -1556,6 +1611,8 @@ class AdjustmentResource(CompetitionResource):
     key_columns = ("competition", "agency", "reason")
     required_columns = ("competition", "agency", "points", "reason")
     optional_columns = ("on",)
+    date_columns = ("on",)
+    decimal_columns = ("points",)
 
     competition = Field(attribute="competition__slug", column_name="competition")
     agency = Field(attribute="agency__code", column_name="agency")
