@@ -27,9 +27,10 @@ from django.views.generic import FormView, TemplateView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import conf, permissions
+from . import conf, exports, permissions
 from .admin_views import TitledScreenMixin
 from .domain import import_jobs
+from .exports import EXPORT_KINDS
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
@@ -75,7 +76,14 @@ EXAMPLES = {
         "deadline": "",
         "milestones": "2025-06-30:80;2025-09-30:90",
     },
-    "commitments": {"competition": "hcmc-2025", "agency": "26734", "target": "T1", "baseline": "", "target_value": ""},
+    "commitments": {
+        "competition": "hcmc-2025",
+        "agency": "26734",
+        "target": "T1",
+        "baseline": "",
+        "target_value": "",
+        "pledge": "Put every ward's records online by 30 June.",
+    },
     "jurors": {
         "competition": "hcmc-2025",
         "username": "juror.nguyen",
@@ -162,6 +170,7 @@ class ImportView(TitledScreenMixin, FormView):
 
         context = super().get_context_data(**kwargs)
         context["kinds"] = list(RESOURCES)
+        context["export_only_kinds"] = [kind for kind in EXPORT_KINDS if kind not in RESOURCES]
         context["formats"] = FORMATS
         recent = ImportRecord.objects.select_related("user")
         user = self.request.user
@@ -202,7 +211,8 @@ class ImportView(TitledScreenMixin, FormView):
                 report=report,
                 problems=report.file_errors
                 + [
-                    _("row %(row)s, column %(column)s: %(message)s") % {"row": row, "column": column, "message": message}
+                    _("row %(row)s, column %(column)s: %(message)s")
+                    % {"row": row, "column": column, "message": message}
                     for row, column, message in report.problems
                 ],
                 preview_headers=report.result.diff_headers,
@@ -246,7 +256,9 @@ def preview_rows(report, kind):
                     "type": "invalid",
                     "cells": cells,
                     # Errors of no column of the file (an unexpected failure): beside the row's state.
-                    "other_errors": [m for column, messages in found.items() if column not in headers for m in messages],
+                    "other_errors": [
+                        m for column, messages in found.items() if column not in headers for m in messages
+                    ],
                 }
             )
             continue
@@ -359,26 +371,12 @@ class ImportJobView(WagtailAdminTemplateMixin, TemplateView):
 
 @require_safe
 def export_view(request, kind, file_format):
-    """Any kind, in any format, scoped to the competitions the user manages."""
+    """Any kind, and the registrations, in any format, scoped to the competitions the user manages."""
     require_manager(request.user)
-    if kind not in RESOURCES or file_format not in FORMATS:
+    if kind not in EXPORT_KINDS or file_format not in FORMATS:
         raise Http404
     slug = request.GET.get("competition") or None
-    resource = RESOURCES[kind](competition=slug)
-    queryset = resource.get_queryset()
-    allowed = allowed_competitions(request.user)
-    if allowed is not None and kind != "agencies":
-        field = {
-            "competitions": "pk__in",
-            "targets": "competition_id__in",
-            "commitments": "commitment__competition_id__in",
-            "jurors": "competition_id__in",
-            "values": "line__commitment__competition_id__in",
-            "scores": "submission__line__commitment__competition_id__in",
-            "adjustments": "competition_id__in",
-        }[kind]
-        queryset = queryset.filter(**{field: allowed})
-    dataset = resource.export(queryset=queryset)
+    dataset = exports.export(kind, competition=slug, allowed_competitions=allowed_competitions(request.user))
     return _download(dataset, file_format, f"{kind}{'-' + slug if slug else ''}")
 
 

@@ -88,7 +88,8 @@ def file_format_of(path):
 @dataclass
 class ImportReport:
     errors: list = field(default_factory=list)
-    # Errors of the whole file (its columns), then the row errors as (row number, column, message), for the preview's table ("-": no column).
+    # Errors of the whole file (its columns); the row errors as (row number, column, message),
+    # for the preview's table (column "-": an unexpected failure of no column).
     file_errors: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     created: int = 0

@@ -29,6 +29,7 @@ from wagtail.models import Page, Site
 from .domain import judging
 from .domain.bulk import insert_rows
 from .domain.pages import create_and_publish, free_slug, publish
+from .domain.pledges import normalise, to_plain_text, to_rich_text
 from .enums import Aggregation, Direction, SubmissionStatus, Unit
 from .models import (
     Adjustment,
@@ -343,14 +344,14 @@ class CompetitionResource(resources.ModelResource):
         return unneutralise(str(value).strip()) if value is not None else ""
 
     @staticmethod
-    def text(row, column, errors, *, required=False, max_length=None):
+    def text(row, column, errors, *, required=False, max_length=None, multiline=False):
         value = row.get(column)
         # The apostrophe an export puts before text that looks like a formula is not data.
         value = "" if value is None else unneutralise(str(value).strip())
         if "\x00" in value:
             errors[column] = _("the cell holds a NUL character; remove it.")
             return None
-        invisible = invisible_characters(value)
+        invisible = invisible_characters(value, multiline=multiline)
         if invisible:
             errors[column] = _("the cell holds invisible characters that can disguise it (%(codes)s); remove them.") % {
                 "codes": ", ".join(invisible)
@@ -1061,24 +1062,39 @@ class TargetPageResource(CompetitionResource):
 
 
 class CommitmentResource(CompetitionResource):
-    """`commitments`: competition, agency, target, [baseline], [target_value]; key: competition,
-    agency, target. Ensures the agency's published commitment page and its line for the target."""
+    """`commitments`: competition, agency, target, [baseline], [target_value], [pledge]; key:
+    competition, agency, target. Ensures the agency's published commitment page and its line for
+    the target. `pledge` is the agency's pledges on that page, in plain text (paragraphs separated
+    by a blank line, competition.domain.pledges): every row of an agency carries the same text,
+    or leaves the cell blank to take the text of the agency's other rows; blank on all of them,
+    the page has no pledges; without the column, the pledges are left as they are."""
 
     kind = "commitments"
     key_columns = ("competition", "agency", "target")
     required_columns = ("competition", "agency", "target")
-    optional_columns = ("baseline", "target_value")
+    optional_columns = ("baseline", "target_value", "pledge")
     decimal_columns = ("baseline", "target_value")
+    MAX_PLEDGE = 5000  # as a registration's pledges
 
     competition = Field(attribute="commitment__competition__slug", column_name="competition")
     agency = Field(attribute="commitment__agency__code", column_name="agency")
     target = Field(attribute="target__code", column_name="target")
     baseline = Field(column_name="baseline")
     target_value = Field(column_name="target_value")
+    pledge = Field(column_name="pledge")
 
     class Meta(CompetitionResource.Meta):
         model = CommitmentLine
-        fields = ("competition", "agency", "target", "baseline", "target_value")
+        fields = ("competition", "agency", "target", "baseline", "target_value", "pledge")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._has_pledge = False
+        self._file_pledges = {}  # (competition, agency) cells -> the agency's text in the file
+        self._pledge_conflicts = {}  # row number -> the earlier row with another text
+        self._pending_pledges = {}  # (competition id, agency id) -> text saved by this import
+        # A commitment page's pledges as plain text, by page id (or by competition and agency ids).
+        self._page_pledges = {}
 
     def get_queryset(self):
         queryset = CommitmentLine.objects.select_related("commitment__competition", "commitment__agency", "target")
@@ -1101,9 +1117,41 @@ class CommitmentResource(CompetitionResource):
     def dehydrate_target_value(self, line):
         return _plain(line.target_value)
 
+    def dehydrate_pledge(self, line):
+        if getattr(line, "_pledge", None) is not None:
+            return line._pledge
+        if hasattr(line, "_agency"):  # a new line: its page may not exist yet
+            key = (line._competition.pk, line._agency.pk)
+        else:
+            key = (line.commitment.competition_id, line.commitment.agency_id)
+        if key in self._pending_pledges:
+            return self._pending_pledges[key]
+        if not line.commitment_id:
+            if key not in self._page_pledges:
+                page = CommitmentPage.objects.filter(competition_id=key[0], agency_id=key[1]).first()
+                self._page_pledges[key] = to_plain_text(page.pledge) if page else ""
+            return self._page_pledges[key]
+        if line.commitment_id not in self._page_pledges:
+            self._page_pledges[line.commitment_id] = to_plain_text(line.commitment.pledge)
+        return self._page_pledges[line.commitment_id]
+
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._touched_pages = []
+        self._has_pledge = "pledge" in dataset.headers
+        if not self._has_pledge:
+            return
+        # One text of pledges per agency: the first row that gives one sets it.
+        first = {}
+        for number, row in enumerate(dataset.dict, 1):
+            key = (self._key_text(row.get("competition")), self._key_text(row.get("agency")))
+            text = normalise(unneutralise(str(row.get("pledge") or "").strip()))
+            if not text:
+                continue
+            if key not in self._file_pledges:
+                self._file_pledges[key], first[key] = text, number
+            elif self._file_pledges[key] != text:
+                self._pledge_conflicts[number] = first[key]
 
     def parse(self, row, errors):
         competition = self.competition(row, errors)
@@ -1115,10 +1163,22 @@ class CommitmentResource(CompetitionResource):
             "target": target,
             "baseline": self.decimal(row, "baseline", errors),
             "target_value": self.decimal(row, "target_value", errors),
+            "pledge": None,  # not in the file: left as it is
         }
         if target is not None:
             _check_unit(parsed["baseline"], target.unit, "baseline", errors)
             _check_unit(parsed["target_value"], target.unit, "target_value", errors)
+        if self._has_pledge:
+            text = self.text(row, "pledge", errors, max_length=self.MAX_PLEDGE, multiline=True)
+            earlier = self._pledge_conflicts.get(self._row_number)
+            if earlier is not None:
+                errors["pledge"] = _(
+                    "the pledges differ from those of the same agency in row %(row)s: an agency has one text "
+                    "of pledges; repeat it on each of its rows or leave the cell blank."
+                ) % {"row": earlier}
+            elif text is not None:
+                key = (self._key_text(row.get("competition")), self._key_text(row.get("agency")))
+                parsed["pledge"] = self._file_pledges.get(key, "")
         return parsed
 
     def find_instance(self, parsed):
@@ -1141,16 +1201,17 @@ class CommitmentResource(CompetitionResource):
     def apply(self, line, parsed):
         line.baseline = parsed["baseline"]
         line.target_value = parsed["target_value"]
+        line._pledge = parsed["pledge"]
 
     def snapshot(self, line):
-        return (line.baseline, line.target_value)
+        return (line.baseline, line.target_value, self.dehydrate_pledge(line))
 
     def full_clean(self, line):
         line.full_clean(exclude=["commitment"], validate_unique=False, validate_constraints=False)
 
     def save(self, line, is_create, parsed):
+        competition, agency = parsed["competition"], parsed["agency"]
         if is_create:
-            competition, agency = parsed["competition"], parsed["agency"]
             page = CommitmentPage.objects.filter(competition=competition, agency=agency).first()
             if page is None:
                 page = CommitmentPage(
@@ -1159,20 +1220,28 @@ class CommitmentResource(CompetitionResource):
                     title=agency.name,
                     draft_title=agency.name,
                     slug=free_slug(competition, f"agency-{agency.code}"),
+                    pledge=to_rich_text(parsed["pledge"] or ""),
                 )
                 page.live = False
                 competition.add_child(instance=page)
             line.commitment = page
             line.sort_order = CommitmentLine.objects.filter(commitment=page).count()
         line.save()
+        if parsed["pledge"] is not None:
+            self._pending_pledges[(competition.pk, agency.pk)] = parsed["pledge"]
         if line.commitment_id not in self._touched_pages:
             self._touched_pages.append(line.commitment_id)
 
     def after_import(self, dataset, result, **kwargs):
         if result.has_validation_errors() or result.has_errors():
             return
-        # One revision per commitment page, built from its saved lines, then published.
+        # One revision per commitment page, built from its saved lines and the pledges of the
+        # file (only when their text changed: formatting added in the page editor stays), then
+        # published.
         for page in CommitmentPage.objects.filter(pk__in=self._touched_pages).order_by("path"):
+            pledge = self._pending_pledges.get((page.competition_id, page.agency_id))
+            if pledge is not None and normalise(to_plain_text(page.pledge)) != pledge:
+                page.pledge = to_rich_text(pledge)
             publish(page, user=self.user)
 
 
