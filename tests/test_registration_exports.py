@@ -197,3 +197,11 @@ def test_a_manager_of_another_competition_cannot_import_pledges_into_it(client, 
     assert "row 1, column competition: you do not manage competition &#x27;reg&#x27;" in response.content.decode()
     assert "Confirm the import" not in response.content.decode()
     assert table_counts() == before and not CommitmentPage.objects.filter(competition=reg["competition"]).exists()
+
+
+def test_the_export_command_refuses_an_unknown_competition_and_file_type(reg, tmp_path):
+    with pytest.raises(CommandError, match="unknown competition 'nope'"):
+        call_command("competition_export", "registrations", str(tmp_path / "r.csv"), "--competition", "nope")
+    with pytest.raises(CommandError, match="unsupported file type"):
+        call_command("competition_export", "values", str(tmp_path / "v.txt"))
+    assert list(tmp_path.iterdir()) == []
