@@ -5,7 +5,8 @@ they manage."""
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -25,13 +27,15 @@ from django.views.generic import FormView, TemplateView, View
 from import_export.results import RowResult
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import conf, permissions
+from . import conf, exports, permissions
 from .admin_views import TitledScreenMixin
 from .domain import import_jobs
+from .exports import EXPORT_KINDS
 from .imports import FORMATS, ImportFileError, file_format_of, load_dataset, run_import
 from .models import CompetitionPage
 from .resources import RESOURCES
 from .spreadsheets import export_dataset
+from .templatetags.competition_tags import measured
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -72,7 +76,14 @@ EXAMPLES = {
         "deadline": "",
         "milestones": "2025-06-30:80;2025-09-30:90",
     },
-    "commitments": {"competition": "hcmc-2025", "agency": "26734", "target": "T1", "baseline": "", "target_value": ""},
+    "commitments": {
+        "competition": "hcmc-2025",
+        "agency": "26734",
+        "target": "T1",
+        "baseline": "",
+        "target_value": "",
+        "pledge": "Put every ward's records online by 30 June.",
+    },
     "jurors": {
         "competition": "hcmc-2025",
         "username": "juror.nguyen",
@@ -159,6 +170,7 @@ class ImportView(TitledScreenMixin, FormView):
 
         context = super().get_context_data(**kwargs)
         context["kinds"] = list(RESOURCES)
+        context["export_only_kinds"] = [kind for kind in EXPORT_KINDS if kind not in RESOURCES]
         context["formats"] = FORMATS
         recent = ImportRecord.objects.select_related("user")
         user = self.request.user
@@ -192,19 +204,20 @@ class ImportView(TitledScreenMixin, FormView):
             token = f"{uuid.uuid4().hex}.{file_format}"
             remove_stale_pending_files()
             default_storage.save(f"{PENDING}/{token}", ContentFile(content))
-        rows = []
-        errors_by_row = {}
-        for line in report.errors:
-            number = line.split(",", 1)[0].removeprefix("row ")
-            errors_by_row.setdefault(number, []).append(line)
-        for row in report.result.rows:
-            rows.append({"type": row.import_type, "diff": row.diff})
+        rows = preview_rows(report, kind)
         return self.render_to_response(
             self.get_context_data(
                 form=form,
                 report=report,
+                problems=report.file_errors
+                + [
+                    _("row %(row)s, column %(column)s: %(message)s")
+                    % {"row": row, "column": column, "message": message}
+                    for row, column, message in report.problems
+                ],
                 preview_headers=report.result.diff_headers,
-                preview_rows=rows[:500],
+                preview_rows=rows[:PREVIEW_ROWS],
+                preview_more=max(len(rows) - PREVIEW_ROWS, 0),
                 token=token,
                 kind=kind,
                 competition_slug=slug or "",
@@ -212,6 +225,66 @@ class ImportView(TitledScreenMixin, FormView):
                 types={"new": RowResult.IMPORT_TYPE_NEW, "update": RowResult.IMPORT_TYPE_UPDATE},
             )
         )
+
+
+PREVIEW_ROWS = 500
+
+
+def preview_rows(report, kind):
+    """The preview's rows: for a valid row its change and every column's value (dates and
+    numbers in the reader's language; a changed value as before and after); for a refused row the
+    cells as the file has them, each with its column's errors. In the file's order."""
+    resource = RESOURCES[kind]
+    result = report.result
+    headers = list(result.diff_headers)
+    invalid = {row.number: row for row in result.invalid_rows}
+    problems = {}
+    for number, column, message in report.problems:
+        problems.setdefault(number, {}).setdefault(column, []).append(message)
+    rows = []
+    for number, row in enumerate(result.rows, 1):
+        found = problems.get(number, {})
+        if row.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
+            values = invalid[number].values if number in invalid else [""] * len(headers)
+            cells = [
+                {"value": "" if value in (None, "---") else str(value), "errors": found.get(column, [])}
+                for column, value in zip(headers, values, strict=False)
+            ]
+            rows.append(
+                {
+                    "number": number,
+                    "type": "invalid",
+                    "cells": cells,
+                    # Errors of no column of the file (an unexpected failure): beside the row's state.
+                    "other_errors": [
+                        m for column, messages in found.items() if column not in headers for m in messages
+                    ],
+                }
+            )
+            continue
+        cells = []
+        for column, cell in zip(headers, row.diff or [], strict=False):
+            before, after = (localise_cell(resource, column, value) for value in (cell.before, cell.after))
+            if cell.changed and row.import_type == RowResult.IMPORT_TYPE_UPDATE:
+                cells.append({"value": after or "—", "before": before or "—", "changed": True})
+            else:
+                cells.append({"value": after, "before": "", "changed": False})
+        rows.append({"number": number, "type": row.import_type, "cells": cells, "other_errors": []})
+    return rows
+
+
+def localise_cell(resource, column, text):
+    """A cell in the import format (ISO dates, decimals with a dot) as its reader writes it."""
+    if not text:
+        return ""
+    try:
+        if column in resource.date_columns:
+            return date_format(date.fromisoformat(text), "DATE_FORMAT")
+        if column in resource.decimal_columns:
+            return measured(Decimal(text))
+    except (ValueError, ArithmeticError):
+        pass
+    return text
 
 
 def remove_stale_pending_files(max_age=timedelta(days=1)):
@@ -298,26 +371,12 @@ class ImportJobView(WagtailAdminTemplateMixin, TemplateView):
 
 @require_safe
 def export_view(request, kind, file_format):
-    """Any kind, in any format, scoped to the competitions the user manages."""
+    """Any kind, and the registrations, in any format, scoped to the competitions the user manages."""
     require_manager(request.user)
-    if kind not in RESOURCES or file_format not in FORMATS:
+    if kind not in EXPORT_KINDS or file_format not in FORMATS:
         raise Http404
     slug = request.GET.get("competition") or None
-    resource = RESOURCES[kind](competition=slug)
-    queryset = resource.get_queryset()
-    allowed = allowed_competitions(request.user)
-    if allowed is not None and kind != "agencies":
-        field = {
-            "competitions": "pk__in",
-            "targets": "competition_id__in",
-            "commitments": "commitment__competition_id__in",
-            "jurors": "competition_id__in",
-            "values": "line__commitment__competition_id__in",
-            "scores": "submission__line__commitment__competition_id__in",
-            "adjustments": "competition_id__in",
-        }[kind]
-        queryset = queryset.filter(**{field: allowed})
-    dataset = resource.export(queryset=queryset)
+    dataset = exports.export(kind, competition=slug, allowed_competitions=allowed_competitions(request.user))
     return _download(dataset, file_format, f"{kind}{'-' + slug if slug else ''}")
 
 

@@ -88,6 +88,10 @@ def file_format_of(path):
 @dataclass
 class ImportReport:
     errors: list = field(default_factory=list)
+    # Errors of the whole file (its columns); the row errors as (row number, column, message),
+    # for the preview's table (column "-": an unexpected failure of no column).
+    file_errors: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -156,16 +160,18 @@ def run_import(
         )
     report = ImportReport(result=result)
     for error in result.base_errors:
-        report.errors.append(_message_of(error.error))
+        report.file_errors.append(_message_of(error.error))
+    report.errors.extend(report.file_errors)
     for invalid in result.invalid_rows:
         for column, messages in invalid.error_dict.items():
             column = resource.key_columns[-1] if column == NON_FIELD_ERRORS else column
             for message in messages:
-                report.errors.append(f"row {invalid.number}, column {column}: {message}")
+                report.problems.append((invalid.number, column, str(message)))
     for number, errors in result.row_errors():
         for error in errors:
             # An unexpected failure (a database constraint, say): name it without a traceback.
-            report.errors.append(f"row {number}, column -: {_message_of(error.error)}")
+            report.problems.append((number, "-", _message_of(error.error)))
+    report.errors.extend(f"row {number}, column {column}: {message}" for number, column, message in report.problems)
     if not report.errors:
         totals = result.totals
         report.created = totals[RowResult.IMPORT_TYPE_NEW]

@@ -19,6 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
@@ -28,6 +29,7 @@ from wagtail.models import Page, Site
 from .domain import judging
 from .domain.bulk import insert_rows
 from .domain.pages import create_and_publish, free_slug, publish
+from .domain.pledges import normalise, to_plain_text, to_rich_text
 from .enums import Aggregation, Direction, SubmissionStatus, Unit
 from .models import (
     Adjustment,
@@ -65,13 +67,55 @@ def _plain(value):
 
 
 class RowDiff(resources.Diff):
-    """The preview diff, read through the resource's export representation."""
+    """The preview diff, read through the resource's export representation (its `dehydrate_`
+    methods: dates as ISO, decimals without trailing zeros). django-import-export's Diff reads the
+    fields' attributes directly (`Diff._read_field_values`, not the subclass's), which leaves
+    columns without an attribute (`reported_on`, `value`, ...) blank: both ends are read here.
+    `as_html` gives one PreviewCell per column, which the preview formats for its reader."""
+
+    def __init__(self, resource, instance, new):
+        self.left = self._read_field_values(resource, instance)
+        self.right = []
+        self.new = new
+
+    def compare_with(self, resource, instance):
+        self.right = self._read_field_values(resource, instance)
 
     @classmethod
     def _read_field_values(cls, resource, instance):
         if instance is None:
             return ["" for _field in resource.get_import_fields()]
         return [resource.export_field(field, instance) for field in resource.get_import_fields()]
+
+    def as_html(self):
+        return [
+            PreviewCell("" if self.new else _text(before), _text(after))
+            for before, after in zip(self.left, self.right, strict=False)
+        ]
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+class PreviewCell:
+    """One cell of a previewed row: its value before the import (blank for a new row) and after,
+    in the import format. As HTML, the value after, or the change as <del>before</del> <ins>after</ins>."""
+
+    def __init__(self, before, after):
+        self.before, self.after = before, after
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+    def __html__(self):
+        if self.changed and self.before:
+            return format_html("<del>{}</del> <ins>{}</ins>", self.before, self.after)
+        return conditional_escape(self.after)
+
+    def __str__(self):
+        return self.__html__()
 
 
 class CompetitionResource(resources.ModelResource):
@@ -81,6 +125,9 @@ class CompetitionResource(resources.ModelResource):
     key_columns = ()
     required_columns = ()
     optional_columns = ()
+    # Columns of dates and of decimals: the preview shows them in the reader's language.
+    date_columns = ()
+    decimal_columns = ()
     # Model field name -> column name, for errors raised by the model's own validation.
     error_columns = {}
 
@@ -297,14 +344,14 @@ class CompetitionResource(resources.ModelResource):
         return unneutralise(str(value).strip()) if value is not None else ""
 
     @staticmethod
-    def text(row, column, errors, *, required=False, max_length=None):
+    def text(row, column, errors, *, required=False, max_length=None, multiline=False):
         value = row.get(column)
         # The apostrophe an export puts before text that looks like a formula is not data.
         value = "" if value is None else unneutralise(str(value).strip())
         if "\x00" in value:
             errors[column] = _("the cell holds a NUL character; remove it.")
             return None
-        invisible = invisible_characters(value)
+        invisible = invisible_characters(value, multiline=multiline)
         if invisible:
             errors[column] = _("the cell holds invisible characters that can disguise it (%(codes)s); remove them.") % {
                 "codes": ", ".join(invisible)
@@ -676,6 +723,8 @@ class CompetitionPageResource(CompetitionResource):
     key_columns = ("slug",)
     required_columns = ("slug", "title", "start", "end")
     optional_columns = ("parent", "at_risk_margin", "jury_aggregation", "tiers", "closed")
+    date_columns = ("start", "end")
+    decimal_columns = ("at_risk_margin",)
     error_columns = {"start_date": "start", "end_date": "end"}
 
     slug = Field(attribute="slug", column_name="slug")
@@ -876,6 +925,8 @@ class TargetPageResource(CompetitionResource):
     key_columns = ("competition", "code")
     required_columns = ("competition", "code", "title", "unit", "direction", "baseline", "target", "max_points")
     optional_columns = ("deadline", "milestones")
+    date_columns = ("deadline",)
+    decimal_columns = ("baseline", "target", "max_points")
     error_columns = {"target_value": "target"}
 
     competition = Field(attribute="competition__slug", column_name="competition")
@@ -1011,23 +1062,39 @@ class TargetPageResource(CompetitionResource):
 
 
 class CommitmentResource(CompetitionResource):
-    """`commitments`: competition, agency, target, [baseline], [target_value]; key: competition,
-    agency, target. Ensures the agency's published commitment page and its line for the target."""
+    """`commitments`: competition, agency, target, [baseline], [target_value], [pledge]; key:
+    competition, agency, target. Ensures the agency's published commitment page and its line for
+    the target. `pledge` is the agency's pledges on that page, in plain text (paragraphs separated
+    by a blank line, competition.domain.pledges): every row of an agency carries the same text,
+    or leaves the cell blank to take the text of the agency's other rows; blank on all of them,
+    the page has no pledges; without the column, the pledges are left as they are."""
 
     kind = "commitments"
     key_columns = ("competition", "agency", "target")
     required_columns = ("competition", "agency", "target")
-    optional_columns = ("baseline", "target_value")
+    optional_columns = ("baseline", "target_value", "pledge")
+    decimal_columns = ("baseline", "target_value")
+    MAX_PLEDGE = 5000  # as a registration's pledges
 
     competition = Field(attribute="commitment__competition__slug", column_name="competition")
     agency = Field(attribute="commitment__agency__code", column_name="agency")
     target = Field(attribute="target__code", column_name="target")
     baseline = Field(column_name="baseline")
     target_value = Field(column_name="target_value")
+    pledge = Field(column_name="pledge")
 
     class Meta(CompetitionResource.Meta):
         model = CommitmentLine
-        fields = ("competition", "agency", "target", "baseline", "target_value")
+        fields = ("competition", "agency", "target", "baseline", "target_value", "pledge")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._has_pledge = False
+        self._file_pledges = {}  # (competition, agency) cells -> the agency's text in the file
+        self._pledge_conflicts = {}  # row number -> the earlier row with another text
+        self._pending_pledges = {}  # (competition id, agency id) -> text saved by this import
+        # A commitment page's pledges as plain text, by page id (or by competition and agency ids).
+        self._page_pledges = {}
 
     def get_queryset(self):
         queryset = CommitmentLine.objects.select_related("commitment__competition", "commitment__agency", "target")
@@ -1050,9 +1117,41 @@ class CommitmentResource(CompetitionResource):
     def dehydrate_target_value(self, line):
         return _plain(line.target_value)
 
+    def dehydrate_pledge(self, line):
+        if getattr(line, "_pledge", None) is not None:
+            return line._pledge
+        if hasattr(line, "_agency"):  # a new line: its page may not exist yet
+            key = (line._competition.pk, line._agency.pk)
+        else:
+            key = (line.commitment.competition_id, line.commitment.agency_id)
+        if key in self._pending_pledges:
+            return self._pending_pledges[key]
+        if not line.commitment_id:
+            if key not in self._page_pledges:
+                page = CommitmentPage.objects.filter(competition_id=key[0], agency_id=key[1]).first()
+                self._page_pledges[key] = to_plain_text(page.pledge) if page else ""
+            return self._page_pledges[key]
+        if line.commitment_id not in self._page_pledges:
+            self._page_pledges[line.commitment_id] = to_plain_text(line.commitment.pledge)
+        return self._page_pledges[line.commitment_id]
+
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._touched_pages = []
+        self._has_pledge = "pledge" in dataset.headers
+        if not self._has_pledge:
+            return
+        # One text of pledges per agency: the first row that gives one sets it.
+        first = {}
+        for number, row in enumerate(dataset.dict, 1):
+            key = (self._key_text(row.get("competition")), self._key_text(row.get("agency")))
+            text = normalise(unneutralise(str(row.get("pledge") or "").strip()))
+            if not text:
+                continue
+            if key not in self._file_pledges:
+                self._file_pledges[key], first[key] = text, number
+            elif self._file_pledges[key] != text:
+                self._pledge_conflicts[number] = first[key]
 
     def parse(self, row, errors):
         competition = self.competition(row, errors)
@@ -1064,10 +1163,22 @@ class CommitmentResource(CompetitionResource):
             "target": target,
             "baseline": self.decimal(row, "baseline", errors),
             "target_value": self.decimal(row, "target_value", errors),
+            "pledge": None,  # not in the file: left as it is
         }
         if target is not None:
             _check_unit(parsed["baseline"], target.unit, "baseline", errors)
             _check_unit(parsed["target_value"], target.unit, "target_value", errors)
+        if self._has_pledge:
+            text = self.text(row, "pledge", errors, max_length=self.MAX_PLEDGE, multiline=True)
+            earlier = self._pledge_conflicts.get(self._row_number)
+            if earlier is not None:
+                errors["pledge"] = _(
+                    "the pledges differ from those of the same agency in row %(row)s: an agency has one text "
+                    "of pledges; repeat it on each of its rows or leave the cell blank."
+                ) % {"row": earlier}
+            elif text is not None:
+                key = (self._key_text(row.get("competition")), self._key_text(row.get("agency")))
+                parsed["pledge"] = self._file_pledges.get(key, "")
         return parsed
 
     def find_instance(self, parsed):
@@ -1090,16 +1201,17 @@ class CommitmentResource(CompetitionResource):
     def apply(self, line, parsed):
         line.baseline = parsed["baseline"]
         line.target_value = parsed["target_value"]
+        line._pledge = parsed["pledge"]
 
     def snapshot(self, line):
-        return (line.baseline, line.target_value)
+        return (line.baseline, line.target_value, self.dehydrate_pledge(line))
 
     def full_clean(self, line):
         line.full_clean(exclude=["commitment"], validate_unique=False, validate_constraints=False)
 
     def save(self, line, is_create, parsed):
+        competition, agency = parsed["competition"], parsed["agency"]
         if is_create:
-            competition, agency = parsed["competition"], parsed["agency"]
             page = CommitmentPage.objects.filter(competition=competition, agency=agency).first()
             if page is None:
                 page = CommitmentPage(
@@ -1108,20 +1220,28 @@ class CommitmentResource(CompetitionResource):
                     title=agency.name,
                     draft_title=agency.name,
                     slug=free_slug(competition, f"agency-{agency.code}"),
+                    pledge=to_rich_text(parsed["pledge"] or ""),
                 )
                 page.live = False
                 competition.add_child(instance=page)
             line.commitment = page
             line.sort_order = CommitmentLine.objects.filter(commitment=page).count()
         line.save()
+        if parsed["pledge"] is not None:
+            self._pending_pledges[(competition.pk, agency.pk)] = parsed["pledge"]
         if line.commitment_id not in self._touched_pages:
             self._touched_pages.append(line.commitment_id)
 
     def after_import(self, dataset, result, **kwargs):
         if result.has_validation_errors() or result.has_errors():
             return
-        # One revision per commitment page, built from its saved lines, then published.
+        # One revision per commitment page, built from its saved lines and the pledges of the
+        # file (only when their text changed: formatting added in the page editor stays), then
+        # published.
         for page in CommitmentPage.objects.filter(pk__in=self._touched_pages).order_by("path"):
+            pledge = self._pending_pledges.get((page.competition_id, page.agency_id))
+            if pledge is not None and normalise(to_plain_text(page.pledge)) != pledge:
+                page.pledge = to_rich_text(pledge)
             publish(page, user=self.user)
 
 
@@ -1250,6 +1370,8 @@ class ValueResource(CompetitionResource):
     key_columns = ("competition", "agency", "target", "reported_on")
     required_columns = ("competition", "agency", "target", "reported_on", "value")
     optional_columns = ("note",)
+    date_columns = ("reported_on",)
+    decimal_columns = ("value",)
     error_columns = {"narrative": "note", "line": "target"}
 
     competition = Field(attribute="line__commitment__competition__slug", column_name="competition")
@@ -1442,6 +1564,8 @@ class ScoreResource(CompetitionResource):
     key_columns = ("competition", "agency", "target", "reported_on", "juror")
     required_columns = ("competition", "agency", "target", "reported_on", "juror", "points")
     optional_columns = ("comment",)
+    date_columns = ("reported_on",)
+    decimal_columns = ("points",)
 
     competition = Field(attribute="submission__line__commitment__competition__slug", column_name="competition")
     agency = Field(attribute="submission__line__commitment__agency__code", column_name="agency")
@@ -1556,6 +1680,8 @@ class AdjustmentResource(CompetitionResource):
     key_columns = ("competition", "agency", "reason")
     required_columns = ("competition", "agency", "points", "reason")
     optional_columns = ("on",)
+    date_columns = ("on",)
+    decimal_columns = ("points",)
 
     competition = Field(attribute="competition__slug", column_name="competition")
     agency = Field(attribute="agency__code", column_name="agency")

@@ -193,3 +193,84 @@ def test_the_import_screen_is_titled_by_its_name(client, manager):
     assert page.title.get_text(strip=True).startswith("Import")
     crumbs = [item.get_text(" ", strip=True) for item in page.select("nav ol li")]
     assert crumbs and crumbs[-1] == "Import", crumbs
+
+
+def preview_table(response):
+    """The preview's table as {row number: {column: cell text}} (with its state as "Change")."""
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(response.content, "html.parser").select_one("table.import-preview")
+    headers = [cell.get_text(" ", strip=True) for cell in table.select("thead th")]
+    rows = {}
+    for tr in table.select("tbody tr"):
+        cells = [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
+        rows[int(cells[0])] = dict(zip(headers[1:], cells[1:], strict=True))
+    return rows
+
+
+GOOD_VALUES = "competition,agency,target,reported_on,value,note\nworked,A,T1,2025-07-31,50.5,From the system\n"
+
+
+def test_preview_shows_every_column_of_a_valid_row(client, manager):
+    """Regression: the preview left `reported_on` and `value` blank (django-import-export's Diff
+    read the fields' attributes, and these columns have none)."""
+    client.force_login(manager)
+
+    rows = preview_table(upload(client, "values", GOOD_VALUES))
+
+    assert rows[1] == {
+        "Change": "new",
+        "competition": "worked",
+        "agency": "A",
+        "target": "T1",
+        "reported_on": "July 31, 2025",
+        "value": "50.5",
+        "note": "From the system",
+    }
+
+
+def test_preview_formats_dates_and_numbers_in_the_readers_language(client, manager):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(manager)
+    profile.preferred_language = "vi"
+    profile.save()
+    client.force_login(manager)
+
+    rows = preview_table(upload(client, "values", GOOD_VALUES))
+
+    assert (rows[1]["reported_on"], rows[1]["value"]) == ("31 tháng 7 năm 2025", "50,5")
+
+
+def test_preview_shows_a_changed_value_before_and_after(client, manager):
+    client.force_login(manager)
+    exported = client.get(reverse("competition_export", args=("values", "csv")), {"competition": "worked"})
+    first = tablib.Dataset().load(exported.content.decode(), format="csv").dict[0]
+    text = (
+        "competition,agency,target,reported_on,value,note\n"
+        f"worked,{first['agency']},{first['target']},{first['reported_on']},1.25,{first['note']}\n"
+    )
+
+    rows = preview_table(upload(client, "values", text))
+
+    assert rows[1]["Change"] == "update"
+    assert rows[1]["value"] == f"was {first['value']} → becomes 1.25"
+
+
+def test_preview_of_a_bad_row_names_its_row_column_and_message_and_offers_no_confirmation(client, manager):
+    """Regression: a refused row showed only "error", without its values or what was wrong."""
+    client.force_login(manager)
+    before = table_counts()
+
+    response = upload(client, "values", GOOD_VALUES + "worked,A,T1,2025-08-31,150,Too much\n")
+
+    rows = preview_table(response)
+    content = response.content.decode()
+    assert rows[1]["value"] == "50.5"
+    assert rows[2]["Change"] == "refused"
+    assert rows[2]["reported_on"] == "2025-08-31"
+    assert rows[2]["value"] == "150 A percentage must lie between 0 and 100."
+    assert "row 2, column value: A percentage must lie between 0 and 100." in content
+    assert "Confirm the import" not in content and 'name="token"' not in content
+    assert "cannot be imported while any row is refused" in content
+    assert table_counts() == before

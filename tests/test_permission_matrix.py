@@ -514,7 +514,7 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"job_id": import_job_of(world["users"]["manager"])},
     ),
     "competition_export": Url(
-        ("values",),
+        ("values", "registrations"),
         get=MANAGING,
         post="refused",
         reads_only=True,
