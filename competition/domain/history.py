@@ -1,0 +1,187 @@
+"""The progress chart of a competition page: the mean progress of its agencies (the mean of their
+`progress_percent`, rounded to 2 decimals) at each month end of the period up to the page's date,
+the same figures the public board of each of those dates gives, without building those boards.
+
+An agency's progress at a date only depends on the value each of its lines has then (docs/
+scoring.md, sections 2, 3 and 7: neither the jury, nor adjustments, nor deadlines count), so the
+whole history is one pass over the accepted submissions, in one query: each submission, in the
+order in which section 2 chooses them, changes its line's progress from that of the previous one
+to its own, weighted by the line's share of its agency's maximum points; these changes, added up
+by month and then from month to month, are the sum of every agency's progress at each month end.
+
+The database adds floating-point numbers, the board exact decimals. Both lie within far less
+than 1e-6 of the exact mean (at a million lines the float error is below 1e-7), so rounding either
+to 2 decimals gives the same figure unless the mean lies within `MARGIN` of a rounding boundary
+(x.xx5); for such a date the board itself is built (rare: it happens to about one date in 500),
+so that every figure is the board's to the last digit."""
+
+from decimal import Decimal
+
+from django.db import connection
+
+from .. import conf
+from ..enums import SubmissionStatus
+from .scoreboard import board_cache, cache_state, get_board, noting_stale_boards
+
+# Half-cents the database's mean may be off by before the board of the date is built instead.
+MARGIN = 1e-4  # in hundredths of a percent: 1e-6 of a percent
+
+# Each live commitment line of the competition on a live target, with what its progress needs
+# (section 3: a boolean runs from 0 up to 1 whatever its B, T and direction; `kind` 0 measures
+# (V - B) / (T - B) clamped into [0, 1], in either direction; 1 and 2 are the steps "V >= T" and
+# "V <= T" of a target without room to move), and its weight: its maximum points over its
+# agency's. Then every accepted submission up to the last month end with the value of the one
+# before it on the same line (LEAD in section 2's order, newest first: the order of the
+# `submission_chosen` index), and the sum of the changes by month.
+HISTORY_SQL = """
+WITH line AS (
+    SELECT l.id, c.agency_id, t.max_points,
+        CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
+        CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
+        CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction
+    FROM competition_commitmentline l
+    JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
+    JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
+    JOIN competition_targetpage t ON t.page_ptr_id = l.target_id
+    JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
+    WHERE c.competition_id = %(competition)s AND cp.live AND t.competition_id = %(competition)s AND tp.live
+),
+agency AS (
+    SELECT agency_id, SUM(CAST(max_points AS DOUBLE PRECISION)) AS total FROM line GROUP BY agency_id
+),
+weighted AS (
+    SELECT line.id, line.t,
+        CASE WHEN agency.total > 0 THEN CAST(line.max_points AS DOUBLE PRECISION) / agency.total ELSE 0 END AS weight,
+        CAST(line.b AS DOUBLE PRECISION) AS bf,
+        CAST(line.t AS DOUBLE PRECISION) - CAST(line.b AS DOUBLE PRECISION) AS span,
+        CASE
+            WHEN (line.direction = 'higher' AND line.t > line.b)
+                OR (line.direction <> 'higher' AND line.t < line.b) THEN 0
+            WHEN line.direction = 'higher' THEN 1
+            ELSE 2
+        END AS kind
+    FROM line JOIN agency ON agency.agency_id = line.agency_id
+){reading}
+SELECT {month} AS month, SUM(w.weight * ({progress_value} - {progress_previous}))
+FROM {readings}
+GROUP BY 1
+UNION ALL
+SELECT -1, COUNT(*) FROM agency
+"""
+
+# PostgreSQL reads each line's submissions in the order of the `submission_chosen` index (an
+# index-only scan, no sort); SQLite, which has no LATERAL, in one window over them all.
+READINGS_POSTGRES = """weighted w CROSS JOIN LATERAL (
+    SELECT s.reported_on, s.value, LEAD(s.value) OVER (
+        ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
+    ) AS previous
+    FROM competition_submission s
+    WHERE s.line_id = w.id AND s.status = %(accepted)s AND s.reported_on <= %(last)s
+    ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
+) r"""
+READING_GENERIC = """, reading AS (
+    SELECT s.line_id, s.reported_on, s.value, LEAD(s.value) OVER (
+        PARTITION BY s.line_id ORDER BY s.reported_on DESC, s.decided_at DESC, s.id DESC
+    ) AS previous
+    FROM competition_submission s
+    WHERE s.status = %(accepted)s AND s.reported_on <= %(last)s AND s.line_id IN (SELECT id FROM line)
+)"""
+READINGS_GENERIC = "reading r JOIN weighted w ON w.id = r.line_id"
+
+# The progress P of a value `v` of a line of `weighted` (0 when there is none).
+PROGRESS = """(CASE WHEN {v} IS NULL THEN 0
+    WHEN w.kind = 0 THEN {greatest}(0, {least}(1, (CAST({v} AS DOUBLE PRECISION) - w.bf) / w.span))
+    WHEN w.kind = 1 THEN (CASE WHEN {v} >= w.t THEN 1 ELSE 0 END)
+    ELSE (CASE WHEN {v} <= w.t THEN 1 ELSE 0 END) END)"""
+
+
+def _history_sql(days):
+    postgres = connection.vendor == "postgresql"
+    functions = {"greatest": "GREATEST", "least": "LEAST"} if postgres else {"greatest": "MAX", "least": "MIN"}
+    month = "CASE " + " ".join(f"WHEN r.reported_on <= %(day{i})s THEN {i}" for i in range(len(days))) + " END"
+    return (
+        HISTORY_SQL.replace("{reading}", "" if postgres else READING_GENERIC)
+        .replace("{readings}", READINGS_POSTGRES if postgres else READINGS_GENERIC)
+        .replace("{month}", month)
+        .replace("{progress_value}", PROGRESS.replace("{v}", "r.value").format(**functions))
+        .replace("{progress_previous}", PROGRESS.replace("{v}", "r.previous").format(**functions))
+    )
+
+
+def _month_sums(competition, days):
+    """(the number of agencies taking part, [the sum of their progress in [0, 1] at each of
+    `days`]) from the database (1 query), in floating point."""
+    postgres = connection.vendor == "postgresql"
+    params = {"competition": competition.pk, "accepted": SubmissionStatus.ACCEPTED.value}
+    for i, day in enumerate(days):
+        params[f"day{i}"] = day if postgres else day.isoformat()
+    params["last"] = params[f"day{len(days) - 1}"]
+    with connection.cursor() as cursor:
+        cursor.execute(_history_sql(days), params)
+        rows = cursor.fetchall()
+    changes = dict.fromkeys(range(len(days)), 0.0)
+    agencies = 0
+    for month, total in rows:
+        if month == -1:
+            agencies = int(total)
+        else:
+            changes[int(month)] = float(total or 0)
+    sums, running = [], 0.0
+    for i in range(len(days)):
+        running += changes[i]
+        sums.append(running)
+    return agencies, sums
+
+
+def mean_progress(board):
+    """The mean progress (percent) of the board's agencies, rounded to 2 decimals, as a float:
+    the figure of the progress chart at the board's date (0 without agencies)."""
+    if board.agencies:
+        mean = sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
+    else:
+        mean = Decimal(0)
+    return float(round(mean, 2))
+
+
+def _rounded(percent):
+    """`percent` (a float) rounded to 2 decimals the way `mean_progress` rounds the board's exact
+    mean, or None when it lies too close to a rounding boundary to tell."""
+    hundredths = percent * 100
+    whole = int(hundredths // 1)
+    if abs(hundredths - whole - 0.5) < MARGIN:
+        return None
+    return float(Decimal(whole + (hundredths - whole > 0.5)).scaleb(-2))
+
+
+def month_figures(competition, days):
+    """The chart's figure at each of `days` (each a date in the competition's period, in order):
+    the mean progress of the public board of that date (1 query, and a board for each date
+    whose mean lies within MARGIN of a rounding boundary)."""
+    if not days:
+        return []
+    agencies, sums = _month_sums(competition, days)
+    figures = []
+    for day, total in zip(days, sums, strict=True):
+        figure = _rounded(100 * total / agencies) if agencies else 0.0
+        if figure is None:
+            figure = mean_progress(get_board(competition, day))
+        figures.append(figure)
+    return figures
+
+
+def _history_key(competition, as_of):
+    return f"competition:progress-history:{competition.pk}:{as_of.isoformat()}"
+
+
+def kept_month_figures(competition, days, as_of):
+    """`month_figures`, kept in the cache beside the boards under the competition's version (so
+    that any change to the data behind them makes them stale with the boards)."""
+    key = _history_key(competition, as_of)
+    version, _floor, entry = cache_state(competition.pk, key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    with noting_stale_boards() as stale:  # a board built for a date near a boundary
+        figures = month_figures(competition, days)
+    if not stale:
+        board_cache().set(key, (version, figures), timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
+    return figures
