@@ -7,7 +7,8 @@ scoring.md, sections 2, 3 and 7: neither the jury, nor adjustments, nor deadline
 whole history is one pass over the accepted submissions, in one query: each submission, in the
 order in which section 2 chooses them, changes its line's progress from that of the previous one
 to its own, weighted by the line's share of its agency's maximum points; these changes, added up
-by month and then from month to month, are the sum of every agency's progress at each month end.
+by reporting date and then from date to date, are the sum of every agency's progress at each
+month end.
 
 The database adds floating-point numbers, the board exact decimals. Both lie within far less
 than 1e-6 of the exact mean (at a million lines the float error is below 1e-7), so rounding either
@@ -15,6 +16,7 @@ to 2 decimals gives the same figure unless the mean lies within `MARGIN` of a ro
 (x.xx5); for such a date the board itself is built (rare: it happens to about one date in 500),
 so that every figure is the board's to the last digit."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -30,9 +32,8 @@ MARGIN = 1e-4  # in hundredths of a percent: 1e-6 of a percent
 # (section 3: a boolean runs from 0 up to 1 whatever its B, T and direction; `kind` 0 measures
 # (V - B) / (T - B) clamped into [0, 1], in either direction; 1 and 2 are the steps "V >= T" and
 # "V <= T" of a target without room to move), and its weight: its maximum points over its
-# agency's. Then every accepted submission up to the last month end with the value of the one
-# before it on the same line (LEAD in section 2's order, newest first: the order of the
-# `submission_chosen` index), and the sum of the changes by month.
+# agency's. Then the change each accepted submission up to the last month end makes (`changes`,
+# below), summed by reporting date: at most one row a day.
 HISTORY_SQL = """
 WITH line AS (
     SELECT l.id, c.agency_id, t.max_points,
@@ -61,74 +62,86 @@ weighted AS (
             ELSE 2
         END AS kind
     FROM line JOIN agency ON agency.agency_id = line.agency_id
-){reading}
-SELECT {month} AS month, SUM(w.weight * ({progress_value} - {progress_previous}))
-FROM {readings}
-GROUP BY 1
+),
+{changes}
+SELECT reported_on, SUM(change) FROM changes GROUP BY reported_on
 UNION ALL
-SELECT -1, COUNT(*) FROM agency
+SELECT NULL, COUNT(*) FROM agency
 """
 
+# The change each accepted submission makes to its line's weighted progress: its progress P less
+# that of the submission before it in section 2's order (LEAD, newest first; 0 for the first).
 # PostgreSQL reads each line's submissions in the order of the `submission_chosen` index (an
-# index-only scan, no sort); SQLite, which has no LATERAL, in one window over them all.
-READINGS_POSTGRES = """weighted w CROSS JOIN LATERAL (
-    SELECT s.reported_on, s.value, LEAD(s.value) OVER (
-        ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
-    ) AS previous
-    FROM competition_submission s
-    WHERE s.line_id = w.id AND s.status = %(accepted)s AND s.reported_on <= %(last)s
-    ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
-) r"""
-READING_GENERIC = """, reading AS (
-    SELECT s.line_id, s.reported_on, s.value, LEAD(s.value) OVER (
-        PARTITION BY s.line_id ORDER BY s.reported_on DESC, s.decided_at DESC, s.id DESC
-    ) AS previous
-    FROM competition_submission s
-    WHERE s.status = %(accepted)s AND s.reported_on <= %(last)s AND s.line_id IN (SELECT id FROM line)
+# index-only scan, no sort); SQLite, which has no LATERAL, sorts them all for one window.
+CHANGES_POSTGRES = """changes AS (
+    SELECT r.reported_on, w.weight * r.change AS change
+    FROM weighted w CROSS JOIN LATERAL (
+        SELECT x.reported_on, x.p - LEAD(x.p, 1, CAST(0 AS DOUBLE PRECISION)) OVER (
+            ORDER BY x.reported_on DESC, x.decided_at DESC NULLS LAST, x.id DESC
+        ) AS change
+        FROM (
+            SELECT s.reported_on, s.decided_at, s.id, {progress} AS p
+            FROM competition_submission s
+            WHERE s.line_id = w.id AND s.status = %(accepted)s AND s.reported_on <= %(last)s
+            ORDER BY s.reported_on DESC, s.decided_at DESC NULLS LAST, s.id DESC
+        ) x
+    ) r
 )"""
-READINGS_GENERIC = "reading r JOIN weighted w ON w.id = r.line_id"
+# SQLite sorts NULL lowest, so `decided_at DESC` already puts submissions never decided last.
+CHANGES_GENERIC = """reading AS (
+    SELECT s.line_id, s.reported_on, s.decided_at, s.id, w.weight, {progress} AS p
+    FROM competition_submission s JOIN weighted w ON w.id = s.line_id
+    WHERE s.status = %(accepted)s AND s.reported_on <= %(last)s
+),
+changes AS (
+    SELECT reported_on, weight * (p - LEAD(p, 1, 0.0) OVER (
+        PARTITION BY line_id ORDER BY reported_on DESC, decided_at DESC, id DESC
+    )) AS change
+    FROM reading
+)"""
 
-# The progress P of a value `v` of a line of `weighted` (0 when there is none).
-PROGRESS = """(CASE WHEN {v} IS NULL THEN 0
-    WHEN w.kind = 0 THEN {greatest}(0, {least}(1, (CAST({v} AS DOUBLE PRECISION) - w.bf) / w.span))
-    WHEN w.kind = 1 THEN (CASE WHEN {v} >= w.t THEN 1 ELSE 0 END)
-    ELSE (CASE WHEN {v} <= w.t THEN 1 ELSE 0 END) END)"""
+# The progress P of the value of submission `s` of line `w` (a row of `weighted`).
+PROGRESS = """(CASE
+    WHEN w.kind = 0 THEN {greatest}(0, {least}(1, (CAST(s.value AS DOUBLE PRECISION) - w.bf) / w.span))
+    WHEN w.kind = 1 THEN (CASE WHEN s.value >= w.t THEN 1 ELSE 0 END)
+    ELSE (CASE WHEN s.value <= w.t THEN 1 ELSE 0 END) END)"""
 
 
-def _history_sql(days):
-    postgres = connection.vendor == "postgresql"
-    functions = {"greatest": "GREATEST", "least": "LEAST"} if postgres else {"greatest": "MAX", "least": "MIN"}
-    month = "CASE " + " ".join(f"WHEN r.reported_on <= %(day{i})s THEN {i}" for i in range(len(days))) + " END"
-    return (
-        HISTORY_SQL.replace("{reading}", "" if postgres else READING_GENERIC)
-        .replace("{readings}", READINGS_POSTGRES if postgres else READINGS_GENERIC)
-        .replace("{month}", month)
-        .replace("{progress_value}", PROGRESS.replace("{v}", "r.value").format(**functions))
-        .replace("{progress_previous}", PROGRESS.replace("{v}", "r.previous").format(**functions))
-    )
+def _history_sql():
+    if connection.vendor == "postgresql":
+        changes, functions = CHANGES_POSTGRES, {"greatest": "GREATEST", "least": "LEAST"}
+    else:
+        changes, functions = CHANGES_GENERIC, {"greatest": "MAX", "least": "MIN"}
+    return HISTORY_SQL.replace("{changes}", changes.replace("{progress}", PROGRESS.format(**functions)))
 
 
 def _month_sums(competition, days):
     """(the number of agencies taking part, [the sum of their progress in [0, 1] at each of
     `days`]) from the database (1 query), in floating point."""
     postgres = connection.vendor == "postgresql"
-    params = {"competition": competition.pk, "accepted": SubmissionStatus.ACCEPTED.value}
-    for i, day in enumerate(days):
-        params[f"day{i}"] = day if postgres else day.isoformat()
-    params["last"] = params[f"day{len(days) - 1}"]
+    last = days[-1]
+    params = {
+        "competition": competition.pk,
+        "accepted": SubmissionStatus.ACCEPTED.value,
+        "last": last if postgres else last.isoformat(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_history_sql(days), params)
+        cursor.execute(_history_sql(), params)
         rows = cursor.fetchall()
-    changes = dict.fromkeys(range(len(days)), 0.0)
     agencies = 0
-    for month, total in rows:
-        if month == -1:
+    changes = []  # (reporting date, the sum of the changes reported on it)
+    for reported_on, total in rows:
+        if reported_on is None:
             agencies = int(total)
         else:
-            changes[int(month)] = float(total or 0)
-    sums, running = [], 0.0
-    for i in range(len(days)):
-        running += changes[i]
+            day = reported_on if isinstance(reported_on, date) else date.fromisoformat(reported_on)
+            changes.append((day, float(total or 0)))
+    changes.sort()
+    sums, running, position = [], 0.0, 0
+    for day in days:
+        while position < len(changes) and changes[position][0] <= day:
+            running += changes[position][1]
+            position += 1
         sums.append(running)
     return agencies, sums
 
