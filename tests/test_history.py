@@ -3,9 +3,11 @@ month end, exactly the figure the public board of that date gives (the mean of i
 progress, rounded to 2 decimals), on the worked example, a hand-made competition with every kind
 of line, and a generated one; in a constant number of queries."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
@@ -192,3 +194,13 @@ def test_the_chart_costs_the_same_queries_at_two_sizes(db, django_assert_num_que
         cache.clear()
         with django_assert_num_queries(1):  # the whole history, whatever the size
             month_figures(competition, days)
+
+
+def test_the_competition_page_draws_the_boards_figures(varied, client):
+    expected = board_series(varied, date(2025, 10, 15))
+    cache.clear()
+
+    page = BeautifulSoup(client.get("/varied/?as_of=2025-10-15").content, "html.parser")
+
+    drawn = json.loads(page.find(id="chart-data").string)["progress"]
+    assert drawn == [{"date": point["date"].isoformat(), "progress": point["progress"]} for point in expected]
