@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from competition.domain.history import month_figures
+from competition.domain.presentation import month_ends
 from competition.domain.scoreboard import load_board, load_lines, resolve_as_of
 from competition.imports import load_dataset, run_import
 from competition.models import CommitmentLine
@@ -68,6 +70,36 @@ def board_against_floor(competition, as_of, repeat=7):
         "lines_query_s": statistics.median(lines_times),
         "build_s": build,
         "ratio": build / floors[floor_name],
+    }
+
+
+def page_against_board(competition, as_of, repeat=7):
+    """What a cold competition page computes (its public board and the history of its progress
+    chart, `domain.history`, neither read from nor written to the cache) against the public
+    board alone, interleaved like `board_against_floor`; the page's template is not rendered.
+    Also the queries of the chart's history."""
+    as_of = resolve_as_of(competition, as_of)
+    days = month_ends(competition.start_date, as_of)[:-1]
+    board_times, chart_times = [], []
+    for run in range(repeat + 1):
+        started = time.perf_counter()
+        load_board(competition, as_of)
+        board_s = time.perf_counter() - started
+        started = time.perf_counter()
+        month_figures(competition, days)
+        if run > 0:
+            board_times.append(board_s)
+            chart_times.append(time.perf_counter() - started)
+    with CaptureQueriesContext(connection) as context:
+        month_figures(competition, days)
+    board = statistics.median(board_times)
+    chart = statistics.median(chart_times)
+    return {
+        "months": len(days) + 1,
+        "board_s": board,
+        "chart_s": chart,
+        "ratio": (board + chart) / board,
+        "chart_queries": len(context.captured_queries),
     }
 
 
@@ -135,3 +167,12 @@ def import_throughput(competition, rows=None):
     if not report.ok:
         raise RuntimeError("the generated values file was refused: " + "; ".join(report.errors[:5]))
     return {"rows": count, "created": report.created, "seconds": seconds, "rows_per_s": count / seconds}
+
+
+def queries_per_chart(competition, as_of):
+    """Database queries of the history of one cold progress chart (`domain.history`)."""
+    as_of = resolve_as_of(competition, as_of)
+    days = month_ends(competition.start_date, as_of)[:-1]
+    with CaptureQueriesContext(connection) as context:
+        month_figures(competition, days)
+    return len(context.captured_queries)

@@ -66,8 +66,9 @@ COMPRESSED_TYPES = ("text/", "application/json")
 MIN_COMPRESSED_SIZE = 200
 MAX_ROUTES = 10_000
 # The query parameters the public views read (the date of a board; the ranking table's sort and
-# pages, django-tables2's names). A URL with any other is rendered, never kept.
-KEPT_QUERY_PARAMETERS = {"as_of", "sort", "page", "per_page"}
+# pages, django-tables2's names; the open data's group or agency). A URL with any other is rendered,
+# never kept.
+KEPT_QUERY_PARAMETERS = {"as_of", "sort", "page", "per_page", "group", "agency"}
 # Kept responses also stay in each process's memory (at most this many, of at most this many
 # bytes in all), so that a hit needs nothing from the shared cache (see domain.versions).
 MAX_LOCAL_ENTRIES = 200
@@ -134,6 +135,16 @@ def mark_cacheable(request, competition_id):
     """Tell the cache that this request's response shows only public data of this competition
     (and whatever its pages share with every reader)."""
     request.competition_cache_id = competition_id
+
+
+def mark_listing_cacheable(request):
+    """Tell the cache that this request's response shows public data of several competitions
+    (a listing of them, such as a site's home page) and reads no query parameter: it is kept
+    until any competition changes (domain.scoreboard.LISTINGS)."""
+    from .domain.scoreboard import LISTINGS
+
+    mark_cacheable(request, LISTINGS)
+    note_query(request, {})
 
 
 def note_query(request, query):

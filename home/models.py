@@ -6,6 +6,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 
 from competition.domain.presentation import headline_of
+from competition.middleware import mark_listing_cacheable
 from competition.models import CompetitionPage
 
 
@@ -19,6 +20,18 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # Kept for anonymous readers until a competition (or this page) changes.
+        mark_listing_cacheable(request)
         competitions = CompetitionPage.objects.live().public().descendant_of(self).order_by("-start_date", "title")
         context["competitions"] = [(competition, headline_of(competition)) for competition in competitions]
         return context
+
+
+def renew_kept_home_pages(sender, instance, **kwargs):
+    """A published or unpublished home page: the kept copies of every listing of competitions
+    are stale once the change is committed (the competitions' own changes renew them too)."""
+    from django.db import transaction
+
+    from competition.domain.scoreboard import LISTINGS, invalidate
+
+    transaction.on_commit(lambda: invalidate(LISTINGS, drop_stale=True))

@@ -4,6 +4,7 @@ table as rows (one per agency and target) for CSV and XLSX."""
 from decimal import ROUND_HALF_UP, Decimal
 
 import tablib
+from django.utils.translation import gettext as _
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -16,10 +17,53 @@ def number(value):
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def board_json(board, self_points=None):
+class UnknownSlice(LookupError):
+    """A group or agency code that is not on the board: the message says which."""
+
+
+class InvalidSlice(ValueError):
+    """A slice asked for in a form that cannot be answered (two codes, say)."""
+
+
+SLICE_PARAMETERS = ("group", "agency")
+
+
+def board_slice(board, query):
+    """The part of the board a reader asks for with `?group=CODE` (the agencies whose parent has
+    that code, and that group) or `?agency=CODE` (that agency, and its group): (the slice's
+    canonical query, its agencies, its groups); the whole board with an empty query. Raises
+    InvalidSlice for more than one code, UnknownSlice for a code not on the board."""
+    asked = [(name, value) for name in SLICE_PARAMETERS for value in query.getlist(name)]
+    if not asked:
+        return {}, board.agencies, board.groups
+    if len(asked) > 1:
+        raise InvalidSlice(_("Ask for one group or one agency at a time."))
+    name, code = asked[0][0], asked[0][1].strip()
+    if name == "group":
+        groups = tuple(group for group in board.groups if group.code == code)
+        if not groups:
+            raise UnknownSlice(
+                _("No group with the code %(code)r takes part in this scoreboard.") % {"code": code[:40]}
+            )
+        agencies = tuple(agency for agency in board.agencies if agency.parent_code == code)
+    else:
+        agency = board.agency(code)
+        if agency is None:
+            raise UnknownSlice(
+                _("No agency with the code %(code)r takes part in this scoreboard.") % {"code": code[:40]}
+            )
+        agencies = (agency,)
+        groups = tuple(group for group in board.groups if group.code == agency.parent_code)
+    return {name: code}, agencies, groups
+
+
+def board_json(board, self_points=None, *, agencies=None, groups=None):
     """`self_points`: {(agency code, target code): points} once judging is closed
-    (competition.domain.selfassessment); each line's `self_points` is null otherwise."""
+    (competition.domain.selfassessment); each line's `self_points` is null otherwise. `agencies`
+    and `groups`: a slice of the board's (`board_slice`), all of them by default."""
     self_points = self_points or {}
+    agencies = board.agencies if agencies is None else agencies
+    groups = board.groups if groups is None else groups
     competition = board.competition
     return {
         "competition": {
@@ -65,7 +109,7 @@ def board_json(board, self_points=None):
                     for line in agency.lines
                 ],
             }
-            for agency in board.agencies
+            for agency in agencies
         ],
         "targets": [
             {
@@ -91,7 +135,7 @@ def board_json(board, self_points=None):
                 "mean_score_percent": number(group.mean_score_percent),
                 "mean_progress_percent": number(group.mean_progress_percent),
             }
-            for group in board.groups
+            for group in groups
         ],
     }
 
@@ -124,12 +168,13 @@ TABLE_HEADERS = (
 )
 
 
-def board_table(board, *, dates=False):
+def board_table(board, *, dates=False, agencies=None):
     """One row per agency and target, in ranking order, as a tablib Dataset. Dates are written
-    YYYY-MM-DD (CSV), or kept as dates with `dates` (XLSX: cells a spreadsheet sorts as dates)."""
+    YYYY-MM-DD (CSV), or kept as dates with `dates` (XLSX: cells a spreadsheet sorts as dates).
+    `agencies`: a slice of the board's (`board_slice`), all of them by default."""
     dataset = tablib.Dataset(headers=list(TABLE_HEADERS), title="scoreboard")
     closed = "yes" if board.competition.closed else "no"
-    for agency in board.agencies:
+    for agency in board.agencies if agencies is None else agencies:
         for line in agency.lines:
             dataset.append(
                 [

@@ -16,6 +16,7 @@ from ..middleware import KEPT_QUERY_PARAMETERS, is_canonical, note_query
 from ..models import CommitmentPage, Submission, TargetPage
 from ..scoring import progress
 from ..validators import parse_iso_date
+from .history import kept_month_figures, mean_progress
 from .scoreboard import board_figures, get_board
 from .selfassessment import self_points_of
 
@@ -135,20 +136,15 @@ def month_ends(start, end):
     return days
 
 
-def progress_series(competition, as_of):
-    """Mean progress (percent) of all agencies at each month end up to `as_of`, for the line
-    chart (cached boards, one per date)."""
-    points = []
-    for day in month_ends(competition.start_date, as_of):
-        board = get_board(competition, day)
-        if board.agencies:
-            mean = sum((agency.progress_percent for agency in board.agencies), Decimal(0)) / len(board.agencies)
-        else:
-            mean = Decimal(0)
-        # A date, not a string: the page's table shows it in the reader's language, json_script
-        # writes it as ISO for the chart.
-        points.append({"date": day, "progress": float(round(mean, 2))})
-    return points
+def progress_series(competition, board):
+    """Mean progress (percent) of all agencies at each month end up to the date of `board` (the
+    public board of the page), for the line chart: the figures of the public boards of those
+    dates, the last one `board` itself (domain.history: one query for all the others)."""
+    days = month_ends(competition.start_date, board.as_of)
+    figures = kept_month_figures(competition, days[:-1], board.as_of) + [mean_progress(board)]
+    # A date, not a string: the page's table shows it in the reader's language, json_script
+    # writes it as ISO for the chart.
+    return [{"date": day, "progress": figure} for day, figure in zip(days, figures, strict=True)]
 
 
 def chart_text():
@@ -340,7 +336,7 @@ def competition_context(competition, request):
         "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],
         "chart_data": {
             "ranking": ranking_chart(table),
-            "progress": progress_series(competition, board.as_of),
+            "progress": progress_series(competition, board),
             "text": chart_text(),
         },
         "signatories": competition.signatories.select_related("agency"),

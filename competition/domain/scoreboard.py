@@ -351,10 +351,22 @@ def board_version(competition_id):
     return cache_state(competition_id)[0]
 
 
+# The cache version of public pages that show several competitions (a site's home page listing
+# them with their headline figures): any change to any competition makes them stale.
+LISTINGS = 0
+
+
 def invalidate(competition_id, *, drop_stale=False):
-    """Every cached board and page of the competition is stale from now on. With `drop_stale`,
-    stale copies are not even served while fresh ones are computed (for data that must
-    disappear at once, such as an unpublished page)."""
+    """Every cached board and page of the competition is stale from now on, and so is every
+    kept listing of competitions (LISTINGS). With `drop_stale`, stale copies are not even served
+    while fresh ones are computed (for data that must disappear at once, such as an unpublished
+    page)."""
+    if competition_id != LISTINGS:
+        _bump(LISTINGS, drop_stale)
+    _bump(competition_id, drop_stale)
+
+
+def _bump(competition_id, drop_stale):
     cache = board_cache()
     key = _version_key(competition_id)
     try:

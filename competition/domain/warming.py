@@ -1,12 +1,13 @@
 """Recomputing boards when their data changes, so that readers never wait for them: after a
-commit, the boards the public pages show (today's, and the month ends of the progress chart)
-are computed again, in a task of the task framework (competition.tasks), while readers are
+commit, the boards the public pages show (today's) and the history of the competition page's
+progress chart are computed again, in a task of the task framework (competition.tasks), while readers are
 served the previous ones."""
 
 import logging
 
 from .. import conf
 from ..models import CompetitionPage
+from .history import kept_month_figures
 from .presentation import month_ends
 from .scoreboard import board_cache, get_board, resolve_as_of
 
@@ -14,23 +15,23 @@ logger = logging.getLogger(__name__)
 
 
 def public_board_days(competition):
-    """The dates of the boards a competition page shows by default, most read first: today
-    (clamped into the period), then the month ends of the progress chart, latest first."""
-    today = resolve_as_of(competition)
-    days = [today]
-    days += [day for day in reversed(month_ends(competition.start_date, today)) if day != today]
-    return days
+    """The dates of the boards a competition page shows by default: today, clamped into the
+    period. (The month ends of its progress chart need no board: `domain.history`.)"""
+    return [resolve_as_of(competition)]
 
 
 def rebuild(competition_id):
     """Compute the public boards of a live competition again (each under the cache lock, so
-    that no other process computes the same board meanwhile). Returns the dates computed."""
+    that no other process computes the same board meanwhile), and the history of its progress
+    chart. Returns the dates of the boards computed."""
     competition = CompetitionPage.objects.live().filter(pk=competition_id).first()
     if competition is None:
         return []
     days = public_board_days(competition)
     for day in days:
         get_board(competition, day, fresh=True)
+    today = days[0]
+    kept_month_figures(competition, month_ends(competition.start_date, today)[:-1], today)
     return days
 
 

@@ -17,7 +17,10 @@ from bench.generate import PRESETS, generate
 from bench.serving import measure_serving
 from competition.models import CompetitionPage
 
-TARGETS = {"hcmc": 2.0, "national": 1.5}  # the build as a multiple of the floor, at most
+# The build as a multiple of the floor, at most (issue 24: HCMC 1.5× on PostgreSQL, 2× on SQLite).
+TARGETS = {"postgresql": {"hcmc": 1.5, "national": 1.5}, "sqlite": {"hcmc": 2.0, "national": 2.0}}
+PAGE_TARGET = 1.5  # a cold competition page (board and progress chart) as a multiple of its board, at most
+KEPT_TARGET = 0.7  # a kept page as a multiple of the bare view, at least
 IMPORT_TARGET = 5000  # rows/s, at least
 MEMORY_TARGET = 60  # MB above the baseline for a national build, at most
 
@@ -58,10 +61,13 @@ class Command(BaseCommand):
         }
         failures = []
 
-        out("\n== Queries per board (cold) ==")
-        counts = {name: measure.queries_per_board(page, options["as_of"]) for name, page in competitions.items()}
-        for name, count in counts.items():
-            out(f"  {name:9} {count} queries")
+        out("\n== Queries per board and per progress chart (cold) ==")
+        counts = {
+            name: (measure.queries_per_board(page, options["as_of"]), measure.queries_per_chart(page, options["as_of"]))
+            for name, page in competitions.items()
+        }
+        for name, (board, chart) in counts.items():
+            out(f"  {name:9} {board} queries per board, {chart} per progress chart")
         if len(set(counts.values())) != 1:
             failures.append("query counts differ between sizes")
             out(self.style.ERROR("  FAIL: the number of queries depends on the size"))
@@ -77,9 +83,17 @@ class Command(BaseCommand):
                 out(f"  floor ({form}): {seconds * 1000:.0f} ms")
             out(f"  floor: {result['floor_s'] * 1000:.0f} ms ({result['floor_form']})")
             out(f"  lines query of the build: {result['lines_query_s'] * 1000:.0f} ms")
-            target = TARGETS.get(name)
+            target = TARGETS.get(vendor, TARGETS["sqlite"]).get(name)
             verdict = "" if target is None else (" OK" if result["ratio"] <= target else " MISSED") + f" (≤ {target}×)"
             out(f"  board build, cold: {result['build_s'] * 1000:.0f} ms = {result['ratio']:.2f}× the floor{verdict}")
+
+            result = measure.page_against_board(page, options["as_of"], repeat=options["repeat"])
+            verdict = "OK" if result["ratio"] <= PAGE_TARGET else "MISSED"
+            out(
+                f"  competition page, cold: public board {result['board_s'] * 1000:.0f} ms + progress chart "
+                f"({result['months']} months, {result['chart_queries']} query) {result['chart_s'] * 1000:.0f} ms = "
+                f"{result['ratio']:.2f}× the board ({verdict}: ≤ {PAGE_TARGET}×)"
+            )
 
             megabytes = measure.board_memory(page, options["as_of"])
             verdict = f" ({'OK' if megabytes <= MEMORY_TARGET else 'MISSED'}: ≤ {MEMORY_TARGET} MB)"
@@ -133,7 +147,11 @@ class Command(BaseCommand):
             for row in rows:
                 ratio = ""
                 if bare and bare["requests_per_s"]:
-                    ratio = f"  {row['requests_per_s'] / bare['requests_per_s']:.2f}× the bare view"
+                    times = row["requests_per_s"] / bare["requests_per_s"]
+                    ratio = f"  {times:.2f}× the bare view"
+                    kept = "cached" in row["name"] or row["name"].startswith("demo home page")
+                    if kept and "scoreboard.json" not in row["name"]:
+                        ratio += f" ({'OK' if times >= KEPT_TARGET else 'MISSED'}: ≥ {KEPT_TARGET}×)"
                 # A row with no request answered in the time (a cold national page) has no p95.
                 p95 = "–" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}"
                 self.stdout.write(

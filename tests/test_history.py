@@ -1,0 +1,206 @@
+"""The competition page's progress chart from one query (competition.domain.history): at every
+month end, exactly the figure the public board of that date gives (the mean of its agencies'
+progress, rounded to 2 decimals), on the worked example, a hand-made competition with every kind
+of line, and a generated one; in a constant number of queries."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from competition.domain import history, judging, scoreboard
+from competition.domain.history import mean_progress, month_figures
+from competition.domain.presentation import month_ends, progress_series
+from competition.models import Adjustment, CommitmentLine, Submission, TargetPage
+from tests.factories import AgencyFactory, make_commitment, make_competition, make_submission, make_target
+
+AS_OF_EDGES = [
+    date(2024, 6, 1),  # before the start: clamped to it, a single point
+    date(2025, 1, 1),  # the start
+    date(2025, 1, 31),  # the first month end
+    date(2025, 6, 30),  # a month end (adjustments and most values are dated on it)
+    date(2025, 7, 1),  # the day after
+    date(2025, 10, 15),
+    date(2025, 12, 31),  # the end
+    date(2026, 3, 1),  # after the end: clamped to it
+]
+
+
+def board_series(competition, as_of):
+    """The chart as it was made before: the public board of each month end."""
+    day = scoreboard.resolve_as_of(competition, as_of)
+    return [
+        {"date": end, "progress": mean_progress(scoreboard.get_board(competition, end))}
+        for end in month_ends(competition.start_date, day)
+    ]
+
+
+def one_pass_series(competition, as_of):
+    cache.clear()  # nothing computed for board_series is reused
+    return progress_series(competition, scoreboard.get_board(competition, as_of))
+
+
+def assert_same_series(competition, as_of):
+    expected = board_series(competition, as_of)
+    assert one_pass_series(competition, as_of) == expected
+    return expected
+
+
+def test_the_worked_example_gives_the_boards_figures(worked):
+    for as_of in AS_OF_EDGES:
+        series = assert_same_series(worked, as_of)
+        assert len(series) == len(month_ends(worked.start_date, scoreboard.resolve_as_of(worked, as_of)))
+
+
+def test_the_worked_example_once_judging_is_closed_and_results_published(worked):
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", "pass-word-123")
+    judging.close_judging(worked, boss)
+    worked.refresh_from_db()
+    # A published board is kept as it was: later data changes do not reach its last point.
+    Submission.objects.filter(line__commitment__agency__code="A").update(value=0)
+    scoreboard.invalidate(worked.pk)
+    for as_of in (date(2025, 12, 31), date(2025, 12, 30), date(2025, 6, 30)):
+        assert_same_series(worked, as_of)
+
+
+@pytest.fixture
+def varied(db):
+    """Every kind of line: higher and lower, a boolean, a target without room to move (B = T)
+    in each direction, own baselines and targets, an early deadline (missed at it), milestones,
+    a line whose target is not live, an unpublished commitment, an agency reporting nothing,
+    equal reporting dates told apart by the acceptance time (one never decided), values
+    beyond the target and below the baseline, submissions that do not count, adjustments."""
+    from competition.enums import SubmissionStatus
+    from competition.models import TargetMilestone
+
+    competition = make_competition(slug="varied")
+    higher = make_target(competition, "T1", baseline=10, target=90, max_points=10)
+    lower = make_target(competition, "T2", unit="days", direction="lower", baseline=30, target=5, max_points=7)
+    boolean = make_target(competition, "T3", unit="boolean", baseline=0, target=1, max_points=3)
+    flat_up = make_target(competition, "T4", unit="number", baseline=50, target=50, max_points=4)
+    flat_down = make_target(competition, "T5", unit="number", direction="lower", baseline=5, target=8, max_points=4)
+    early = make_target(competition, "T6", baseline=0, target=100, max_points=6, deadline=date(2025, 5, 31))
+    hidden = make_target(competition, "T7", baseline=0, target=100, max_points=50)
+    TargetMilestone.objects.create(page=higher, date=date(2025, 4, 30), value=40)
+    targets = [higher, lower, boolean, flat_up, flat_down, early, hidden]
+    agencies = [AgencyFactory(code=code, parent=None) for code in ("A", "B", "C", "D", "E")]
+    for agency in agencies[:4]:
+        make_commitment(competition, agency, targets)
+    make_commitment(competition, agencies[4], targets, publish=False)
+    lines = CommitmentLine.objects.select_related("commitment__agency", "target")
+    line = {(each.commitment.agency.code, each.target.code): each for each in lines}
+    CommitmentLine.objects.filter(pk=line["B", "T1"].pk).update(baseline=20, target_value=60)
+    CommitmentLine.objects.filter(pk=line["C", "T2"].pk).update(target_value=40)  # lower, T > B: a step
+
+    def report(agency, code, value, day, decided=True, **kw):
+        submission = make_submission(line[agency, code], value, day, **kw)
+        if not decided:
+            Submission.objects.filter(pk=submission.pk).update(decided_at=None)
+
+    for month in range(1, 13):
+        day = date(2025, month, 1) + timedelta(days=13 * month % 27)
+        report("A", "T1", 10 + 7 * month, day)
+        report("B", "T2", 31 - 2 * month, day)
+        if month % 3 == 0:
+            report("C", "T1", 5 * month + 0.3333, day)
+            report("A", "T3", month % 2, day)
+            report("B", "T4", 49 + month % 3, day)
+            report("C", "T5", 5 + month % 4, day)
+            report("A", "T7", 100, day)  # a target that is not live: never counts
+            report("E", "T1", 90, day)  # an unpublished commitment: never counts
+    report("A", "T6", 70, date(2025, 3, 31))
+    report("B", "T6", 120, date(2025, 6, 30))  # beyond the target
+    report("C", "T2", 45, date(2025, 2, 14))  # worse than the baseline
+    # Equal dates: the later acceptance wins; one never decided (imported) counts as earliest.
+    report("C", "T3", 1, date(2025, 7, 31))
+    report("C", "T3", 0, date(2025, 7, 31), decided=False)
+    report("C", "T6", 10, date(2025, 4, 30), status=SubmissionStatus.SUBMITTED)
+    report("C", "T6", 99, date(2025, 4, 30), status=SubmissionStatus.REJECTED)
+    TargetPage.objects.get(pk=hidden.pk).unpublish()
+    Adjustment.objects.create(
+        competition=competition, agency=agencies[0], points=5, reason="Bonus", on=date(2025, 6, 30)
+    )
+    Adjustment.objects.create(competition=competition, agency=agencies[1], points=-40, reason="Late", on=None)
+    return competition
+
+
+def test_every_kind_of_line_gives_the_boards_figures(varied):
+    for as_of in AS_OF_EDGES:
+        series = assert_same_series(varied, as_of)
+        assert len({point["progress"] for point in series}) > (2 if as_of > date(2025, 6, 1) else 0)
+
+
+def test_a_mean_on_a_rounding_boundary_is_taken_from_the_board(db, django_assert_num_queries):
+    """12.50 % and 12.51 %: the exact mean 12.505 rounds half to even (12.50), which the
+    database's floating point cannot tell; the board of that date is built instead."""
+    competition = make_competition(slug="boundary")
+    target = make_target(competition, "T1", baseline=0, target=100, max_points=10)
+    for code, value in (("A", "12.5"), ("B", "12.51")):
+        page = make_commitment(competition, AgencyFactory(code=code), [target])
+        make_submission(page.lines.get(), value, date(2025, 2, 10))
+    days = [date(2025, 1, 31), date(2025, 2, 28)]
+
+    with django_assert_num_queries(1 + 6):  # the history, and the board of the date on the boundary
+        figures = month_figures(competition, days)
+
+    assert figures == [0.0, 12.5] == [mean_progress(scoreboard.load_board(competition, day)) for day in days]
+
+
+def test_rounding_away_from_a_boundary():
+    assert history._rounded(12.5049) == 12.5
+    assert history._rounded(12.5051) == 12.51
+    assert history._rounded(-1e-12) == 0.0
+    assert history._rounded(99.999999) == 100.0
+    assert history._rounded(12.505) is None
+    assert history._rounded(12.5050000001) is None
+
+
+def test_the_history_is_kept_until_the_competition_changes(varied, django_assert_num_queries):
+    as_of = date(2025, 10, 15)
+    board = scoreboard.get_board(varied, as_of)
+    first = progress_series(varied, board)
+    with django_assert_num_queries(0):
+        assert progress_series(varied, board) == first
+
+    report_line = CommitmentLine.objects.get(commitment__agency__code="D", target__code="T1")
+    make_submission(report_line, 90, date(2025, 3, 31))
+    scoreboard.invalidate(varied.pk)
+
+    changed = progress_series(varied, scoreboard.get_board(varied, as_of))
+    assert changed != first
+    assert changed == board_series(varied, as_of)
+
+
+@pytest.mark.demo
+def test_a_generated_competition_gives_the_boards_figures(db):
+    from bench.generate import Size, generate
+
+    competition = generate("generated", Size(agencies=24, groups=3, targets=8, reports=6), seed=11).competition
+    for as_of in (date(2025, 10, 15), date(2025, 12, 31), date(2025, 1, 1)):
+        assert_same_series(competition, as_of)
+
+
+@pytest.mark.demo
+def test_the_chart_costs_the_same_queries_at_two_sizes(db, django_assert_num_queries):
+    from bench.generate import Size, generate
+
+    small = generate("small", Size(agencies=6, groups=2, targets=8, reports=4), seed=1).competition
+    larger = generate("larger", Size(agencies=30, groups=3, targets=8, reports=8), seed=1).competition
+    days = month_ends(small.start_date, date(2025, 10, 15))
+    for competition in (small, larger):
+        cache.clear()
+        with django_assert_num_queries(1):  # the whole history, whatever the size
+            month_figures(competition, days)
+
+
+def test_the_competition_page_draws_the_boards_figures(varied, client):
+    expected = board_series(varied, date(2025, 10, 15))
+    cache.clear()
+
+    page = BeautifulSoup(client.get("/varied/?as_of=2025-10-15").content, "html.parser")
+
+    drawn = json.loads(page.find(id="chart-data").string)["progress"]
+    assert drawn == [{"date": point["date"].isoformat(), "progress": point["progress"]} for point in expected]
