@@ -10,6 +10,7 @@ from wagtail.models import Page, Site
 from wagtail.views import serve as serve_wagtail_page
 
 from . import conf
+from .domain.clusters import clusters_of
 from .domain.opendata import awards_json, awards_table, board_json, board_table
 from .domain.presentation import InvalidDate, commendations, note_canonical_query, parse_as_of
 from .domain.scoreboard import get_board
@@ -46,7 +47,9 @@ def scoreboard_data(request, page_path, file_format):
     if file_format == "json":
         response = HttpResponse(
             json.dumps(
-                board_json(board, self_points_of(competition, board)), cls=DjangoJSONEncoder, ensure_ascii=False
+                board_json(board, self_points_of(competition, board), clusters_of(board)),
+                cls=DjangoJSONEncoder,
+                ensure_ascii=False,
             ),
             content_type="application/json",
         )

@@ -16,9 +16,10 @@ def number(value):
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def board_json(board, self_points=None):
+def board_json(board, self_points=None, clusters=()):
     """`self_points`: {(agency code, target code): points} once judging is closed
-    (competition.domain.selfassessment); each line's `self_points` is null otherwise."""
+    (competition.domain.selfassessment); each line's `self_points` is null otherwise.
+    `clusters`: the board's clusters at every level (competition.domain.clusters.clusters_of)."""
     self_points = self_points or {}
     competition = board.competition
     return {
@@ -92,6 +93,28 @@ def board_json(board, self_points=None):
                 "mean_progress_percent": number(group.mean_progress_percent),
             }
             for group in board.groups
+        ],
+        "clusters": [
+            {
+                "code": cluster.code,
+                "name": cluster.name,
+                "parent_code": cluster.parent_code,
+                "depth": cluster.depth,
+                "agencies": cluster.agencies,
+                "mean_score_percent": number(cluster.mean_score_percent),
+                "mean_progress_percent": number(cluster.mean_progress_percent),
+                "targets": [
+                    {
+                        "code": target.code,
+                        "committed": target.committed,
+                        "reporting": target.reporting,
+                        "achieved": target.achieved,
+                        "mean_progress": number(target.mean_progress),
+                    }
+                    for target in cluster.targets
+                ],
+            }
+            for cluster in clusters
         ],
     }
 
