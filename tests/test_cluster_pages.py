@@ -2,7 +2,6 @@
 without JavaScript, each cluster's page, the tree of clusters on the competition page and in
 scoreboard.json, at a fixed number of queries."""
 
-
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
