@@ -65,10 +65,10 @@ CONDITIONAL_HEADERS = {"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_
 COMPRESSED_TYPES = ("text/", "application/json")
 MIN_COMPRESSED_SIZE = 200
 MAX_ROUTES = 10_000
-# The query parameters the public views read (the date of a board; the ranking table's sort and
-# pages, django-tables2's names; the open data's group or agency). A URL with any other is rendered,
-# never kept.
-KEPT_QUERY_PARAMETERS = {"as_of", "sort", "page", "per_page", "group", "agency"}
+# The query parameters the public views read (the date of a board; the ranking's cluster, the
+# table's sort and pages, django-tables2's names; the open data's group or agency). A URL with any
+# other (a search, `q`) is rendered, never kept.
+KEPT_QUERY_PARAMETERS = {"as_of", "cluster", "sort", "page", "per_page", "group", "agency"}
 # Kept responses also stay in each process's memory (at most this many, of at most this many
 # bytes in all), so that a hit needs nothing from the shared cache (see domain.versions).
 MAX_LOCAL_ENTRIES = 200

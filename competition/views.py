@@ -10,6 +10,7 @@ from wagtail.models import Page, Site
 from wagtail.views import serve as serve_wagtail_page
 
 from . import conf
+from .domain.clusters import clusters_of
 from .domain.opendata import (
     InvalidSlice,
     UnknownSlice,
@@ -59,7 +60,11 @@ def scoreboard_data(request, page_path, file_format):
     note_canonical_query(request, {**({"as_of": board.as_of.isoformat()} if as_of else {}), **part}, redirect=False)
     filename = "-".join([competition.slug, "scoreboard", *part.values(), board.as_of.isoformat()])
     if file_format == "json":
-        data = board_json(board, self_points_of(competition, board), agencies=agencies, groups=groups)
+        clusters = clusters_of(board)
+        if part:  # a slice: the clusters its agencies belong to, at every level
+            codes = {agency.code for agency in agencies}
+            clusters = [cluster for cluster in clusters if codes.intersection(cluster.members)]
+        data = board_json(board, self_points_of(competition, board), clusters, agencies=agencies, groups=groups)
         # Without the spaces after separators: a tenth smaller (docs/opendata.md).
         text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
         response = HttpResponse(text, content_type="application/json")

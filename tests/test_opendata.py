@@ -183,13 +183,14 @@ def test_board_is_recomputed_after_a_change(worked, client, django_capture_on_co
     assert after["agencies"][1]["score_percent"] == 66  # + 50 computed points for T3
 
 
-def _populate(competition, targets, n_agencies, start):
-    """Live commitment pages without revisions (fast), each line with one accepted value and a score."""
+def _populate(competition, targets, n_agencies, start, parents=(None,)):
+    """Live commitment pages without revisions (fast), each line with one accepted value and a
+    score; the agencies' parents taken in turn from `parents`."""
     from competition.models import CommitmentPage, Juror, JuryScore, Submission
 
     juror = Juror.objects.create(competition=competition, user=UserFactory(username=f"juror{start}"))
     for i in range(start, start + n_agencies):
-        agency = AgencyFactory(code=f"Q{i:04d}")
+        agency = AgencyFactory(code=f"Q{i:04d}", parent=parents[i % len(parents)])
         page = CommitmentPage(title=agency.name, slug=f"agency-q{i}", agency=agency, competition=competition)
         page.lines = [CommitmentLine(target=target) for target in targets]
         competition.add_child(instance=page)
@@ -221,24 +222,36 @@ def test_scoreboard_query_count_does_not_grow(db, client, django_assert_num_quer
     assert all(agency["provisional"] is False for agency in data["agencies"])
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?as_of=2025-07-02",
+        # Clusters at two levels, the ranking filtered to one of them and searched.
+        "?as_of=2025-07-02&cluster=WARDS",
+        "?as_of=2025-07-02&cluster=CITY&q=agency+q00&sort=-progress_percent",
+    ],
+)
 def test_competition_page_query_count_does_not_grow(
-    db, client, django_assert_num_queries, django_assert_max_num_queries
+    db, client, django_assert_num_queries, django_assert_max_num_queries, query
 ):
     from django.core.cache import cache
 
+    city = AgencyFactory(code="CITY", name="City")
+    clusters = (AgencyFactory(code="WARDS", parent=city), AgencyFactory(code="DEPTS", parent=city))
     competition = make_competition(slug="sized-page")
     targets = [make_target(competition, code=f"T{i}") for i in range(1, 4)]
-    _populate(competition, targets, 3, 0)
+    _populate(competition, targets, 3, 0, clusters)
     cache.clear()
     with django_assert_max_num_queries(1000) as small:
-        client.get("/sized-page/?as_of=2025-07-02")
-    _populate(competition, targets, 60, 3)
+        assert client.get(f"/sized-page/{query}").status_code == 200
+    _populate(competition, targets, 60, 3, clusters)
     cache.clear()
 
     with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get("/sized-page/?as_of=2025-07-02")
+        response = client.get(f"/sized-page/{query}")
 
     assert response.status_code == 200
+    assert len(response.context["ranking_table"].rows) > 3  # the filtered ranking grew too
 
 
 def test_cached_board_is_served_without_computing(worked, client, django_assert_max_num_queries):

@@ -57,10 +57,11 @@ def board_slice(board, query):
     return {name: code}, agencies, groups
 
 
-def board_json(board, self_points=None, *, agencies=None, groups=None):
+def board_json(board, self_points=None, clusters=(), *, agencies=None, groups=None):
     """`self_points`: {(agency code, target code): points} once judging is closed
-    (competition.domain.selfassessment); each line's `self_points` is null otherwise. `agencies`
-    and `groups`: a slice of the board's (`board_slice`), all of them by default."""
+    (competition.domain.selfassessment); each line's `self_points` is null otherwise.
+    `clusters`: the board's clusters at every level (competition.domain.clusters.clusters_of).
+    `agencies` and `groups`: a slice of the board's (`board_slice`), all of them by default."""
     self_points = self_points or {}
     agencies = board.agencies if agencies is None else agencies
     groups = board.groups if groups is None else groups
@@ -136,6 +137,28 @@ def board_json(board, self_points=None, *, agencies=None, groups=None):
                 "mean_progress_percent": number(group.mean_progress_percent),
             }
             for group in groups
+        ],
+        "clusters": [
+            {
+                "code": cluster.code,
+                "name": cluster.name,
+                "parent_code": cluster.parent_code,
+                "depth": cluster.depth,
+                "agencies": cluster.agencies,
+                "mean_score_percent": number(cluster.mean_score_percent),
+                "mean_progress_percent": number(cluster.mean_progress_percent),
+                "targets": [
+                    {
+                        "code": target.code,
+                        "committed": target.committed,
+                        "reporting": target.reporting,
+                        "achieved": target.achieved,
+                        "mean_progress": number(target.mean_progress),
+                    }
+                    for target in cluster.targets
+                ],
+            }
+            for cluster in clusters
         ],
     }
 

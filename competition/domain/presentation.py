@@ -299,40 +299,73 @@ def configure_table(request, table, per_page):
     return query
 
 
-def note_canonical_query(request, query, *, redirect=True):
+def note_canonical_query(request, query, *, redirect=True, dropped=()):
     """Tell the page cache the canonical query of this request (None: never keep the response),
-    and redirect a page asked for in another form to the canonical one."""
+    and redirect a page asked for in another form to the canonical one. `dropped`: parameters
+    the page reads that are never kept (a search), left out of that form when blank."""
     note_query(request, query)
-    if query is None or not redirect or is_canonical(request, query):
+    blank = [name for name in dropped if name in request.GET and not "".join(request.GET.getlist(name)).strip()]
+    if not redirect or (not blank and (query is None or is_canonical(request, query))):
         return
-    others = [(name, values) for name, values in request.GET.lists() if name not in KEPT_QUERY_PARAMETERS]
-    ordered = [(name, query[name]) for name in ("as_of", "sort", "page", "per_page") if name in query]
+    if query is None:  # only a blank parameter to leave out: the others stay as they were given
+        query = {name: request.GET[name] for name in KEPT_QUERY_PARAMETERS if name in request.GET}
+    others = [
+        (name, values)
+        for name, values in request.GET.lists()
+        if name not in KEPT_QUERY_PARAMETERS and name not in blank
+    ]
+    ordered = [(name, query[name]) for name in ("as_of", "cluster", "sort", "page", "per_page") if name in query]
     text = urlencode(ordered + others, doseq=True)
     raise CanonicalRedirect(HttpResponseRedirect(request.path + (f"?{text}" if text else "")))
 
 
 def competition_context(competition, request):
     from ..tables import RankingTable
+    from .clusters import cluster_options, cluster_url, clusters_of, filter_ranking, tree_rows
 
     errors = []
     board = get_board(competition, _as_of_from(request, errors))
     url = competition.get_url(request)
     agency_urls = commitment_urls(competition, url)
-    table = RankingTable(ranking_rows(board, agency_urls))
+    clusters = clusters_of(board)
+    # The reader's filter by cluster and search by name or code (docs/scoring.md, section 8).
+    filter_errors = []
+    rows, cluster, search, cluster_query = filter_ranking(
+        request, ranking_rows(board, agency_urls), clusters, filter_errors
+    )
+    table = RankingTable(rows)
     if not board.groups:
         table.exclude = ("group_rank",)
+    if search or cluster:
+        table.empty_text = _("No agency matches this search.")
     query = configure_table(request, table, conf.get("RANKING_PER_PAGE"))
     as_of = _as_of_query(request, board, errors)
-    note_canonical_query(request, None if as_of is None else {**as_of, **query})
+    # A search is any text: its pages are never kept (the cache holds what readers can link to).
+    canonical = None if as_of is None or cluster_query is None else {**as_of, **cluster_query, **query}
+    note_canonical_query(request, None if search else canonical, dropped=("q",))
     urls_of_targets = target_urls(competition, url)
     return {
         "competition_base_template": conf.get("BASE_TEMPLATE"),
         "board": board,
         "as_of_errors": errors,
-        "table_query": query,
+        "table_query": {**(cluster_query or {}), **query},
         "tiers": board.competition.tiers,
         "headline": headline(competition, board),
         "ranking_table": table,
+        "ranking_filter": {
+            "cluster": cluster,
+            "cluster_url": cluster_url(url, cluster.code) if cluster else None,
+            "search": search,
+            "errors": filter_errors,
+            "shown": len(rows),
+            "total": len(board.agencies),
+            "options": cluster_options(clusters),
+            # The whole ranking again, at the same date, in the same order.
+            "reset_query": urlencode(
+                [*((as_of or {}).items()), *((name, query[name]) for name in ("sort", "per_page") if name in query)]
+            ),
+        },
+        "cluster_tree": tree_rows(clusters, url),
         "target_summaries": [(summary, urls_of_targets.get(summary.code)) for summary in board.targets],
         "chart_data": {
             "ranking": ranking_chart(table),

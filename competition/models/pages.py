@@ -220,6 +220,17 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
             request, "competition/pages/method_page.html", {**method_context(self, request), "self": self}
         )
 
+    @path("clusters/<str:code>/", name="cluster")
+    def cluster(self, request, code):
+        """One cluster of agencies (an agency above others): its ranking, figures and targets."""
+        from django.template.response import TemplateResponse
+
+        from ..domain.clusters import cluster_context
+
+        return TemplateResponse(
+            request, "competition/pages/cluster_page.html", {**cluster_context(self, request, code), "self": self}
+        )
+
     def with_content_json(self, content):
         page = super().with_content_json(content)
         for name in self.JUDGING_FIELDS:
