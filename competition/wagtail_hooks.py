@@ -179,6 +179,9 @@ def register_submission_log_actions(actions):
     actions.register_action(
         "competition.registration_return", _("Return the registration"), _("Registration returned to the agency")
     )
+    actions.register_action("competition.feed_value", _("Receive a value by data feed"), _("Value received by data feed"))
+    actions.register_action("competition.feed_token_issue", _("Issue a feed token"), _("Feed token issued"))
+    actions.register_action("competition.feed_token_revoke", _("Revoke a feed token"), _("Feed token revoked"))
     actions.register_action(
         "competition.registration_change",
         _("Change an approved registration"),
