@@ -17,7 +17,7 @@ from django_tasks.signals import task_finished
 
 from competition.domain import feed_tokens, scoreboard
 from competition.enums import SubmissionSource, SubmissionStatus
-from competition.models import CompetitionLogEntry, FeedToken, Submission
+from competition.models import CommitmentLine, CompetitionLogEntry, FeedToken, Submission
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +215,12 @@ def test_another_competition_is_refused(client, world):
 
 @pytest.mark.parametrize(
     ("state", "code"),
-    [("revoked", "token_revoked"), ("expired", "token_expired"), ("unknown", "token_invalid"), ("none", "token_missing")],
+    [
+        ("revoked", "token_revoked"),
+        ("expired", "token_expired"),
+        ("unknown", "token_invalid"),
+        ("none", "token_missing"),
+    ],
 )
 def test_a_token_that_is_not_usable_is_refused(client, world, state, code):
     token, secret = issue(world)
@@ -385,3 +390,113 @@ def test_the_query_count_of_a_post_does_not_grow_with_its_rows(client, world, dj
 
     assert counts[0] == counts[1], counts
     assert len(replay) <= counts[1]
+
+
+# --- The admin's token screens -------------------------------------------------------------------
+
+
+def token_url(name, *args):
+    return reverse(f"wagtailsnippets_competition_feedtoken:{name}", args=args)
+
+
+def test_a_manager_issues_a_token_that_is_shown_once(client, world):
+    client.force_login(world["manager"])
+    data = {
+        "name": "Document system",
+        "competition": world["competition"].pk,
+        "agency": world["a"].pk,
+        "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+    }
+
+    response = client.post(token_url("add"), data)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    token = FeedToken.objects.get()
+    secret = response.context["token"]
+    assert secret in response.content.decode()
+    assert feed_tokens.authenticate(secret) == token
+    assert (token.created_by, token.agency, token.competition) == (world["manager"], world["a"], world["competition"])
+    for url in (token_url("list"), token_url("edit", token.pk), token_url("history", token.pk)):
+        page = client.get(url).content.decode()
+        assert secret not in page and token.prefix in page
+    assert post(client, secret, ROWS[:1]).status_code == 200
+
+
+def test_a_token_for_an_agency_without_a_commitment_or_already_expired_is_refused(client, world):
+    client.force_login(world["manager"])
+    outsider = AgencyFactory(code="Z")
+
+    response = client.post(
+        token_url("add"),
+        {
+            "name": "X",
+            "competition": world["competition"].pk,
+            "agency": outsider.pk,
+            "expires_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"agency", "expires_on"}
+    assert not FeedToken.objects.exists()
+
+
+def test_an_issued_tokens_agency_and_competition_never_change(client, world):
+    token, _secret = issue(world)
+    client.force_login(world["manager"])
+
+    client.post(
+        token_url("edit", token.pk),
+        {"name": "Renamed", "competition": world["other"].pk, "agency": world["b"].pk, "expires_on": "2030-01-01"},
+    )
+
+    token.refresh_from_db()
+    assert (token.name, token.expires_on) == ("Renamed", date(2030, 1, 1))
+    assert (token.competition, token.agency) == (world["competition"], world["a"])
+
+
+def test_revoking_keeps_the_token_listed_and_refuses_it(client, world):
+    token, secret = issue(world)
+    client.force_login(world["manager"])
+
+    assert "revoke" in client.get(token_url("delete", token.pk)).content.decode().lower()
+    client.post(token_url("delete", token.pk))
+
+    token.refresh_from_db()
+    assert token.revoked_by == world["manager"] and token.state == "revoked"
+    assert post(client, secret, ROWS).status_code == 401
+    client.post(token_url("delete", token.pk))  # again: nothing more happens
+    assert CompetitionLogEntry.objects.filter(action="competition.feed_token_revoke").count() == 1
+
+
+def test_the_listings_bulk_action_revokes_and_never_deletes(client, world):
+    tokens = [issue(world)[0], issue(world, agency="b")[0]]
+    client.force_login(world["manager"])
+    url = reverse("wagtail_bulk_action", args=("competition", "feedtoken", "delete"))
+    query = "&".join(f"id={token.pk}" for token in tokens)
+
+    assert "Revoke" in client.get(f"{url}?{query}").content.decode()
+    client.post(f"{url}?{query}")
+
+    assert [token.state for token in FeedToken.objects.all()] == ["revoked", "revoked"]
+
+
+def test_the_commitment_page_says_which_values_were_measured_automatically(client, world):
+    from tests.factories import make_submission
+
+    _token, secret = issue(world)
+    post(client, secret, ROWS[:1])
+    line = CommitmentLine.objects.get(commitment__agency=world["a"], target__code="T2")
+    make_submission(line, 300, date(2025, 6, 30))
+
+    page = client.get("/comp/agency-a/?as_of=2025-07-01").content.decode()
+
+    assert page.count("measured automatically") == 2  # the table's T1 and its evidence
+    assert "reported" in page
+    submission = Submission.objects.get(source=SubmissionSource.FEED)
+    client.force_login(world["manager"])
+    listing = client.get(reverse("wagtailsnippets_competition_submission:list") + "?source=feed").content.decode()
+    assert "Data feed" in listing
+    inspect = client.get(reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk]))
+    assert "Data feed" in inspect.content.decode()

@@ -7,6 +7,7 @@ once by `issue` and never stored, logged or shown again; the audit log names a t
 and first characters only."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,13 @@ from wagtail.models import APIToken
 from wagtail.models.api import DISPLAY_PREFIX_LENGTH
 
 from ..models import FeedToken
+
+# A new token is valid for a year unless the manager says otherwise.
+DEFAULT_VALIDITY_DAYS = 365
+
+
+def default_expiry():
+    return timezone.localdate() + timedelta(days=DEFAULT_VALIDITY_DAYS)
 
 
 def issue(token, user):
