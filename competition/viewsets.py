@@ -4,6 +4,7 @@ from datetime import datetime
 from functools import wraps
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -569,10 +570,12 @@ class FeedTokenForm(ScopedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            for name in ("competition", "agency"):
-                self.fields[name].disabled = True
-        else:
+        for name in ("competition", "agency"):
+            # Plain lists (the choosers of pages and snippets would offer other pages and agencies).
+            field = self.fields[name]
+            field.widget = forms.Select(choices=field.choices)
+            field.disabled = bool(self.instance.pk)
+        if not self.instance.pk:
             self.fields["expires_on"].initial = feed_tokens.default_expiry()
 
 

@@ -665,7 +665,7 @@ PUBLIC_URLS = {
     "competition:competition_feed:values": Url(
         get="refused", post="refused", reads_only=True, data=lambda world, key: {"values": "[]"}
     ),
-    "competition:competition_feed:openapi-json": Url(get=lambda name, role, key: True, post="refused", reads_only=True),
+    "competition:competition_feed:openapi-json": Url(get=lambda name, role, key: True, reads_only=True),
     "competition:competition_feed:api-root": Url(get="refused", post="refused", reads_only=True),
     "competition:agency_record": Url(
         ("A", "C", "D"),
