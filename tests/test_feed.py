@@ -498,3 +498,16 @@ def test_the_commitment_page_says_which_values_were_measured_automatically(clien
     assert "Data feed" in listing
     inspect = client.get(reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk]))
     assert "Data feed" in inspect.content.decode()
+
+
+def test_errors_follow_the_callers_language(client, world):
+    token, secret = issue(world)
+
+    refused = post(
+        client, secret, [{"target": "T9", "reported_on": "2025-06-30", "value": 1}], HTTP_ACCEPT_LANGUAGE="vi"
+    )
+    feed_tokens.revoke(token, world["manager"])
+    revoked = post(client, secret, ROWS, HTTP_ACCEPT_LANGUAGE="vi")
+
+    assert refused.json()["detail"] == "Yêu cầu bị từ chối: không ghi gì cả."
+    assert revoked.json()["detail"].startswith("Mã truy cập này đã bị thu hồi")
