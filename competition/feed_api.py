@@ -170,7 +170,9 @@ def on_invalid(request, exc):
             row, column = location[1] + 1, str(location[2]) if len(location) > 2 else "values"
         else:
             row, column = None, str(location[0]) if location else "values"
-        errors.append({"row": row, "column": column, "message": error.get("msg", "")})
+        if not any((seen["row"], seen["column"]) == (row, column) for seen in errors):
+            # A value that is neither a number nor a text fails both: one error is enough.
+            errors.append({"row": row, "column": column, "message": error.get("msg", "")})
     return refused(request, 400, "invalid", _("The request was refused: nothing was written."), errors)
 
 
