@@ -593,6 +593,7 @@ class FeedTokenCreateView(CreateView):
                 "token": secret,
                 "feed_token": token,
                 "page_title": _("Feed token issued"),
+                "header_title": _("Feed token issued"),
                 "index_url": self.get_success_url(),
             }
         )
@@ -605,7 +606,6 @@ class FeedTokenRevokeView(DeleteView):
     """Revoking a token keeps it listed, for the record (as Wagtail revokes its API tokens)."""
 
     page_title = _("Revoke")
-    template_name = "competition/admin/feed_token_revoke.html"
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -635,6 +635,7 @@ class FeedTokenViewSet(ScopedSnippetViewSet):
     list_select_related = ("agency", "competition")
     add_view_class = FeedTokenCreateView
     delete_view_class = FeedTokenRevokeView
+    delete_template_name = "competition/admin/feed_token_revoke.html"
     edit_handler = ObjectList(FeedToken.panels, base_form_class=FeedTokenForm)
 
     def get_queryset(self, request):

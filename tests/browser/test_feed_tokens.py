@@ -48,7 +48,7 @@ def test_a_manager_issues_a_token_sees_it_once_and_revokes_it(site, screenshot):
 
     page.goto(reverse("wagtailsnippets_competition_feedtoken:list"))
     page.get_by_role("link", name="Add feed token").first.click()
-    page.get_by_label("Name").fill("Document system")
+    page.locator("input[name=name]").fill("Document system")
     page.locator("select[name=competition]").select_option(label="Digital government 2025")
     page.locator("select[name=agency]").select_option(label="Department of Science and Technology (DOST)")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -91,7 +91,7 @@ def test_a_manager_issues_a_token_sees_it_once_and_revokes_it(site, screenshot):
     profile.preferred_language = "vi"
     profile.save()
     page.goto(reverse("wagtailsnippets_competition_feedtoken:add"))
-    page.get_by_label("Tên").fill("Hệ thống văn bản")
+    page.locator("input[name=name]").fill("Hệ thống văn bản")
     page.locator("select[name=competition]").select_option(label="Digital government 2025")
     page.locator("select[name=agency]").select_option(label="Department of Science and Technology (DOST)")
     page.get_by_role("button", name="Lưu", exact=True).click()
