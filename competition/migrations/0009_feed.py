@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(help_text='Which system uses this token, e.g. “Document management system of the department”.', max_length=255, verbose_name='name')),
                 ('expires_on', models.DateField(help_text='The token is refused after this day. Issue a new one before it expires.', verbose_name='valid until')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
+                ('key_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='digest')),
                 ('prefix', models.CharField(editable=False, max_length=16, verbose_name='token')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='issued at')),
                 ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='revoked at')),

@@ -39,7 +39,7 @@ class FeedToken(models.Model):
     expires_on = models.DateField(
         _("valid until"), help_text=_("The token is refused after this day. Issue a new one before it expires.")
     )
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
     prefix = models.CharField(_("token"), max_length=16, editable=False)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     created_by = acting_user_field(_("issued by"))
