@@ -491,6 +491,7 @@ def test_the_commitment_page_says_which_values_were_measured_automatically(clien
     page = client.get("/comp/agency-a/?as_of=2025-07-01").content.decode()
 
     assert page.count("measured automatically") == 2  # the table's T1 and its evidence
+    assert "<dt>Rank</dt><dd>1</dd>" in page  # the agency's own figures are still there
     assert "reported" in page
     submission = Submission.objects.get(source=SubmissionSource.FEED)
     client.force_login(world["manager"])

@@ -433,9 +433,9 @@ def commitment_context(commitment, request):
     # the accepted submission the board uses for a line and date (docs/scoring.md, section 2).
     sources = value_sources(evidence)
     for row in rows:
-        result = row["result"]
-        if result is not None and result.reported_on is not None:
-            row["source"] = sources.get((row["line"].pk, result.reported_on))
+        shown = row["result"]
+        if shown is not None and shown.reported_on is not None:
+            row["source"] = sources.get((row["line"].pk, shown.reported_on))
     return {
         "competition_base_template": conf.get("BASE_TEMPLATE"),
         "board": board,
