@@ -597,6 +597,9 @@ class FeedTokenCreateView(CreateView):
                 "index_url": self.get_success_url(),
             }
         )
+        # The header says what happened, not "New: …" (the form is gone).
+        items = context.get("breadcrumbs_items") or []
+        context["breadcrumbs_items"] = [*items[:-1], {"url": "", "label": _("Feed token issued")}]
         response = TemplateResponse(self.request, "competition/admin/feed_token_issued.html", context)
         response["Cache-Control"] = "no-store"
         return response
