@@ -31,6 +31,10 @@ DEFAULTS = {
     "RANKING_PER_PAGE": 50,
     # The largest import file (bytes) the admin's import screen reads.
     "MAX_IMPORT_SIZE": 10 * 1024 * 1024,
+    # Data feeds (docs/feeds.md): requests one feed token may make, as "number/period" (period s,
+    # m, h or d), and the most values one request may carry.
+    "FEED_RATE": "60/h",
+    "FEED_MAX_VALUES": 1000,
     # Evidence file types: PDF, Office and OpenDocument files, CSV, PNG and JPEG.
     "EVIDENCE_EXTENSIONS": (
         *("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx"),

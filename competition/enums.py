@@ -45,3 +45,11 @@ class ReportingSchedule(models.TextChoices):
     NONE = "none", _("Only the dates listed")
     MONTHLY = "monthly", _("Monthly (by the end of each month)")
     QUARTERLY = "quarterly", _("Quarterly (by the end of each quarter)")
+
+
+class SubmissionSource(models.TextChoices):
+    """Where a reported value came from (docs/feeds.md)."""
+
+    FORM = "form", _("Form")
+    IMPORT = "import", _("Import")
+    FEED = "feed", _("Data feed")

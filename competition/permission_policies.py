@@ -95,7 +95,7 @@ class ScopedModelPermissionPolicy(ModelPermissionPolicy):
 
 def scoped_policies():
     """The policies of the competition's snippets other than submissions, by model."""
-    from .models import Adjustment, Agency, AgencyMembership, Juror
+    from .models import Adjustment, Agency, AgencyMembership, FeedToken, Juror
 
     return {
         Agency: ScopedModelPermissionPolicy(Agency, permissions.agency_scope, unscoped_actions=("view", "add")),
@@ -106,4 +106,6 @@ def scoped_policies():
         Adjustment: ScopedModelPermissionPolicy(
             Adjustment, permissions.competition_scope, frozen=Q(competition__closed=True)
         ),
+        # Data feed tokens: the competition's managers issue ("add"), revoke ("delete") and list them.
+        FeedToken: ScopedModelPermissionPolicy(FeedToken, permissions.competition_scope),
     }

@@ -30,7 +30,7 @@ from .domain import judging
 from .domain.bulk import insert_rows
 from .domain.pages import create_and_publish, free_slug, publish
 from .domain.pledges import normalise, to_plain_text, to_rich_text
-from .enums import Aggregation, Direction, SubmissionStatus, Unit
+from .enums import Aggregation, Direction, SubmissionSource, SubmissionStatus, Unit
 from .models import (
     Adjustment,
     Agency,
@@ -162,6 +162,8 @@ class CompetitionResource(resources.ModelResource):
         self._accepted = {}
         self._duplicates = {}
         self._row_number = None
+        # Only this agency's commitment lines and values are read (a data feed sends one agency's).
+        self.agency_scope = None
 
     def named_competition_ids(self):
         """The competitions the rows read so far named (their boards change on import)."""
@@ -227,15 +229,20 @@ class CompetitionResource(resources.ModelResource):
             self.progress(kwargs.get("row_number") or 0, self._total)
 
     def before_import_row(self, row, **kwargs):
-        first = self._duplicates.get(self._row_number)
-        if first is not None:
-            raise ValidationError(
-                {self.key_columns[-1]: _("duplicate key: the same row key appears in row %(row)s.") % {"row": first}}
-            )
-        errors = {}
-        self.parsed = self.parse(row, errors)
+        self.parsed, errors = self.check_row(self._row_number, row)
         if errors:
             raise ValidationError(errors)
+
+    def check_row(self, number, row):
+        """Parse data row `number` (counted from 1, after before_import) with every check of an
+        import: (parsed values, {column: message}). Also used by the data feed (competition.feed)."""
+        first = self._duplicates.get(number)
+        if first is not None:
+            return None, {
+                self.key_columns[-1]: _("duplicate key: the same row key appears in row %(row)s.") % {"row": first}
+            }
+        errors = {}
+        return self.parse(row, errors), errors
 
     def get_or_init_instance(self, instance_loader, row):
         instance = self.find_instance(self.parsed)
@@ -505,19 +512,23 @@ class CompetitionResource(resources.ModelResource):
         targets = {target.pk: target for target in TargetPage.objects.filter(competition=competition)}
         agencies = self._agencies_by_pk(competition)
         commitments = {}
-        for page in CommitmentPage.objects.filter(competition=competition):
+        for page in self._commitment_pages(competition):
             page.competition, page.agency = competition, agencies[page.agency_id]
             commitments[page.pk] = page
         lines = {}
-        for line in CommitmentLine.objects.filter(commitment__competition=competition):
+        for line in CommitmentLine.objects.filter(commitment__in=commitments):
             line.commitment = commitments[line.commitment_id]
             line.target = targets.get(line.target_id) or line.target  # a target moved elsewhere: its own
             lines[(line.commitment.agency_id, line.target_id)] = line
         return lines
 
+    def _commitment_pages(self, competition):
+        pages = CommitmentPage.objects.filter(competition=competition)
+        return pages if self.agency_scope is None else pages.filter(agency=self.agency_scope)
+
     def _agencies_by_pk(self, competition):
         agencies = {agency.pk: agency for agency in self._agencies.values() if agency is not None}
-        missing = CommitmentPage.objects.filter(competition=competition).exclude(agency_id__in=agencies.keys())
+        missing = self._commitment_pages(competition).exclude(agency_id__in=agencies.keys())
         for agency in Agency.objects.filter(pk__in=missing.values("agency_id")):
             agencies[agency.pk] = agency
             self._agencies.setdefault(agency.code, agency)
@@ -544,12 +555,12 @@ class CompetitionResource(resources.ModelResource):
         """(pk, value, narrative) of the accepted submission the board uses, by (line id, date)."""
         if competition_id not in self._accepted:
             best = {}
-            for pk, line_id, day, value, narrative in (
-                Submission.objects.accepted()
-                .filter(line__commitment__competition_id=competition_id)
-                .order_by(F("decided_at").asc(nulls_first=True), "pk")
-                .values_list("pk", "line_id", "reported_on", "value", "narrative")
-            ):
+            accepted = Submission.objects.accepted().filter(line__commitment__competition_id=competition_id)
+            if self.agency_scope is not None:
+                accepted = accepted.filter(line__commitment__agency=self.agency_scope)
+            for pk, line_id, day, value, narrative in accepted.order_by(
+                F("decided_at").asc(nulls_first=True), "pk"
+            ).values_list("pk", "line_id", "reported_on", "value", "narrative"):
                 best[(line_id, day)] = (pk, value, narrative)
             self._accepted[competition_id] = best
         return self._accepted[competition_id]
@@ -1467,18 +1478,29 @@ class ValueResource(CompetitionResource):
         for submission, pk in zip(created, ids, strict=True):
             submission.pk = submission.id = pk
 
-    def _insert_accepted(self, rows, now):
+    def _insert_accepted(
+        self,
+        rows,
+        now,
+        *,
+        status=SubmissionStatus.ACCEPTED,
+        source=SubmissionSource.IMPORT,
+        action="wagtail.create",
+        data=None,
+    ):
         """Write new accepted submissions, rows of (line, reported_on, value, narrative), and
-        their audit log entries in bulk; return the submissions' keys in the order of `rows`."""
-        columns = ["line", "reported_on", "value", "narrative", "status", "created_at", "updated_at"]
+        their audit log entries in bulk; return the submissions' keys in the order of `rows`.
+        (The data feed writes submitted ones too, with its own source, action and log data.)"""
+        columns = ["line", "reported_on", "value", "narrative", "status", "source", "created_at", "updated_at"]
         columns += ["created_by", "submitted_at", "submitted_by", "decided_at", "decided_by", "decision_note"]
         user_id = self.user and self.user.pk
-        accepted = SubmissionStatus.ACCEPTED
+        decided_at, decided_by = (now, user_id) if status == SubmissionStatus.ACCEPTED else (None, None)
         ids = insert_rows(
             Submission,
             columns,
             [
-                (line.pk, day, value, narrative, accepted, now, now, user_id, now, user_id, now, user_id, "")
+                (line.pk, day, value, narrative, status, source, now, now, user_id, now, user_id)
+                + (decided_at, decided_by, "")
                 for line, day, value, narrative in rows
             ],
             returning_ids=True,
@@ -1499,19 +1521,20 @@ class ValueResource(CompetitionResource):
             ["content_type", "label", "action", "data", "timestamp", "uuid", "user", "object_id"]
             + ["content_changed", "deleted"],
             [
-                (content_type.pk, f"{line} · {day.isoformat()} · {value}", "wagtail.create", {}, logged_at, uuid)
+                (content_type.pk, f"{line} · {day.isoformat()} · {value}", action, data or {}, logged_at, uuid)
                 + (user and user.pk, str(pk), False, False)
                 for (line, day, value, _narrative), pk in zip(rows, ids, strict=True)
             ],
         )
         return ids
 
-    def _update_accepted(self, pk, value, narrative):
+    def _update_accepted(self, pk, value, narrative, source=SubmissionSource.IMPORT):
         """A changed official figure keeps the old one in the submission's history."""
         stored = Submission.objects.get(pk=pk)
-        stored.value, stored.narrative = value, narrative
+        stored.value, stored.narrative, stored.source = value, narrative, source
         stored.save()
         stored.save_revision(user=self.user, log_action=True, clean=False)
+        return stored
 
     def import_fast(self, dataset, progress=None):
         """Import a whole `values` file without django-import-export's per-row machinery (row

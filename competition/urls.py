@@ -6,6 +6,7 @@ a dot."""
 from django.urls import path, re_path
 
 from . import views
+from .feed_api import api as feed_api
 
 app_name = "competition"
 
@@ -18,4 +19,6 @@ urlpatterns = [
     re_path(r"^(?P<page_path>(?:[\w\-]+/)*)awards\.(?P<file_format>json|csv)$", views.awards_data, name="awards_data"),
     re_path(r"^(?P<page_path>(?:[\w\-]+/)*)report\.pdf$", views.report_pdf, name="report_pdf"),
     path("agencies/<str:code>/", views.agency_record, name="agency_record"),
+    # The data feed API (docs/feeds.md): agencies' systems send values; its OpenAPI schema.
+    path("api/feed/", feed_api.urls),
 ]

@@ -4,18 +4,21 @@ from datetime import datetime
 from functools import wraps
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.formats import date_format
 from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -31,6 +34,7 @@ from wagtail.snippets.views.chooser import (
 )
 from wagtail.snippets.views.snippets import (
     CreateView,
+    DeleteView,
     EditView,
     HistoryView,
     IndexView,
@@ -40,9 +44,9 @@ from wagtail.snippets.views.snippets import (
 )
 
 from . import permissions
-from .domain import audit, evidence
+from .domain import audit, evidence, feed_tokens
 from .forms import SubmissionForm
-from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, Juror, Submission
+from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, FeedToken, Juror, Submission
 from .models.evidence import STATE_FIELDS
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured
@@ -299,7 +303,7 @@ class SubmissionFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Submission
-        fields = ["status", "line__commitment__competition"]
+        fields = ["status", "source", "line__commitment__competition"]
 
 
 class SubmissionViewSet(SnippetViewSet):
@@ -307,9 +311,9 @@ class SubmissionViewSet(SnippetViewSet):
     model = Submission
     icon = "doc-full-inverse"
     menu_label = _("Submissions")
-    list_display = ["line", "reported_on", "value", "status", "updated_at"]
+    list_display = ["line", "reported_on", "value", "status", "source", "updated_at"]
     filterset_class = SubmissionFilterSet
-    list_export = ["line", "reported_on", "value", "status", "narrative", "decision_note"]
+    list_export = ["line", "reported_on", "value", "status", "source", "narrative", "decision_note"]
     search_fields = [
         "narrative",
         "line__commitment__agency__code",
@@ -558,6 +562,89 @@ class AdjustmentViewSet(ScopedSnippetViewSet):
     edit_handler = ObjectList(Adjustment.panels, base_form_class=ScopedForm)
 
 
+class FeedTokenForm(ScopedForm):
+    """A new token chooses its competition (one the user manages), its agency and its expiry; an
+    issued token keeps its competition and agency for good (only its name and expiry change)."""
+
+    scoped_agency = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("competition", "agency"):
+            # Plain lists (the choosers of pages and snippets would offer other pages and agencies).
+            field = self.fields[name]
+            field.widget = forms.Select(choices=field.choices)
+            field.disabled = bool(self.instance.pk)
+        if not self.instance.pk:
+            self.fields["expires_on"].initial = feed_tokens.default_expiry()
+
+
+class FeedTokenCreateView(CreateView):
+    """Issuing a token shows it once, in the answer to the form (never in a URL, a message or the
+    session), and never again."""
+
+    def form_valid(self, form):
+        token = form.save(commit=False)
+        secret = feed_tokens.issue(token, self.request.user)
+        self.object = token
+        context = self.get_context_data(form=form)
+        context.update(
+            {
+                "token": secret,
+                "feed_token": token,
+                "page_title": _("Feed token issued"),
+                "header_title": _("Feed token issued"),
+                "index_url": self.get_success_url(),
+            }
+        )
+        # The header says what happened, not "New: …" (the form is gone).
+        items = context.get("breadcrumbs_items") or []
+        context["breadcrumbs_items"] = [*items[:-1], {"url": "", "label": _("Feed token issued")}]
+        response = TemplateResponse(self.request, "competition/admin/feed_token_issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class FeedTokenRevokeView(DeleteView):
+    """Revoking a token keeps it listed, for the record (as Wagtail revokes its API tokens)."""
+
+    page_title = _("Revoke")
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if feed_tokens.revoke(self.object, request.user):
+            messages.success(request, _("Feed token “%(token)s” revoked.") % {"token": self.object})
+        return redirect(self.get_success_url())
+
+
+class FeedTokenFilterSet(WagtailFilterSet):
+    competition = django_filters.ModelChoiceFilter(
+        label=_("Competition"), queryset=lambda request: filter_competitions(request)
+    )
+
+    class Meta:
+        model = FeedToken
+        fields = ["competition"]
+
+
+class FeedTokenViewSet(ScopedSnippetViewSet):
+    model = FeedToken
+    icon = "key"
+    menu_label = _("Feed tokens")
+    list_display = ["name", "agency", "competition", "prefix", "expires_on", "get_state_display", "last_used_at"]
+    filterset_class = FeedTokenFilterSet
+    search_fields = ["name", "agency__code", "agency__name", "prefix"]
+    search_backend_name = None
+    list_select_related = ("agency", "competition")
+    add_view_class = FeedTokenCreateView
+    delete_view_class = FeedTokenRevokeView
+    delete_template_name = "competition/admin/feed_token_revoke.html"
+    edit_handler = ObjectList(FeedToken.panels, base_form_class=FeedTokenForm)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-created_at", "-pk")
+
+
 class ScopedDeleteBulkAction(DeleteBulkAction):
     """Bulk deletion of the app's snippets: objects the user may not see are left out of the
     confirmation page altogether (Wagtail lists them by title as "no access", which would show
@@ -594,4 +681,33 @@ class CompetitionViewSetGroup(SnippetViewSetGroup):
     menu_label = _("Competitions")
     menu_icon = "trophy"
     menu_order = 200
-    items = (SubmissionViewSet, AgencyViewSet, AgencyMembershipViewSet, JurorViewSet, AdjustmentViewSet)
+    items = (
+        SubmissionViewSet,
+        AgencyViewSet,
+        AgencyMembershipViewSet,
+        JurorViewSet,
+        AdjustmentViewSet,
+        FeedTokenViewSet,
+    )
+
+
+class FeedTokenRevokeBulkAction(ScopedDeleteBulkAction):
+    """Feed tokens selected in the listing are revoked, never deleted (replacing the deletion)."""
+
+    display_name = _("Revoke")
+    aria_label = _("Revoke the selected feed tokens")
+    template_name = "competition/admin/feed_token_bulk_revoke.html"
+
+    @classproperty
+    def models(cls):
+        return [FeedToken]
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        revoked = sum(1 for token in objects if feed_tokens.revoke(token, user))
+        return revoked, 0
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return ngettext("%(count)d feed token revoked.", "%(count)d feed tokens revoked.", num_parent_objects) % {
+            "count": num_parent_objects
+        }

@@ -15,11 +15,13 @@ from wagtail.snippets.models import register_snippet
 from . import permissions
 from .middleware import mark_cacheable
 from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
-from .viewsets import CompetitionViewSetGroup, ScopedDeleteBulkAction
+from .viewsets import CompetitionViewSetGroup, FeedTokenRevokeBulkAction, ScopedDeleteBulkAction
 
 register_snippet(CompetitionViewSetGroup)
 # After Wagtail's own snippet deletion (order 0), which it replaces for the app's models.
 hooks.register("register_bulk_action", ScopedDeleteBulkAction, order=100)
+# Feed tokens are revoked, never deleted: the listing's bulk action revokes them.
+hooks.register("register_bulk_action", FeedTokenRevokeBulkAction, order=101)
 
 
 class ReviewQueueMenuItem(MenuItem):
@@ -179,6 +181,11 @@ def register_submission_log_actions(actions):
     actions.register_action(
         "competition.registration_return", _("Return the registration"), _("Registration returned to the agency")
     )
+    actions.register_action(
+        "competition.feed_value", _("Receive a value by data feed"), _("Value received by data feed")
+    )
+    actions.register_action("competition.feed_token_issue", _("Issue a feed token"), _("Feed token issued"))
+    actions.register_action("competition.feed_token_revoke", _("Revoke a feed token"), _("Feed token revoked"))
     actions.register_action(
         "competition.registration_change",
         _("Change an approved registration"),

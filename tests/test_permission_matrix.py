@@ -42,7 +42,7 @@ from wagtail.log_actions import log
 from wagtail.models import GroupPagePermission, Page
 from wagtail.search.backends import get_search_backend
 
-from competition.domain import evidence, import_jobs
+from competition.domain import evidence, feed_tokens, import_jobs
 from competition.domain import registration as registrations
 from competition.domain.attachments import attach
 from competition.domain.roles import (
@@ -60,6 +60,7 @@ from competition.models import (
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
+    FeedToken,
     Juror,
     JuryScore,
     Registration,
@@ -138,6 +139,8 @@ SNIPPETS = {
     "agencymembership": {"m_a": "A", "m_c": "C"},
     "juror": {"j_comp": "comp", "j_other": "other"},
     "adjustment": {"adj_comp": "comp", "adj_other": "other"},
+    # Data feed tokens (docs/feeds.md): the "delete" URL and bulk action revoke them.
+    "feedtoken": {"tok_comp": "comp", "tok_other": "other"},
 }
 
 
@@ -193,7 +196,7 @@ def agency_in_scope(role, code):
 
 def snippet_in_scope(role, model, key):
     owner = SNIPPETS[model][key]
-    if model in ("juror", "adjustment"):
+    if model in ("juror", "adjustment", "feedtoken"):
         return role.superuser or role.manages == owner
     return agency_in_scope(role, owner)
 
@@ -393,6 +396,9 @@ def snippet_data(model):
             return {"user": world["users"]["editor_b"].pk, "agency": agencies[agency].pk}
         if model == "juror":
             return {"competition": comp.pk, "user": world["users"]["editor_b"].pk, "agency": ""}
+        if model == "feedtoken":
+            agency = agencies["C" if comp.slug == "matrix-other" else "A"]
+            return {"name": "Matrix feed", "competition": comp.pk, "agency": agency.pk, "expires_on": "2099-12-31"}
         agency = agencies["C" if comp.slug == "matrix-other" else "A"]
         return {"competition": comp.pk, "agency": agency.pk, "points": "1.5", "reason": "Matrix"}
 
@@ -654,6 +660,13 @@ PUBLIC_URLS = {
         kwargs=lambda world, key: {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[key]},
     ),
     # The record of achievements of an agency with a public commitment; none for D, which has none.
+    # The data feed API: a session is no feed token (401 for everyone; the feed's own tests post
+    # with tokens, tests/test_feed.py); its OpenAPI schema is public; its root is nothing (404).
+    "competition:competition_feed:values": Url(
+        get="refused", post="refused", reads_only=True, data=lambda world, key: {"values": "[]"}
+    ),
+    "competition:competition_feed:openapi-json": Url(get=lambda name, role, key: True, reads_only=True),
+    "competition:competition_feed:api-root": Url(get="refused", post="refused", reads_only=True),
     "competition:agency_record": Url(
         ("A", "C", "D"),
         get=lambda name, role, key: key != "D",
@@ -795,6 +808,7 @@ BULK_DELETES = {
     "agencymembership": ("m_a", "m_c"),
     "juror": ("j_comp", "j_other"),
     "adjustment": ("adj_comp", "adj_other"),
+    "feedtoken": ("tok_comp", "tok_other"),
 }
 
 
@@ -918,7 +932,11 @@ def build_world():
         "j_other": j_other,
         "adj_comp": Adjustment.objects.create(competition=comp, agency=agencies["A"], points=2, reason="Bonus"),
         "adj_other": Adjustment.objects.create(competition=other, agency=agencies["C"], points=-1, reason="Late"),
+        "tok_comp": FeedToken(name="Feed A", competition=comp, agency=agencies["A"], expires_on=date(2099, 1, 1)),
+        "tok_other": FeedToken(name="Feed C", competition=other, agency=agencies["C"], expires_on=date(2099, 1, 1)),
     }
+    for key in ("tok_comp", "tok_other"):
+        feed_tokens.issue(snippets[key], users["superuser"])
     pages = {"comp_page": comp, "t1": t1, "t2": t2, "commit_a": commit_a, "other_page": other, "draft_page": draft}
     logged = {}
     for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c"):
@@ -1000,7 +1018,7 @@ def path_of(world, case, spec):
 
 
 def was_refused(world, case, response):
-    if response.status_code in (403, 404, 405):
+    if response.status_code in (401, 403, 404, 405):
         return True
     location = response.get("Location", "") if response.status_code == 302 else ""
     if location == reverse("wagtailadmin_home") or location.startswith(reverse("wagtailadmin_login")):
@@ -1015,6 +1033,8 @@ def was_refused(world, case, response):
         _bulk, model, _action = case.url.split(":")
         objects = world["objects"] if model == "submission" else world["snippets"]
         instance = objects[case.key]
+        if model == "feedtoken":  # revoked, never deleted
+            return FeedToken.objects.filter(pk=instance.pk, revoked_at__isnull=True).exists()
         return type(instance).objects.filter(pk=instance.pk).exists()
     return False
 
@@ -1073,6 +1093,10 @@ def fingerprint():
         "pk", "agency__code", "competition__slug", "status", "pledge", "decision_note", "latest_revision_id"
     ):
         rows["registration", values[0]] = (values[1], _slug(values[2]), values[3:])
+    for values in FeedToken.objects.values_list(
+        "pk", "agency__code", "competition__slug", "name", "expires_on", "revoked_at", "key_hash"
+    ):
+        rows["feedtoken", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in CompetitionPage.objects.values_list("pk", "slug", "closed", "closed_at", "closed_by_id"):
         rows["judging", values[0]] = ("", _slug(values[1]), values[2:])
     paths = {_slug(page.slug): page.path for page in CompetitionPage.objects.filter(slug__startswith="matrix")}
@@ -1099,7 +1123,7 @@ def may_write(role_name, table, owner):
     if table == "score":
         seat = role.seat_in(competition)
         return seat is not None and seat != agency
-    if table in ("juror", "adjustment", "line", "page", "judging"):
+    if table in ("juror", "adjustment", "line", "page", "judging", "feedtoken"):
         return role.manages == competition
     if table in ("membership", "agency"):
         return role_name in MODEL_PERMS and (agency not in AGENCIES or agency_in_scope(role, agency))

@@ -417,6 +417,18 @@ def target_context(target, request):
     }
 
 
+def value_sources(submissions):
+    """{(line id, date): source} of the accepted submission a board uses for each line and date:
+    the later acceptance, then the higher key (docs/scoring.md, section 2)."""
+    chosen = {}
+    for submission in submissions:
+        key = (submission.line_id, submission.reported_on)
+        rank = (submission.decided_at is not None, submission.decided_at or 0, submission.pk)
+        if key not in chosen or rank > chosen[key][0]:
+            chosen[key] = (rank, submission.source)
+    return {key: source for key, (_rank, source) in chosen.items()}
+
+
 def commitment_context(commitment, request):
     errors = []
     competition = commitment.competition
@@ -439,13 +451,20 @@ def commitment_context(commitment, request):
         }
         for line in lines
     ]
-    evidence = (
+    evidence = list(
         Submission.objects.accepted()
         .filter(line__commitment=commitment, reported_on__lte=board.as_of)
         .select_related("line__target")
         .prefetch_related("attachments__document", "links")
         .order_by("-reported_on", "-pk")
     )
+    # Where each value the board shows came from (typed in, or measured by the agency's system):
+    # the accepted submission the board uses for a line and date (docs/scoring.md, section 2).
+    sources = value_sources(evidence)
+    for row in rows:
+        shown = row["result"]
+        if shown is not None and shown.reported_on is not None:
+            row["source"] = sources.get((row["line"].pk, shown.reported_on))
     return {
         "competition_base_template": conf.get("BASE_TEMPLATE"),
         "board": board,

@@ -13,7 +13,7 @@ ROLE_LABELS = {MANAGERS: _("Competition managers"), EDITORS: _("Agency editors")
 
 MANAGER_MODEL_PERMISSIONS = [
     f"competition.{action}_{model}"
-    for model in ("agency", "agencymembership", "juror", "adjustment")
+    for model in ("agency", "agencymembership", "juror", "adjustment", "feedtoken")
     for action in ("add", "change", "delete", "view")
 ]
 MANAGER_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]

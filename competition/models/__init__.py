@@ -3,6 +3,7 @@
 from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
 from .audit import CompetitionLogEntry
 from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
+from .feeds import FeedToken
 from .jury import Adjustment, Juror, JuryScore
 from .pages import (
     CommitmentLine,
@@ -34,6 +35,7 @@ __all__ = [
     "CompetitionSignatory",
     "CompetitionTier",
     "EvidenceFile",
+    "FeedToken",
     "Registration",
     "RegistrationLine",
     "RegistrationStatus",

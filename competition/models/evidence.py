@@ -14,7 +14,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
 from wagtail.documents import get_document_model_string
 from wagtail.models import Orderable, RevisionMixin
 
-from ..enums import SubmissionStatus
+from ..enums import SubmissionSource, SubmissionStatus
 from ..validators import check_visible_fields, validate_in_period, validate_judging_open, validate_value_for_unit
 from .indexes import CoveringIndex
 from .pages import CommitmentLine, acting_user_field, decimal_field
@@ -67,6 +67,17 @@ class Submission(RevisionMixin, ClusterableModel):
     self_justification = models.TextField(_("why these points"), blank=True, default="", db_default="")
     status = models.CharField(
         _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT, db_index=True
+    )
+    # How the value came in: typed into the form, imported by a manager, or sent by the agency's
+    # own system (a data feed, docs/feeds.md). Set by the app, never by a form; db_default for
+    # rows written in bulk without it.
+    source = models.CharField(
+        _("source"),
+        max_length=16,
+        choices=SubmissionSource.choices,
+        default=SubmissionSource.FORM,
+        db_default=SubmissionSource.FORM,
+        editable=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = acting_user_field(_("created by"))

@@ -122,6 +122,17 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
         help_text=_("Agencies report by the end of each month or quarter, besides any dates listed below."),
     )
 
+    # Data feeds (docs/feeds.md): whether values an agency's system sends count at once.
+    accept_feed_values = models.BooleanField(
+        _("accept values from data feeds at once"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Values sent by agencies' own systems count on the scoreboards at once. Otherwise each waits, "
+            "submitted, for a manager to accept it."
+        ),
+    )
+
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         FieldPanel("body"),
@@ -138,7 +149,11 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
             heading=_("Registration"),
         ),
         MultiFieldPanel(
-            [FieldPanel("reporting_schedule"), InlinePanel("reporting_deadlines", label=_("Reporting deadlines"))],
+            [
+                FieldPanel("reporting_schedule"),
+                InlinePanel("reporting_deadlines", label=_("Reporting deadlines")),
+                FieldPanel("accept_feed_values"),
+            ],
             heading=_("Reporting"),
         ),
         InlinePanel("signatories", label=_("Signatories")),
