@@ -95,7 +95,7 @@ class ScopedModelPermissionPolicy(ModelPermissionPolicy):
 
 def scoped_policies():
     """The policies of the competition's snippets other than submissions, by model."""
-    from .models import Adjustment, Agency, AgencyMembership, Juror
+    from .models import Adjustment, Agency, AgencyMembership, DeclaredConflict, Juror, ReviewPanel
 
     return {
         Agency: ScopedModelPermissionPolicy(Agency, permissions.agency_scope, unscoped_actions=("view", "add")),
@@ -105,5 +105,11 @@ def scoped_policies():
         Juror: ScopedModelPermissionPolicy(Juror, permissions.competition_scope),
         Adjustment: ScopedModelPermissionPolicy(
             Adjustment, permissions.competition_scope, frozen=Q(competition__closed=True)
+        ),
+        ReviewPanel: ScopedModelPermissionPolicy(
+            ReviewPanel, permissions.competition_scope, frozen=Q(competition__closed=True)
+        ),
+        DeclaredConflict: ScopedModelPermissionPolicy(
+            DeclaredConflict, lambda user: permissions.competition_scope(user, "juror__")
         ),
     }

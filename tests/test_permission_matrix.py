@@ -60,9 +60,11 @@ from competition.models import (
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
+    DeclaredConflict,
     Juror,
     JuryScore,
     Registration,
+    ReviewPanel,
     Submission,
     SubmissionAttachment,
     TargetPage,
@@ -138,6 +140,7 @@ SNIPPETS = {
     "agencymembership": {"m_a": "A", "m_c": "C"},
     "juror": {"j_comp": "comp", "j_other": "other"},
     "adjustment": {"adj_comp": "comp", "adj_other": "other"},
+    "reviewpanel": {"p_comp": "comp", "p_other": "other"},
 }
 
 
@@ -193,7 +196,7 @@ def agency_in_scope(role, code):
 
 def snippet_in_scope(role, model, key):
     owner = SNIPPETS[model][key]
-    if model in ("juror", "adjustment"):
+    if model in ("juror", "adjustment", "reviewpanel"):
         return role.superuser or role.manages == owner
     return agency_in_scope(role, owner)
 
@@ -393,6 +396,9 @@ def snippet_data(model):
             return {"user": world["users"]["editor_b"].pk, "agency": agencies[agency].pk}
         if model == "juror":
             return {"competition": comp.pk, "user": world["users"]["editor_b"].pk, "agency": ""}
+        if model == "reviewpanel":
+            target = world["targets"]["other" if comp.slug == "matrix-other" else "comp"]
+            return {"competition": comp.pk, "name": f"Matrix panel {key}", "targets": [target.pk]}
         agency = agencies["C" if comp.slug == "matrix-other" else "A"]
         return {"competition": comp.pk, "agency": agency.pk, "points": "1.5", "reason": "Matrix"}
 
@@ -491,6 +497,22 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
     ),
     "competition_jury_board": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    # The jury's progress, panels and declared conflicts; the balanced proposal (a POST of a
+    # proposal that is not the one shown changes nothing): the competition's managers only.
+    "competition_jury_progress": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    "competition_propose_panels": Url(
+        ("comp", "other"),
+        get=manages_competition,
+        data=lambda world, key: {"split": "targets", "per_panel": "1", "fingerprint": "0"},
+        kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
+    ),
+    # Declaring a conflict with a submission's agency: a reviewer who may score it, nobody else.
+    "competition_declare_conflict": Url(
+        ALL_SUBS,
+        get=sub_rule(lambda role, sub: opens_review(role, sub) and has_seat(role, sub)),
+        data=lambda world, key: {"reason": "Matrix reason"},
+        **pk_kwargs,
+    ),
     # Commendations: before results are published a POST changes nothing (an unknown action).
     "competition_commendations": Url(
         ("comp", "other"),
@@ -795,6 +817,7 @@ BULK_DELETES = {
     "agencymembership": ("m_a", "m_c"),
     "juror": ("j_comp", "j_other"),
     "adjustment": ("adj_comp", "adj_other"),
+    "reviewpanel": ("p_comp", "p_other"),
 }
 
 
@@ -918,10 +941,20 @@ def build_world():
         "j_other": j_other,
         "adj_comp": Adjustment.objects.create(competition=comp, agency=agencies["A"], points=2, reason="Bonus"),
         "adj_other": Adjustment.objects.create(competition=other, agency=agencies["C"], points=-1, reason="Late"),
+        "p_comp": ReviewPanel.objects.create(competition=comp, name="Matrix panel"),
+        "p_other": ReviewPanel.objects.create(competition=other, name="Matrix other panel"),
     }
+    # Panels on targets no line of the roles' agencies has (T2) or of the other competition:
+    # nobody's queue changes.
+    snippets["p_comp"].targets.set([t2])
+    snippets["p_comp"].members.set([j_comp])
+    snippets["p_other"].targets.set([x1])
+    snippets["p_other"].members.set([j_other])
+    for key in ("p_comp", "p_other"):
+        snippets[key].save()  # parental relations are written on save
     pages = {"comp_page": comp, "t1": t1, "t2": t2, "commit_a": commit_a, "other_page": other, "draft_page": draft}
     logged = {}
-    for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c"):
+    for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c", "p_comp", "p_other"):
         model = next(model for model, keys in SNIPPETS.items() if key in keys)
         entry = log(snippets[key], "wagtail.create", user=users["superuser"])
         logged[key] = (model, entry.label)
@@ -1059,6 +1092,14 @@ def fingerprint():
         rows["score", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in Juror.objects.values_list("pk", "agency__code", "competition__slug", "user_id"):
         rows["juror", values[0]] = ("", _slug(values[2]), (values[1], values[3]))
+    for panel in ReviewPanel.objects.select_related("competition").prefetch_related("targets", "members"):
+        rows["panel", panel.pk] = (
+            "",
+            _slug(panel.competition.slug),
+            (panel.name, sorted(t.pk for t in panel.targets.all()), sorted(j.pk for j in panel.members.all())),
+        )
+    for values in DeclaredConflict.objects.values_list("pk", "agency__code", "juror__competition__slug", "juror_id"):
+        rows["conflict", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in Adjustment.objects.values_list("pk", "agency__code", "competition__slug", "points", "reason"):
         rows["adjustment", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in AgencyMembership.objects.values_list("pk", "agency__code", "user_id"):
@@ -1096,10 +1137,10 @@ def may_write(role_name, table, owner):
         return role.editor == agency
     if table == "registration":
         return role.editor == agency or role.manages == competition
-    if table == "score":
+    if table in ("score", "conflict"):
         seat = role.seat_in(competition)
         return seat is not None and seat != agency
-    if table in ("juror", "adjustment", "line", "page", "judging"):
+    if table in ("juror", "adjustment", "line", "page", "judging", "panel"):
         return role.manages == competition
     if table in ("membership", "agency"):
         return role_name in MODEL_PERMS and (agency not in AGENCIES or agency_in_scope(role, agency))

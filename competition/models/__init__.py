@@ -3,7 +3,7 @@
 from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
 from .audit import CompetitionLogEntry
 from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
-from .jury import Adjustment, Juror, JuryScore
+from .jury import Adjustment, DeclaredConflict, Juror, JuryScore, ReviewPanel
 from .pages import (
     CommitmentLine,
     CommitmentPage,
@@ -33,11 +33,13 @@ __all__ = [
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "DeclaredConflict",
     "EvidenceFile",
     "Registration",
     "RegistrationLine",
     "RegistrationStatus",
     "ReportingDeadline",
+    "ReviewPanel",
     "JuryScore",
     "Reminder",
     "ImportRecord",
