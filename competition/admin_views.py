@@ -254,7 +254,9 @@ class DeclareConflictView(TitledScreenMixin, TemplateView):
 
     def dispatch(self, request, pk, *args, **kwargs):
         self.submission = (
-            Submission.objects.select_related("line__commitment__agency", "line__commitment__competition", "line__target")
+            Submission.objects.select_related(
+                "line__commitment__agency", "line__commitment__competition", "line__target"
+            )
             .filter(pk=pk, status__in=jury.REVIEWABLE)
             .first()
         )

@@ -70,9 +70,7 @@ class JuryProgressView(CompetitionAdminMixin, TemplateView):
                         "clusters": sorted(
                             (clusters[pk].name for pk in scope.clusters if pk in clusters), key=str.casefold
                         ),
-                        "members": sorted(
-                            seats[pk].user.get_username() for pk in scope.members if pk in seats
-                        ),
+                        "members": sorted(seats[pk].user.get_username() for pk in scope.members if pk in seats),
                         "edit_url": reverse("wagtailsnippets_competition_reviewpanel:edit", args=[scope.pk]),
                     }
                     for scope in scopes
@@ -139,7 +137,9 @@ class ProposePanelsView(CompetitionAdminMixin, TemplateView):
             return self.render_to_response(
                 self.get_context_data(
                     form=form,
-                    errors=[_("The proposal changed since it was shown (reviewers, lines or conflicts); review it again.")],
+                    errors=[
+                        _("The proposal changed since it was shown (reviewers, lines or conflicts); review it again.")
+                    ],
                 )
             )
         try:
@@ -148,6 +148,7 @@ class ProposePanelsView(CompetitionAdminMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form, errors=error.messages))
         messages.success(
             request,
-            _("%(count)d review panels were saved; the jury's queues and points follow them.") % {"count": len(created)},
+            _("%(count)d review panels were saved; the jury's queues and points follow them.")
+            % {"count": len(created)},
         )
         return redirect("competition_jury_progress", self.competition.pk)

@@ -241,9 +241,11 @@ def recount_after_panel_deleted(sender, instance, **kwargs):
 
     competition_id = instance.competition_id
     transaction.on_commit(
-        lambda: panels.recount(CompetitionPage.objects.get(pk=competition_id))
-        if CompetitionPage.objects.filter(pk=competition_id).exists()
-        else None
+        lambda: (
+            panels.recount(CompetitionPage.objects.get(pk=competition_id))
+            if CompetitionPage.objects.filter(pk=competition_id).exists()
+            else None
+        )
     )
 
 

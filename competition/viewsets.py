@@ -570,10 +570,12 @@ class ReviewPanelForm(ScopedForm):
         )
         self.fields["clusters"].label_from_instance = lambda agency: f"{agency.name} ({agency.code})"
         self.fields["members"].queryset = (
-            Juror.objects.filter(competition_id__in=ids).select_related("user", "competition").order_by("user__username")
+            Juror.objects.filter(competition_id__in=ids)
+            .select_related("user", "competition")
+            .order_by("user__username")
         )
-        self.fields["members"].label_from_instance = lambda juror: juror.user.get_username() + (
-            f" ({juror.competition.title})" if several else ""
+        self.fields["members"].label_from_instance = lambda juror: (
+            juror.user.get_username() + (f" ({juror.competition.title})" if several else "")
         )
 
     def clean(self):
@@ -586,9 +588,12 @@ class ReviewPanelForm(ScopedForm):
         if any(juror.competition_id != competition.pk for juror in cleaned.get("members") or ()):
             self.add_error("members", _("Choose reviewers of the panel's competition only."))
         clusters = cleaned.get("clusters") or ()
-        if clusters and Agency.objects.filter(pk__in=[agency.pk for agency in clusters]).exclude(
-            children__commitments__competition=competition
-        ).exists():
+        if (
+            clusters
+            and Agency.objects.filter(pk__in=[agency.pk for agency in clusters])
+            .exclude(children__commitments__competition=competition)
+            .exists()
+        ):
             self.add_error("clusters", _("Choose groups of agencies taking part in the panel's competition only."))
         return cleaned
 

@@ -54,9 +54,9 @@ hooks.register("construct_admin_api", scope_admin_api, order=100)
 @hooks.register("register_admin_urls")
 def register_review_urls():
     from .admin_views import DeclareConflictView, ReviewQueueView, ReviewView
-    from .panel_views import JuryProgressView, ProposePanelsView
     from .import_views import ConfirmImportView, ImportJobView, ImportView, export_view, template_view
     from .judging_views import CommendationsView, JudgingView, JuryBoardView, jury_board_download
+    from .panel_views import JuryProgressView, ProposePanelsView
 
     return [
         path("competition/<int:pk>/judging/", JudgingView.as_view(), name="competition_judging"),

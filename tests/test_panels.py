@@ -100,7 +100,9 @@ def test_proposal_by_target_is_balanced_deterministic_and_never_affiliated(city)
     again = panels.propose(city["competition"], panels.BY_TARGET, 1)
 
     assert first.fingerprint == again.fingerprint
-    assert [[seat.pk for seat in p.members] for p in first.panels] == [[seat.pk for seat in p.members] for p in again.panels]
+    assert [[seat.pk for seat in p.members] for p in first.panels] == [
+        [seat.pk for seat in p.members] for p in again.panels
+    ]
     # Two targets of 6 lines: two panels, each with two of the four reviewers.
     assert sorted(p.lines for p in first.panels) == [6, 6]
     assert sorted(len(p.members) for p in first.panels) == [2, 2]

@@ -92,10 +92,10 @@ def progress_of(user, competition=None):
     the queue's set-up). None for a user on no jury."""
     if not seats_of(user).exists():
         return None
-    queryset = reviewable_for(user, competition=competition).filter(
-        line__commitment__competition__jurors__user=user
+    queryset = reviewable_for(user, competition=competition).filter(line__commitment__competition__jurors__user=user)
+    totals = queryset.order_by().aggregate(
+        total=Count("pk", distinct=True), scored=Count("pk", filter=Q(scored_by_me=True), distinct=True)
     )
-    totals = queryset.order_by().aggregate(total=Count("pk", distinct=True), scored=Count("pk", filter=Q(scored_by_me=True), distinct=True))
     return {"scored": totals["scored"] or 0, "total": totals["total"] or 0}
 
 

@@ -245,9 +245,9 @@ def current_submissions(competition):
     scored now: submitted or accepted, not superseded by a later accepted report (1 query)."""
     from .jury import REVIEWABLE, current_only
 
-    queryset = Submission.objects.filter(
-        line__commitment__competition=competition, status__in=REVIEWABLE
-    ).order_by("submitted_at", "pk")
+    queryset = Submission.objects.filter(line__commitment__competition=competition, status__in=REVIEWABLE).order_by(
+        "submitted_at", "pk"
+    )
     return list(
         current_only(queryset).values_list(
             "pk", "line__commitment__agency_id", "line__target_id", "line__commitment__agency__parent_id"
@@ -351,10 +351,10 @@ def propose(competition, split=BY_CLUSTER, per_panel=2):
     )
     units = {}  # key -> {"lines": n, "agencies": set}
     if split == BY_TARGET:
-        labels = dict(
-            (pk, f"{code} {title}")
+        labels = {
+            pk: f"{code} {title}"
             for pk, code, title in TargetPage.objects.filter(competition=competition).values_list("pk", "code", "title")
-        )
+        }
         for agency_id, _group_id, target_id in lines:
             unit = units.setdefault(target_id, {"lines": 0, "agencies": set()})
             unit["lines"] += 1
@@ -435,9 +435,7 @@ def propose(competition, split=BY_CLUSTER, per_panel=2):
     for panel in panels:
         panel.members.sort(key=lambda seat: seat.user.get_username())
     short = [panel for panel in panels if len(panel.members) < per_panel]
-    return Proposal(
-        split=split, per_panel=per_panel, panels=panels, loads=loads, unassigned=unassigned, short=short
-    )
+    return Proposal(split=split, per_panel=per_panel, panels=panels, loads=loads, unassigned=unassigned, short=short)
 
 
 @transaction.atomic

@@ -128,9 +128,7 @@ class ReviewPanel(ClusterableModel):
         related_name="review_panels",
         help_text=_("Agency groups: the panel reviews the agencies directly below them. Leave empty for every agency."),
     )
-    members = ParentalManyToManyField(
-        Juror, verbose_name=_("reviewers"), blank=True, related_name="review_panels"
-    )
+    members = ParentalManyToManyField(Juror, verbose_name=_("reviewers"), blank=True, related_name="review_panels")
 
     panels = [
         FieldPanel("competition"),
