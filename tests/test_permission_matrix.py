@@ -1096,7 +1096,7 @@ def fingerprint():
         rows["panel", panel.pk] = (
             "",
             _slug(panel.competition.slug),
-            (panel.name, sorted(t.pk for t in panel.targets.all()), sorted(j.pk for j in panel.members.all())),
+            (panel.name, tuple(sorted(t.pk for t in panel.targets.all())), tuple(sorted(j.pk for j in panel.members.all()))),
         )
     for values in DeclaredConflict.objects.values_list("pk", "agency__code", "juror__competition__slug", "juror_id"):
         rows["conflict", values[0]] = (values[1], _slug(values[2]), values[3:])
