@@ -11,13 +11,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import permissions
-from .domain import jury
-from .models import CompetitionPage, Submission
+from .domain import jury, panels
+from .models import CompetitionPage, JuryScore, Submission
 from .validators import parse_decimal
 
 
@@ -113,6 +113,7 @@ class ReviewQueueView(TitledScreenMixin, TemplateView):
                 "count": paginator.count,
                 "elided_page_range": paginator.get_elided_page_range(page.number),
                 "form": form,
+                "progress": jury.progress_of(self.request.user, competition=form.filters()["competition"]),
             }
         )
         return context
@@ -133,6 +134,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         self.seat = jury.seat_for(request.user, self.submission)
         if self.seat is not None and self.seat.has_conflict_with(self.submission.line.commitment.agency_id):
             return self.conflict_response(request)
+        self.reviews_line = jury.reviews_line(self.seat, self.submission)
         if not jury.can_review(request.user, self.submission):
             raise Http404
         return super().dispatch(request, pk, *args, **kwargs)
@@ -147,7 +149,15 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
             {"url": "", "label": self.page_title},
         ]
         context = WagtailAdminTemplateMixin.get_context_data(self)
-        context.update({"affiliation": self.seat.agency, "competition": self.seat.competition})
+        agency = self.submission.line.commitment.agency
+        affiliated = self.seat.agency_id == agency.pk
+        context.update(
+            {
+                "affiliation": self.seat.agency if affiliated else None,
+                "declared": None if affiliated else self.seat.declared_conflicts.filter(agency=agency).first(),
+                "competition": self.seat.competition,
+            }
+        )
         return TemplateResponse(request, "competition/admin/review_conflict.html", context, status=403)
 
     def get_context_data(self, **kwargs):
@@ -181,7 +191,11 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 # The agency's own points less the computed ones (signed), when it proposed some.
                 "self_gap": None if submission.self_points is None else f"{submission.self_points - suggested:+.2f}",
                 "own": own,
-                "is_reviewer": self.seat is not None,
+                "is_reviewer": self.reviews_line,
+                "off_panel": self.seat is not None and not self.reviews_line,
+                "progress": jury.progress_of(user, competition=submission.line.commitment.competition_id)
+                if self.reviews_line
+                else None,
                 "sees_all": sees_all,
                 "summary": jury.score_summary(submission) if sees_all else None,
                 "offsets": jury.reviewer_offsets(submission.line.commitment.competition) if manages else None,
@@ -194,7 +208,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
     def post(self, request, pk):
-        if self.seat is None:
+        if self.seat is None or not self.reviews_line:
             raise PermissionDenied
         try:
             points = parse_decimal(request.POST.get("points", "").strip())
@@ -216,3 +230,83 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
             messages.info(request, _("Your queue is empty."))
             return redirect("competition_review_queue")
         return redirect("competition_review", self.submission.pk)
+
+
+class DeclareConflictForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=panels.MAX_REASON,
+        help_text=gettext_lazy(
+            "For example a former post in the agency or a relative working there. Kept with the declaration, "
+            "which the competition's managers read."
+        ),
+    )
+
+
+class DeclareConflictView(TitledScreenMixin, TemplateView):
+    """A reviewer declares a conflict of interest with the agency of a submission in their
+    queue: from then on they are treated as affiliated with it (domain.panels)."""
+
+    template_name = "competition/admin/declare_conflict.html"
+    page_title = gettext_lazy("Declare a conflict of interest")
+    header_icon = "warning"
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        self.submission = (
+            Submission.objects.select_related(
+                "line__commitment__agency", "line__commitment__competition", "line__target"
+            )
+            .filter(pk=pk, status__in=jury.REVIEWABLE)
+            .first()
+        )
+        if self.submission is None:
+            raise Http404
+        self.seat = jury.seat_for(request.user, self.submission)
+        # Only a reviewer who may open the submission now (never another competition's, nor an
+        # agency they are already kept away from).
+        if not jury.reviews_line(self.seat, self.submission):
+            raise Http404
+        return super().dispatch(request, pk, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        submission = self.submission
+        context.update(
+            {
+                "submission": submission,
+                "agency": submission.line.commitment.agency,
+                "competition": submission.line.commitment.competition,
+                "own_scores": JuryScore.objects.filter(
+                    juror=self.seat, submission__line__commitment__agency=submission.line.commitment.agency
+                ).count(),
+                "form": kwargs.get("form") or DeclareConflictForm(),
+                "errors": kwargs.get("errors", []),
+            }
+        )
+        return context
+
+    def post(self, request, pk):
+        form = DeclareConflictForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        agency = self.submission.line.commitment.agency
+        try:
+            conflict = panels.declare_conflict(self.seat, agency, form.cleaned_data["reason"], request.user)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for name, problems in error.message_dict.items():
+                    form.add_error(name if name in form.fields else None, problems)
+                return self.render_to_response(self.get_context_data(form=form))
+            return self.render_to_response(self.get_context_data(form=form, errors=error.messages))
+        message = _("You declared a conflict of interest with %(agency)s: its submissions left your queue.") % {
+            "agency": agency.name
+        }
+        if conflict.withdrawn:
+            message += " " + ngettext(
+                "The score you had given it was withdrawn.",
+                "The %(count)d scores you had given it were withdrawn.",
+                conflict.withdrawn,
+            ) % {"count": conflict.withdrawn}
+        messages.success(request, message)
+        return redirect("competition_review_queue")

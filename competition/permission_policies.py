@@ -95,7 +95,7 @@ class ScopedModelPermissionPolicy(ModelPermissionPolicy):
 
 def scoped_policies():
     """The policies of the competition's snippets other than submissions, by model."""
-    from .models import Adjustment, Agency, AgencyMembership, FeedToken, Juror
+    from .models import Adjustment, Agency, AgencyMembership, DeclaredConflict, FeedToken, Juror, ReviewPanel
 
     return {
         Agency: ScopedModelPermissionPolicy(Agency, permissions.agency_scope, unscoped_actions=("view", "add")),
@@ -108,4 +108,10 @@ def scoped_policies():
         ),
         # Data feed tokens: the competition's managers issue ("add"), revoke ("delete") and list them.
         FeedToken: ScopedModelPermissionPolicy(FeedToken, permissions.competition_scope),
+        ReviewPanel: ScopedModelPermissionPolicy(
+            ReviewPanel, permissions.competition_scope, frozen=Q(competition__closed=True)
+        ),
+        DeclaredConflict: ScopedModelPermissionPolicy(
+            DeclaredConflict, lambda user: permissions.competition_scope(user, "juror__")
+        ),
     }

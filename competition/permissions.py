@@ -90,13 +90,14 @@ def visible_submissions_filter(user):
     )
 
 
-def competition_scope(user):
-    """A Q on a model with a `competition` field: the rows of the competitions `user` manages."""
+def competition_scope(user, prefix=""):
+    """A Q on a model with a `competition` field (or, with `prefix` such as "juror__", on rows
+    reaching one): the rows of the competitions `user` manages."""
     if not _active(user):
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
-    return Q(competition_id__in=managed_competition_ids(user))
+    return Q(**{f"{prefix}competition_id__in": managed_competition_ids(user)})
 
 
 def agency_scope(user, prefix=""):

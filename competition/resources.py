@@ -1674,6 +1674,7 @@ class ScoreResource(CompetitionResource):
             "juror": juror,
             "points": points,
             "comment": self.text(row, "comment", errors) or "",
+            "group_id": agency.parent_id if agency is not None else None,
         }
 
     def find_instance(self, parsed):
@@ -1689,6 +1690,21 @@ class ScoreResource(CompetitionResource):
     def apply(self, score, parsed):
         score.points = parsed["points"]
         score.comment = parsed["comment"]
+        score.counted = self.counted(parsed)
+
+    def counted(self, parsed):
+        """A score by a reviewer not on the line's review panel is kept but does not count
+        (domain.panels); the competition's panels are read once per import."""
+        from .domain import panels
+
+        competition_id = parsed["competition"].pk
+        scopes = self.__dict__.setdefault("_panel_scopes", {})
+        if competition_id not in scopes:
+            scopes[competition_id] = panels.scopes_of([competition_id]).get(competition_id, [])
+        reviewers = panels.reviewers_of_line(
+            scopes[competition_id], parsed["submission"].line.target_id, parsed["group_id"]
+        )
+        return reviewers is None or parsed["juror"].pk in reviewers
 
     def snapshot(self, score):
         return (Decimal(score.points), score.comment)

@@ -234,7 +234,25 @@ def remember_evidence(sender, instance, created, raw=False, **kwargs):
     )
 
 
+def recount_after_panel_deleted(sender, instance, **kwargs):
+    """A deleted review panel's lines go back to the whole jury (or to their other panels):
+    the competition's scores are counted again once the deletion is committed."""
+    from .domain import panels
+
+    competition_id = instance.competition_id
+    transaction.on_commit(
+        lambda: (
+            panels.recount(CompetitionPage.objects.get(pk=competition_id))
+            if CompetitionPage.objects.filter(pk=competition_id).exists()
+            else None
+        )
+    )
+
+
 def connect():
+    from .models import ReviewPanel
+
+    post_delete.connect(recount_after_panel_deleted, sender=ReviewPanel, dispatch_uid="competition-panel-deleted")
     post_save.connect(remember_evidence, sender=SubmissionAttachment, dispatch_uid="competition-remember-evidence")
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")

@@ -46,7 +46,17 @@ from wagtail.snippets.views.snippets import (
 from . import permissions
 from .domain import audit, evidence, feed_tokens
 from .forms import SubmissionForm
-from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, FeedToken, Juror, Submission
+from .models import (
+    Adjustment,
+    Agency,
+    AgencyMembership,
+    CompetitionPage,
+    FeedToken,
+    Juror,
+    ReviewPanel,
+    Submission,
+    TargetPage,
+)
 from .models.evidence import STATE_FIELDS
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured
@@ -548,6 +558,93 @@ class JurorViewSet(ScopedSnippetViewSet):
     edit_handler = ObjectList(Juror.panels, base_form_class=ScopedForm)
 
 
+class ReviewPanelForm(ScopedForm):
+    """Targets, clusters and reviewers of the competitions the user manages (of the panel's own
+    competition once it has one), each checked against the competition chosen; saving works out
+    again which of the competition's scores count (domain.panels)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        if self.instance.competition_id:
+            ids = [self.instance.competition_id]
+        elif user is not None and user.is_superuser:
+            ids = list(CompetitionPage.objects.values_list("pk", flat=True))
+        else:
+            ids = list(permissions.managed_competition_ids(user)) if user is not None else []
+        several = len(ids) > 1
+        targets = TargetPage.objects.filter(competition_id__in=ids).select_related("competition").order_by("code")
+        self.fields["targets"].queryset = targets
+        self.fields["targets"].label_from_instance = lambda target: (
+            f"{target.code} {target.title}" + (f" ({target.competition.title})" if several else "")
+        )
+        self.fields["clusters"].queryset = (
+            Agency.objects.filter(children__commitments__competition_id__in=ids).distinct().order_by("name")
+        )
+        self.fields["clusters"].label_from_instance = lambda agency: f"{agency.name} ({agency.code})"
+        self.fields["members"].queryset = (
+            Juror.objects.filter(competition_id__in=ids)
+            .select_related("user", "competition")
+            .order_by("user__username")
+        )
+        self.fields["members"].label_from_instance = lambda juror: (
+            juror.user.get_username() + (f" ({juror.competition.title})" if several else "")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        competition = cleaned.get("competition")
+        if competition is None:
+            return cleaned
+        if any(target.competition_id != competition.pk for target in cleaned.get("targets") or ()):
+            self.add_error("targets", _("Choose targets of the panel's competition only."))
+        if any(juror.competition_id != competition.pk for juror in cleaned.get("members") or ()):
+            self.add_error("members", _("Choose reviewers of the panel's competition only."))
+        clusters = cleaned.get("clusters") or ()
+        if (
+            clusters
+            and Agency.objects.filter(pk__in=[agency.pk for agency in clusters])
+            .exclude(children__commitments__competition=competition)
+            .exists()
+        ):
+            self.add_error("clusters", _("Choose groups of agencies taking part in the panel's competition only."))
+        return cleaned
+
+    def save(self, commit=True):
+        previous = None
+        if self.instance.pk:
+            previous = ReviewPanel.objects.filter(pk=self.instance.pk).values_list("competition_id", flat=True).first()
+        panel = super().save(commit=commit)
+        if commit:
+            from .domain import panels
+
+            panels.recount(panel.competition)
+            if previous and previous != panel.competition_id:
+                panels.recount(CompetitionPage.objects.get(pk=previous))
+        return panel
+
+
+class ReviewPanelViewSet(ScopedSnippetViewSet):
+    model = ReviewPanel
+    icon = "group"
+    menu_label = _("Review panels")
+    list_display = ["name", "competition"]
+    list_filter = ["competition"]
+    search_fields = ["name"]
+    search_backend_name = None
+    list_select_related = ("competition",)
+    edit_handler = ObjectList(
+        [
+            FieldPanel("competition"),
+            FieldPanel("name"),
+            FieldPanel("targets", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("clusters", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("members", widget=forms.CheckboxSelectMultiple),
+        ],
+        base_form_class=ReviewPanelForm,
+    )
+
+
 class AdjustmentViewSet(ScopedSnippetViewSet):
     index_view_class = SafeExportIndexView
     model = Adjustment
@@ -652,7 +749,7 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
 
     @classproperty
     def models(cls):
-        return [Submission, Agency, AgencyMembership, Juror, Adjustment]
+        return [Submission, Agency, AgencyMembership, Juror, Adjustment, ReviewPanel]
 
     def get_actionable_objects(self):
         # Asked again after the deletion (for the hooks): answer from the first lookup.
@@ -686,6 +783,7 @@ class CompetitionViewSetGroup(SnippetViewSetGroup):
         AgencyViewSet,
         AgencyMembershipViewSet,
         JurorViewSet,
+        ReviewPanelViewSet,
         AdjustmentViewSet,
         FeedTokenViewSet,
     )

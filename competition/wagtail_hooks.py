@@ -55,9 +55,10 @@ hooks.register("construct_admin_api", scope_admin_api, order=100)
 
 @hooks.register("register_admin_urls")
 def register_review_urls():
-    from .admin_views import ReviewQueueView, ReviewView
+    from .admin_views import DeclareConflictView, ReviewQueueView, ReviewView
     from .import_views import ConfirmImportView, ImportJobView, ImportView, export_view, template_view
     from .judging_views import CommendationsView, JudgingView, JuryBoardView, jury_board_download
+    from .panel_views import JuryProgressView, ProposePanelsView
 
     return [
         path("competition/<int:pk>/judging/", JudgingView.as_view(), name="competition_judging"),
@@ -70,6 +71,9 @@ def register_review_urls():
         ),
         path("review/", ReviewQueueView.as_view(), name="competition_review_queue"),
         path("review/<int:pk>/", ReviewView.as_view(), name="competition_review"),
+        path("review/<int:pk>/conflict/", DeclareConflictView.as_view(), name="competition_declare_conflict"),
+        path("competition/<int:pk>/jury/", JuryProgressView.as_view(), name="competition_jury_progress"),
+        path("competition/<int:pk>/jury/propose/", ProposePanelsView.as_view(), name="competition_propose_panels"),
         path("competition-import/", ImportView.as_view(), name="competition_import"),
         path("competition-import/confirm/", ConfirmImportView.as_view(), name="competition_import_confirm"),
         path("competition-import/jobs/<str:job_id>/", ImportJobView.as_view(), name="competition_import_job"),
@@ -164,6 +168,12 @@ def register_submission_log_actions(actions):
     actions.register_action("competition.return", _("Return evidence"), _("Evidence returned to the agency"))
     actions.register_action("competition.reject", _("Reject evidence"), _("Evidence rejected"))
     actions.register_action("competition.score", _("Score evidence"), _("Jury score recorded"))
+    actions.register_action(
+        "competition.score_withdraw", _("Withdraw a score"), _("Jury score withdrawn (conflict of interest declared)")
+    )
+    actions.register_action(
+        "competition.conflict_declare", _("Declare a conflict of interest"), _("Conflict of interest declared")
+    )
     actions.register_action("competition.judging_close", _("Close judging"), _("Judging closed"))
     actions.register_action("competition.judging_reopen", _("Reopen judging"), _("Judging reopened"))
     actions.register_action("competition.award_remove", _("Take an award off"), _("Award taken off the proposal"))
@@ -212,6 +222,12 @@ class JuryBoardMenuItem(CompetitionPageMenuItem):
     url_name = "competition_jury_board"
 
 
+class JuryProgressMenuItem(CompetitionPageMenuItem):
+    label = _("Jury progress and panels")
+    icon_name = "tasks"
+    url_name = "competition_jury_progress"
+
+
 class CommendationsMenuItem(CompetitionPageMenuItem):
     label = _("Commendations")
     icon_name = "pick"
@@ -244,6 +260,7 @@ def competition_header_buttons(page, user, view_name, next_url=None):
     yield JudgingMenuItem(page=page, priority=81)
     yield CommendationsMenuItem(page=page, priority=82)
     yield RegistrationsMenuItem(page=page, priority=83)
+    yield JuryProgressMenuItem(page=page, priority=84)
 
 
 @hooks.register("register_page_listing_more_buttons")
@@ -252,6 +269,7 @@ def competition_listing_buttons(page, user, next_url=None):
     yield JudgingMenuItem(page=page, priority=81)
     yield CommendationsMenuItem(page=page, priority=82)
     yield RegistrationsMenuItem(page=page, priority=83)
+    yield JuryProgressMenuItem(page=page, priority=84)
 
 
 @hooks.register("before_serve_page")

@@ -61,9 +61,11 @@ from competition.models import (
     CommitmentPage,
     CompetitionPage,
     FeedToken,
+    DeclaredConflict,
     Juror,
     JuryScore,
     Registration,
+    ReviewPanel,
     Submission,
     SubmissionAttachment,
     TargetPage,
@@ -141,6 +143,7 @@ SNIPPETS = {
     "adjustment": {"adj_comp": "comp", "adj_other": "other"},
     # Data feed tokens (docs/feeds.md): the "delete" URL and bulk action revoke them.
     "feedtoken": {"tok_comp": "comp", "tok_other": "other"},
+    "reviewpanel": {"p_comp": "comp", "p_other": "other"},
 }
 
 
@@ -196,7 +199,7 @@ def agency_in_scope(role, code):
 
 def snippet_in_scope(role, model, key):
     owner = SNIPPETS[model][key]
-    if model in ("juror", "adjustment", "feedtoken"):
+    if model in ("juror", "adjustment", "feedtoken", "reviewpanel"):
         return role.superuser or role.manages == owner
     return agency_in_scope(role, owner)
 
@@ -399,6 +402,9 @@ def snippet_data(model):
         if model == "feedtoken":
             agency = agencies["C" if comp.slug == "matrix-other" else "A"]
             return {"name": "Matrix feed", "competition": comp.pk, "agency": agency.pk, "expires_on": "2099-12-31"}
+        if model == "reviewpanel":
+            target = world["targets"]["other" if comp.slug == "matrix-other" else "comp"]
+            return {"competition": comp.pk, "name": f"Matrix panel {key}", "targets": [target.pk]}
         agency = agencies["C" if comp.slug == "matrix-other" else "A"]
         return {"competition": comp.pk, "agency": agency.pk, "points": "1.5", "reason": "Matrix"}
 
@@ -497,6 +503,22 @@ ADMIN_URLS = {
         kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
     ),
     "competition_jury_board": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    # The jury's progress, panels and declared conflicts; the balanced proposal (a POST of a
+    # proposal that is not the one shown changes nothing): the competition's managers only.
+    "competition_jury_progress": managers_reading(lambda world, key: {"pk": world["competitions"][key].pk}),
+    "competition_propose_panels": Url(
+        ("comp", "other"),
+        get=manages_competition,
+        data=lambda world, key: {"split": "targets", "per_panel": "1", "fingerprint": "0"},
+        kwargs=lambda world, key: {"pk": world["competitions"][key].pk},
+    ),
+    # Declaring a conflict with a submission's agency: a reviewer who may score it, nobody else.
+    "competition_declare_conflict": Url(
+        ALL_SUBS,
+        get=sub_rule(lambda role, sub: opens_review(role, sub) and has_seat(role, sub)),
+        data=lambda world, key: {"reason": "Matrix reason"},
+        **pk_kwargs,
+    ),
     # Commendations: before results are published a POST changes nothing (an unknown action).
     "competition_commendations": Url(
         ("comp", "other"),
@@ -809,6 +831,7 @@ BULK_DELETES = {
     "juror": ("j_comp", "j_other"),
     "adjustment": ("adj_comp", "adj_other"),
     "feedtoken": ("tok_comp", "tok_other"),
+    "reviewpanel": ("p_comp", "p_other"),
 }
 
 
@@ -934,12 +957,22 @@ def build_world():
         "adj_other": Adjustment.objects.create(competition=other, agency=agencies["C"], points=-1, reason="Late"),
         "tok_comp": FeedToken(name="Feed A", competition=comp, agency=agencies["A"], expires_on=date(2099, 1, 1)),
         "tok_other": FeedToken(name="Feed C", competition=other, agency=agencies["C"], expires_on=date(2099, 1, 1)),
+        "p_comp": ReviewPanel.objects.create(competition=comp, name="Matrix panel"),
+        "p_other": ReviewPanel.objects.create(competition=other, name="Matrix other panel"),
     }
     for key in ("tok_comp", "tok_other"):
         feed_tokens.issue(snippets[key], users["superuser"])
+    # Panels on targets no line of the roles' agencies has (T2) or of the other competition:
+    # nobody's queue changes.
+    snippets["p_comp"].targets.set([t2])
+    snippets["p_comp"].members.set([j_comp])
+    snippets["p_other"].targets.set([x1])
+    snippets["p_other"].members.set([j_other])
+    for key in ("p_comp", "p_other"):
+        snippets[key].save()  # parental relations are written on save
     pages = {"comp_page": comp, "t1": t1, "t2": t2, "commit_a": commit_a, "other_page": other, "draft_page": draft}
     logged = {}
-    for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c"):
+    for key in ("j_comp", "j_other", "adj_comp", "adj_other", "m_a", "m_c", "p_comp", "p_other"):
         model = next(model for model, keys in SNIPPETS.items() if key in keys)
         entry = log(snippets[key], "wagtail.create", user=users["superuser"])
         logged[key] = (model, entry.label)
@@ -1079,6 +1112,14 @@ def fingerprint():
         rows["score", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in Juror.objects.values_list("pk", "agency__code", "competition__slug", "user_id"):
         rows["juror", values[0]] = ("", _slug(values[2]), (values[1], values[3]))
+    for panel in ReviewPanel.objects.select_related("competition").prefetch_related("targets", "members"):
+        rows["panel", panel.pk] = (
+            "",
+            _slug(panel.competition.slug),
+            (panel.name, tuple(sorted(t.pk for t in panel.targets.all())), tuple(sorted(j.pk for j in panel.members.all()))),
+        )
+    for values in DeclaredConflict.objects.values_list("pk", "agency__code", "juror__competition__slug", "juror_id"):
+        rows["conflict", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in Adjustment.objects.values_list("pk", "agency__code", "competition__slug", "points", "reason"):
         rows["adjustment", values[0]] = (values[1], _slug(values[2]), values[3:])
     for values in AgencyMembership.objects.values_list("pk", "agency__code", "user_id"):
@@ -1120,10 +1161,10 @@ def may_write(role_name, table, owner):
         return role.editor == agency
     if table == "registration":
         return role.editor == agency or role.manages == competition
-    if table == "score":
+    if table in ("score", "conflict"):
         seat = role.seat_in(competition)
         return seat is not None and seat != agency
-    if table in ("juror", "adjustment", "line", "page", "judging", "feedtoken"):
+    if table in ("juror", "adjustment", "line", "page", "judging", "feedtoken", "panel"):
         return role.manages == competition
     if table in ("membership", "agency"):
         return role_name in MODEL_PERMS and (agency not in AGENCIES or agency_in_scope(role, agency))

@@ -20,7 +20,7 @@ from wagtail.permissions import policy_registry
 from .. import permissions
 
 # Actions of reviewers on a submission: who did them is for the competition's managers only.
-REVIEWER_ACTIONS = ("competition.score",)
+REVIEWER_ACTIONS = ("competition.score", "competition.score_withdraw")
 
 
 def logged_models():

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import permissions, scoring
 from ..enums import SubmissionStatus
 from ..models import Juror, JuryScore, Submission
+from . import panels
 
 REVIEWABLE = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)
 # Reviewers disagree strongly when their points spread over more than this share of the maximum.
@@ -30,17 +31,28 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
     """Submissions the user should look at, oldest first.
 
     For a reviewer: submitted or accepted submissions of their competitions that they have not
-    scored yet, never of the agency they are affiliated with. For a manager (not on the jury):
-    submitted or accepted submissions of the competitions they manage. Unless `include_earlier`,
-    reports superseded by a later accepted report of the same commitment target are left out:
-    their scores no longer count on today's board.
+    scored yet, never of an agency they are affiliated with or declared a conflict with, and,
+    where the competition has review panels, only of the lines they review (domain.panels). For
+    a manager (not on the jury): submitted or accepted submissions of the competitions they
+    manage. Unless `include_earlier`, reports superseded by a later accepted report of the same
+    commitment target are left out: their scores no longer count on today's board.
     """
+    return reviewable_for(
+        user, competition=competition, target=target, agency=agency, group=group, include_earlier=include_earlier
+    ).filter(scored_by_me=False)
+
+
+def reviewable_for(user, *, competition=None, target=None, agency=None, group=None, include_earlier=False):
+    """`queue_for` with the submissions the user has scored too (annotated `scored_by_me`)."""
     seats = list(seats_of(user))
+    scopes = panels.scopes_of({seat.competition_id for seat in seats}) if seats else {}
+    conflicts = panels.conflict_agency_ids(seats) if seats else {}
     query = Q(pk__in=[])
     for seat in seats:
         seat_query = Q(line__commitment__competition_id=seat.competition_id)
-        if seat.agency_id:
-            seat_query &= ~Q(line__commitment__agency_id=seat.agency_id)
+        if conflicts[seat.pk]:
+            seat_query &= ~Q(line__commitment__agency_id__in=sorted(conflicts[seat.pk]))
+        seat_query &= panels.seat_filter(seat, scopes.get(seat.competition_id, []))
         query |= seat_query
     seat_competitions = {seat.competition_id for seat in seats}
     managed = permissions.managed_competition_ids(user) - seat_competitions
@@ -50,15 +62,11 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
         # Once a competition's results are published (judging closed), nothing of it is scored.
         Submission.objects.filter(query, status__in=REVIEWABLE, line__commitment__competition__closed=False)
         .annotate(scored_by_me=Exists(JuryScore.objects.filter(submission=OuterRef("pk"), juror__user=user)))
-        .filter(scored_by_me=False)
         .select_related("line__commitment__agency__parent", "line__commitment__competition", "line__target")
         .order_by("submitted_at", "pk")
     )
     if not include_earlier:
-        later = Submission.objects.filter(
-            line=OuterRef("line"), status=SubmissionStatus.ACCEPTED, reported_on__gt=OuterRef("reported_on")
-        )
-        queryset = queryset.exclude(Exists(later))
+        queryset = current_only(queryset)
     if competition:
         queryset = queryset.filter(line__commitment__competition_id=competition)
     if target:
@@ -68,6 +76,27 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
     if group:
         queryset = queryset.filter(line__commitment__agency__parent__code=group)
     return queryset
+
+
+def current_only(queryset):
+    """Leave out reports superseded by a later accepted report of the same line."""
+    later = Submission.objects.filter(
+        line=OuterRef("line"), status=SubmissionStatus.ACCEPTED, reported_on__gt=OuterRef("reported_on")
+    )
+    return queryset.exclude(Exists(later))
+
+
+def progress_of(user, competition=None):
+    """{"scored": n, "total": m} of a reviewer: of the submissions they should score now (those
+    of their queue and those they scored), how many they scored (1 aggregate query more than
+    the queue's set-up). None for a user on no jury."""
+    if not seats_of(user).exists():
+        return None
+    queryset = reviewable_for(user, competition=competition).filter(line__commitment__competition__jurors__user=user)
+    totals = queryset.order_by().aggregate(
+        total=Count("pk", distinct=True), scored=Count("pk", filter=Q(scored_by_me=True), distinct=True)
+    )
+    return {"scored": totals["scored"] or 0, "total": totals["total"] or 0}
 
 
 def seat_for(user, submission):
@@ -83,11 +112,25 @@ def can_see_others_scores(user, submission):
 
 
 def can_review(user, submission):
-    """May open the scoring screen of this submission."""
+    """May open the scoring screen of this submission: a reviewer of its line (neither
+    affiliated nor in declared conflict with its agency, and on its panel where the competition
+    has panels), or a manager of its competition."""
     seat = seat_for(user, submission)
     if seat is not None:
-        return not seat.has_conflict_with(submission.line.commitment.agency_id)
+        if seat.has_conflict_with(submission.line.commitment.agency_id):
+            return False
+        if panels.counts_for(submission, seat):
+            return True
     return permissions.manages(user, submission.line.commitment.competition_id) or user.is_superuser
+
+
+def reviews_line(seat, submission):
+    """The seat's juror is a reviewer of the submission's line (not in conflict, on its panel)."""
+    return (
+        seat is not None
+        and not seat.has_conflict_with(submission.line.commitment.agency_id)
+        and panels.counts_for(submission, seat)
+    )
 
 
 @transaction.atomic
@@ -99,12 +142,14 @@ def record_score(submission, user, points, comment=""):
     # together then update one row instead of colliding on the unique constraint.
     submission = (
         Submission.objects.select_for_update(of=("self",))
-        .select_related("line__commitment__competition", "line__target")
+        .select_related("line__commitment__competition", "line__commitment__agency", "line__target")
         .get(pk=submission.pk)
     )
     seat = seat_for(user, submission)
     if seat is None:
         raise PermissionDenied(_("You are not a reviewer of this competition."))
+    if not seat.has_conflict_with(submission.line.commitment.agency_id) and not panels.counts_for(submission, seat):
+        raise ValidationError(_("You are not on the review panel of this line: your score would not count."))
     competition = submission.line.commitment.competition
     if competition.closed:
         raise ValidationError(_("The competition is closed: scores can no longer change."))
@@ -113,6 +158,7 @@ def record_score(submission, user, points, comment=""):
     if score is None:
         score = JuryScore(submission=submission, juror=seat)
     score.points, score.comment = points, comment
+    score.counted = True  # a reviewer of the line (checked above)
     score.full_clean(validate_constraints=False)
     score.save()
     log(
@@ -149,7 +195,8 @@ def score_summary(submission):
     spread (standard deviation, min, max), flagged when reviewers disagree strongly."""
     competition = submission.line.commitment.competition
     scores = list(submission.scores.select_related("juror__user").order_by("juror__user__username"))
-    points = [score.points for score in scores]
+    # Scores by reviewers no longer on the line's panel are listed but do not count.
+    points = [score.points for score in scores if score.counted]
     summary = {"scores": scores, "aggregate": scoring.aggregate(points, competition.jury_aggregation)}
     if points:
         low, high = min(points), max(points)
@@ -167,7 +214,7 @@ def reviewer_offsets(competition):
     submissions, as a share of the target's maximum (positive: lenient; negative: harsh)."""
     by_submission = {}
     for submission_id, username, points, max_points in JuryScore.objects.filter(
-        submission__line__commitment__competition=competition
+        submission__line__commitment__competition=competition, counted=True
     ).values_list("submission_id", "juror__user__username", "points", "submission__line__target__max_points"):
         by_submission.setdefault(submission_id, []).append((username, points, max_points))
     offsets = {}

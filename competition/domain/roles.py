@@ -13,9 +13,9 @@ ROLE_LABELS = {MANAGERS: _("Competition managers"), EDITORS: _("Agency editors")
 
 MANAGER_MODEL_PERMISSIONS = [
     f"competition.{action}_{model}"
-    for model in ("agency", "agencymembership", "juror", "adjustment", "feedtoken")
+    for model in ("agency", "agencymembership", "juror", "adjustment", "feedtoken", "reviewpanel")
     for action in ("add", "change", "delete", "view")
-]
+] + ["competition.view_declaredconflict"]
 MANAGER_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
 
 

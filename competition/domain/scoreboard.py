@@ -97,7 +97,7 @@ WHERE c.competition_id = %(competition)s AND cp.live
 """
 SCORE_JOIN_POSTGRES = """
 LEFT JOIN LATERAL (
-    SELECT {scores} FROM competition_juryscore j WHERE j.submission_id = s.id
+    SELECT {scores} FROM competition_juryscore j WHERE j.submission_id = s.id AND j.counted
 ) sc ON s.id IS NOT NULL"""
 # What PostgreSQL sends of each chosen submission's scores: the exact totals where the
 # aggregation needs no more (scoring.aggregate_totals; a third faster than every score), else
@@ -125,7 +125,9 @@ FROM (
 ) x
 LEFT JOIN competition_submission s ON s.id = x.submission_id
 """
-SCORES_GENERIC = "(SELECT group_concat(j.points, ' ') FROM competition_juryscore j WHERE j.submission_id = s.id)"
+SCORES_GENERIC = (
+    "(SELECT group_concat(j.points, ' ') FROM competition_juryscore j WHERE j.submission_id = s.id AND j.counted)"
+)
 
 _PLACES = Decimal(1).scaleb(-4)  # the 4 decimal places of every value column (decimal_field)
 _from_float = Context(prec=15).create_decimal_from_float

@@ -4,7 +4,7 @@ from .agencies import Agency, AgencyMembership, ImportRecord, Reminder
 from .audit import CompetitionLogEntry
 from .evidence import EvidenceFile, Submission, SubmissionAttachment, SubmissionLink
 from .feeds import FeedToken
-from .jury import Adjustment, Juror, JuryScore
+from .jury import Adjustment, DeclaredConflict, Juror, JuryScore, ReviewPanel
 from .pages import (
     CommitmentLine,
     CommitmentPage,
@@ -34,12 +34,14 @@ __all__ = [
     "CompetitionPhase",
     "CompetitionSignatory",
     "CompetitionTier",
+    "DeclaredConflict",
     "EvidenceFile",
     "FeedToken",
     "Registration",
     "RegistrationLine",
     "RegistrationStatus",
     "ReportingDeadline",
+    "ReviewPanel",
     "JuryScore",
     "Reminder",
     "ImportRecord",

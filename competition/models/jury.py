@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalManyToManyField
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from ..enums import SubmissionStatus
@@ -13,7 +15,7 @@ from ..validators import check_visible_fields, validate_in_period, validate_judg
 from .agencies import Agency
 from .evidence import Submission
 from .indexes import CoveringIndex
-from .pages import CommitmentPage, CompetitionPage, acting_user_field, decimal_field
+from .pages import CommitmentPage, CompetitionPage, TargetPage, acting_user_field, decimal_field
 
 SCORABLE_STATUSES = {SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED}
 
@@ -65,7 +67,94 @@ class Juror(models.Model):
             )
 
     def has_conflict_with(self, agency_id):
-        return self.agency_id is not None and self.agency_id == agency_id
+        """Affiliated with the agency, or declared a conflict with it (DeclaredConflict)."""
+        if self.agency_id is not None and self.agency_id == agency_id:
+            return True
+        return agency_id in self.declared_agency_ids()
+
+    def declared_agency_ids(self):
+        """Ids of the agencies the juror declared a conflict with (read once per instance)."""
+        if not hasattr(self, "_declared_agency_ids"):
+            self._declared_agency_ids = (
+                frozenset(self.declared_conflicts.values_list("agency_id", flat=True)) if self.pk else frozenset()
+            )
+        return self._declared_agency_ids
+
+
+class DeclaredConflict(models.Model):
+    """A conflict of interest a reviewer declared with an agency: from then on they are treated
+    as affiliated with it (docs/results.md, "Review panels and conflicts")."""
+
+    juror = models.ForeignKey(
+        Juror, verbose_name=_("juror"), on_delete=models.CASCADE, related_name="declared_conflicts"
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="declared_conflicts"
+    )
+    reason = models.TextField(_("reason"))
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("declared conflict")
+        verbose_name_plural = _("declared conflicts")
+        ordering = ["-declared_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["juror", "agency"], name="unique_declared_conflict")]
+
+    def __str__(self):
+        return f"{self.juror.user.get_username()} / {self.agency.code}"
+
+
+class ReviewPanel(ClusterableModel):
+    """Reviewers assigned to part of a competition: its lines of the chosen targets (all when
+    none is chosen) of the agencies in the chosen clusters (agency groups, by direct parent; all
+    when none is chosen). A line that lies in some panel is reviewed, and its jury points
+    aggregated, by those panels' members only; a line in no panel by the whole jury."""
+
+    competition = models.ForeignKey(
+        CompetitionPage, verbose_name=_("competition"), on_delete=models.CASCADE, related_name="review_panels"
+    )
+    name = models.CharField(_("name"), max_length=255)
+    targets = ParentalManyToManyField(
+        TargetPage,
+        verbose_name=_("targets"),
+        blank=True,
+        related_name="review_panels",
+        help_text=_("Leave empty for every target of the competition."),
+    )
+    clusters = ParentalManyToManyField(
+        Agency,
+        verbose_name=_("clusters"),
+        blank=True,
+        related_name="review_panels",
+        help_text=_("Agency groups: the panel reviews the agencies directly below them. Leave empty for every agency."),
+    )
+    members = ParentalManyToManyField(Juror, verbose_name=_("reviewers"), blank=True, related_name="review_panels")
+
+    panels = [
+        FieldPanel("competition"),
+        FieldPanel("name"),
+        FieldPanel("targets"),
+        FieldPanel("clusters"),
+        FieldPanel("members"),
+    ]
+
+    class Meta:
+        verbose_name = _("review panel")
+        verbose_name_plural = _("review panels")
+        ordering = ["competition", "name"]
+        constraints = [models.UniqueConstraint(fields=["competition", "name"], name="unique_panel_name")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        check_visible_fields(self, "name")
+        if self.competition_id:
+            try:
+                validate_judging_open(self.competition)
+            except ValidationError as error:
+                raise ValidationError({"competition": error}) from None
 
 
 class JuryScore(models.Model):
@@ -79,6 +168,9 @@ class JuryScore(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # False when the juror is not a reviewer of the submission's line under the competition's
+    # review panels: the score is kept but left out of the jury points (domain.panels keeps it).
+    counted = models.BooleanField(_("counted"), default=True, db_default=True)
 
     panels = [FieldRowPanel([FieldPanel("points")]), FieldPanel("comment")]
 
@@ -86,8 +178,10 @@ class JuryScore(models.Model):
         verbose_name = _("jury score")
         verbose_name_plural = _("jury scores")
         constraints = [models.UniqueConstraint(fields=["submission", "juror"], name="unique_score_per_juror")]
-        # Boards read the points of each chosen submission from this index alone.
-        indexes = [CoveringIndex(fields=["submission"], covering=["points"], name="juryscore_submission_points")]
+        # Boards read the counted points of each chosen submission from this index alone.
+        indexes = [
+            CoveringIndex(fields=["submission"], covering=["points", "counted"], name="juryscore_submission_counted")
+        ]
 
     def __str__(self):
         return f"{self.juror.user.get_username()}: {self.points}"

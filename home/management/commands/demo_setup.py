@@ -15,7 +15,7 @@ from django.utils.html import escape
 from wagtail.models import Locale
 from wagtail.rich_text import RichText
 
-from competition.domain import commendations, evidence, judging
+from competition.domain import commendations, evidence, judging, panels
 from competition.domain import registration as registrations
 from competition.domain.pages import publish
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
@@ -32,7 +32,9 @@ from competition.models import (
     CompetitionPage,
     CompetitionPhase,
     CompetitionSignatory,
+    Juror,
     Registration,
+    ReviewPanel,
     Submission,
     TargetPage,
 )
@@ -242,6 +244,7 @@ class Command(BaseCommand):
         self.ensure_accounts()
         self.ensure_pending_evidence()
         self.ensure_registrations()
+        self.ensure_panels()
         self.ensure_results()
         self.ensure_languages()
 
@@ -381,6 +384,30 @@ class Command(BaseCommand):
         self.stdout.write("\nhcmc: registrations approved, submitted, returned, a draft, and not started")
 
     @transaction.atomic
+    @transaction.atomic
+    def ensure_panels(self):
+        """HCMC's jury in two review panels, the departments and the wards and communes (as the
+        city's emulation clusters), and one conflict of interest a reviewer declared. Scores the
+        fixtures hold from reviewers off a line's panel are kept but no longer count."""
+        page = CompetitionPage.objects.filter(slug=HCMC).first()
+        if page is None or page.review_panels.exists():
+            return
+        jurors = {juror.user.username: juror for juror in Juror.objects.filter(competition=page).select_related("user")}
+        plans = [
+            ("Departments", "HCMC-DEPT", ["juror.nguyen", "juror.le"]),
+            ("Wards and communes", "HCMC-WARD", ["juror.nguyen", "juror.tran", "juror.pham"]),
+        ]
+        for name, cluster, members in plans:
+            panel = ReviewPanel(competition=page, name=name)
+            panel.save()
+            panel.clusters.set(Agency.objects.filter(code=cluster))
+            panel.members.set([jurors[username] for username in members if username in jurors])
+            panel.save()
+        panels.recount(page)
+        seat, agency = jurors.get("juror.pham"), Agency.objects.filter(code="26737").first()
+        if seat is not None and agency is not None and not seat.has_conflict_with(agency.pk):
+            panels.declare_conflict(seat, agency, "Worked in this ward's People's Committee until 2024.", seat.user)
+
     def ensure_results(self):
         """Hanoi's competition ends as a competition ends: award rules, judging closed (its official
         results published), awards reviewed and a decision recorded with its signed document. The
