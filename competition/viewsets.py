@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
@@ -21,6 +21,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import policy_registry
+from wagtail.snippets.action_menu import SaveMenuItem
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
@@ -44,6 +45,7 @@ from .domain import audit, evidence
 from .forms import SubmissionForm
 from .models import Adjustment, Agency, AgencyMembership, CompetitionPage, Juror, Submission
 from .models.evidence import STATE_FIELDS
+from .panels import LineContextPanel
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured
 
@@ -72,10 +74,42 @@ def scoped_submission_view(view, url_name):
                 raise Http404
             action = URL_ACTIONS.get(url_name, "view")
             if not permissions.can(request.user, action, submission):
+                if url_name == "edit" and request.method == "GET" and permissions.can_view_submission(
+                    request.user, submission
+                ):
+                    # Someone who may see it but not change it (submitted, decided, or judging
+                    # closed) is shown it read-only, with why, rather than a bare refusal.
+                    messages.info(request, read_only_reason(submission))
+                    return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
                 raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def read_only_reason(submission):
+    """Why a submission's edit form is not offered, in words its editor understands."""
+    from .enums import SubmissionStatus
+
+    if submission.line.commitment.competition.closed:
+        return _("Judging of this competition is closed, so its submissions can no longer change. It is shown here read-only.")
+    reasons = {
+        SubmissionStatus.SUBMITTED: _(
+            "This submission was submitted for review, so it can no longer be edited while the managers "
+            "decide on it. It is shown here read-only; if they return it, you can edit it again."
+        ),
+        SubmissionStatus.ACCEPTED: _(
+            "This submission was accepted, so it can no longer change. It is shown here read-only; "
+            "to report a newer value, add a new submission."
+        ),
+        SubmissionStatus.REJECTED: _(
+            "This submission was rejected, so it can no longer change. It is shown here read-only; "
+            "to report again, add a new submission."
+        ),
+    }
+    return reasons.get(
+        submission.status, _("You cannot edit this submission; it is shown here read-only.")
+    )
 
 
 def chooser_guard(view):
@@ -183,12 +217,44 @@ class NoAutosaveMixin:
         self.autosave_enabled = False
 
 
-class SubmissionCreateView(NoAutosaveMixin, CreateView):
-    pass
+class SaveDraftMenuItem(SaveMenuItem):
+    """A submission's Save: it stays a draft until its editor submits it."""
+
+    label = _("Save draft")
 
 
-class SubmissionEditView(NoAutosaveMixin, GuardedSaveMixin, EditView):
+class SubmitFromFormMixin:
+    """"Save draft" and "Submit for review" side by side on the form: the second saves the draft
+    and then asks for confirmation (the submit URL's confirmation screen), so that nothing is
+    handed to the managers by a slip of the finger."""
+
+    SUBMIT = "action-submit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        instance = getattr(self, "object", None)
+        if instance is not None and instance.pk:
+            offered = permissions.can_submit_submission(user, instance)
+        else:
+            offered = user.is_superuser or permissions.is_editor(user)
+        context["offer_submit"] = offered
+        return context
+
+    def get_success_url(self):
+        if self.SUBMIT in self.request.POST and permissions.can_submit_submission(self.request.user, self.object):
+            return reverse("wagtailsnippets_competition_submission:submit", args=[self.object.pk])
+        return super().get_success_url()
+
+
+class SubmissionCreateView(SubmitFromFormMixin, NoAutosaveMixin, CreateView):
+    template_name = "competition/admin/submission_create.html"
+
+
+class SubmissionEditView(SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
+
+    template_name = "competition/admin/submission_edit.html"
 
 
 class SafeExportIndexView(IndexView):
@@ -252,9 +318,16 @@ class SubmissionInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         submission = self.object
         user = self.request.user
+        from .domain.line_context import annotate_last_accepted, earlier_values, facts
+
+        line = annotate_last_accepted(
+            type(submission.line).objects.select_related("commitment__competition", "target")
+        ).get(pk=submission.line_id)
         context.update(
             {
                 "submission": submission,
+                "line_facts": facts(line),
+                "earlier": earlier_values(submission),
                 "attachments": submission.attachments.select_related("document"),
                 "links": submission.links.all(),
                 "can_submit": permissions.can_submit_submission(user, submission),
@@ -328,6 +401,7 @@ class SubmissionViewSet(SnippetViewSet):
     edit_handler = ObjectList(
         [
             FieldPanel("line"),
+            LineContextPanel(),
             FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
             FieldPanel("narrative"),
             # A structured update and the agency's own points (docs/registration.md).
@@ -353,7 +427,7 @@ class SubmissionViewSet(SnippetViewSet):
 
     def get_urlpatterns(self):
         patterns = super().get_urlpatterns() + [
-            path("submit/<str:pk>/", require_POST(self.submit_view), name="submit"),
+            path("submit/<str:pk>/", self.submit_view, name="submit"),
             path("decide/<str:pk>/", require_POST(self.decide_view), name="decide"),
         ]
         for pattern in patterns:
@@ -361,7 +435,13 @@ class SubmissionViewSet(SnippetViewSet):
         return patterns
 
     def submit_view(self, request, pk):
-        submission = get_object_or_404(Submission, pk=unquote(pk))
+        """GET: the confirmation screen (what will be handed to the managers); POST: submit."""
+        submission = get_object_or_404(
+            Submission.objects.select_related("line__commitment__agency", "line__commitment__competition", "line__target"),
+            pk=unquote(pk),
+        )
+        if request.method != "POST":
+            return self.confirm_submit_response(request, submission)
         try:
             evidence.submit(submission, request.user)
         except ValidationError as error:
@@ -369,6 +449,34 @@ class SubmissionViewSet(SnippetViewSet):
         else:
             messages.success(request, _("Submitted: the managers will review it."))
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
+
+    def confirm_submit_response(self, request, submission):
+        from django.template.response import TemplateResponse
+
+        from .domain.line_context import annotate_last_accepted, facts
+
+        line = annotate_last_accepted(
+            type(submission.line).objects.select_related("commitment__competition", "target")
+        ).get(pk=submission.line_id)
+        title = _("Submit for review?")
+        context = {
+            "page_title": title,
+            "header_title": title,
+            "header_icon": self.icon,
+            "breadcrumbs_items": [
+                {"url": reverse("wagtailadmin_home"), "label": _("Home")},
+                {"url": reverse(self.get_url_name("index")), "label": capfirst(self.model._meta.verbose_name_plural)},
+                {"url": reverse(self.get_url_name("inspect"), args=[submission.pk]), "label": str(submission)},
+                {"url": "", "label": title},
+            ],
+            "submission": submission,
+            "facts": facts(line),
+            "line_label": line_label(submission),
+            "attachments": submission.attachments.select_related("document"),
+            "links": submission.links.all(),
+            "edit_url": reverse(self.get_url_name("edit"), args=[submission.pk]),
+        }
+        return TemplateResponse(request, "competition/admin/submit_confirm.html", context)
 
     def decide_view(self, request, pk):
         submission = get_object_or_404(Submission, pk=unquote(pk))
@@ -380,6 +488,11 @@ class SubmissionViewSet(SnippetViewSet):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Decision recorded."))
+            following = evidence.next_pending(request.user, after=submission)
+            if following is None:
+                messages.info(request, _("No more submissions are waiting for your decision."))
+                return redirect(f"{reverse(self.get_url_name('index'))}?status=submitted")
+            return redirect("wagtailsnippets_competition_submission:inspect", following.pk)
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 
 

@@ -86,6 +86,27 @@ def decide(submission, user, decision, note=""):
     return submission
 
 
+def pending_decisions(user):
+    """Submissions waiting for the user's decision (submitted, in competitions they manage whose
+    judging is open; every one for a superuser), the longest waiting first."""
+    from ..models import Submission
+
+    queryset = Submission.objects.filter(
+        status=SubmissionStatus.SUBMITTED, line__commitment__competition__closed=False
+    ).order_by("submitted_at", "pk")
+    if not user.is_superuser:
+        queryset = queryset.filter(line__commitment__competition_id__in=permissions.managed_competition_ids(user))
+    return queryset
+
+
+def next_pending(user, after=None):
+    """The next submission waiting for the user's decision (never `after`), or None."""
+    queryset = pending_decisions(user)
+    if after is not None:
+        queryset = queryset.exclude(pk=after.pk)
+    return queryset.first()
+
+
 def editors_of(submission):
     from ..models import AgencyMembership
 
