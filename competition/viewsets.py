@@ -74,8 +74,10 @@ def scoped_submission_view(view, url_name):
                 raise Http404
             action = URL_ACTIONS.get(url_name, "view")
             if not permissions.can(request.user, action, submission):
-                if url_name == "edit" and request.method == "GET" and permissions.can_view_submission(
-                    request.user, submission
+                if (
+                    url_name == "edit"
+                    and request.method == "GET"
+                    and permissions.can_view_submission(request.user, submission)
                 ):
                     # Someone who may see it but not change it (submitted, decided, or judging
                     # closed) is shown it read-only, with why, rather than a bare refusal.
@@ -92,7 +94,10 @@ def read_only_reason(submission):
     from .enums import SubmissionStatus
 
     if submission.line.commitment.competition.closed:
-        return _("Judging of this competition is closed, so its submissions can no longer change. It is shown here read-only.")
+        return _(
+            "Judging of this competition is closed, so its submissions can no longer change. "
+            "It is shown here read-only."
+        )
     reasons = {
         SubmissionStatus.SUBMITTED: _(
             "This submission was submitted for review, so it can no longer be edited while the managers "
@@ -107,9 +112,7 @@ def read_only_reason(submission):
             "to report again, add a new submission."
         ),
     }
-    return reasons.get(
-        submission.status, _("You cannot edit this submission; it is shown here read-only.")
-    )
+    return reasons.get(submission.status, _("You cannot edit this submission; it is shown here read-only."))
 
 
 def chooser_guard(view):
@@ -163,6 +166,26 @@ class SubmissionChooserViewSet(SnippetChooserViewSet):
         for pattern in patterns:
             pattern.callback = chooser_guard(pattern.callback)
         return patterns
+
+
+def line_label(submission):
+    """A submission's line by names, as people know it ("Sài Gòn Ward · T6 Online payments"), not by codes."""
+    line = submission.line
+    return f"{line.commitment.agency.name} · {line.target.code} {line.target.title}"
+
+
+def submission_title(submission):
+    """A submission as its screens name it: the line by names, the date and the value in the
+    reader's language ("Sài Gòn Ward · T6 Online payments · 31/12/2025 · 76,9")."""
+    day = date_format(submission.reported_on, "SHORT_DATE_FORMAT")
+    return f"{line_label(submission)} · {day} · {measured(submission.value)}"
+
+
+class SubmissionTitleMixin:
+    """The header and breadcrumbs name the submission by names, in the reader's language."""
+
+    def get_page_subtitle(self):
+        return submission_title(self.object)
 
 
 class GuardedSaveMixin:
@@ -221,10 +244,11 @@ class SaveDraftMenuItem(SaveMenuItem):
     """A submission's Save: it stays a draft until its editor submits it."""
 
     label = _("Save draft")
+    template_name = "competition/admin/includes/save_draft.html"
 
 
 class SubmitFromFormMixin:
-    """"Save draft" and "Submit for review" side by side on the form: the second saves the draft
+    """ "Save draft" and "Submit for review" side by side on the form: the second saves the draft
     and then asks for confirmation (the submit URL's confirmation screen), so that nothing is
     handed to the managers by a slip of the finger."""
 
@@ -248,13 +272,11 @@ class SubmitFromFormMixin:
 
 
 class SubmissionCreateView(SubmitFromFormMixin, NoAutosaveMixin, CreateView):
-    template_name = "competition/admin/submission_create.html"
+    pass
 
 
-class SubmissionEditView(SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView):
+class SubmissionEditView(SubmissionTitleMixin, SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
-
-    template_name = "competition/admin/submission_edit.html"
 
 
 class SafeExportIndexView(IndexView):
@@ -264,12 +286,6 @@ class SafeExportIndexView(IndexView):
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
         return neutralise(value) if export_format == self.FORMAT_CSV else value
-
-
-def line_label(submission):
-    """A submission's line by names, as people know it ("Sài Gòn Ward · T6 Online payments"), not by codes."""
-    line = submission.line
-    return f"{line.commitment.agency.name} · {line.target.code} {line.target.title}"
 
 
 class SubmissionIndexView(SafeExportIndexView):
@@ -287,7 +303,7 @@ class SubmissionIndexView(SafeExportIndexView):
         return columns
 
 
-class SubmissionInspectView(InspectView):
+class SubmissionInspectView(SubmissionTitleMixin, InspectView):
     template_name = "competition/admin/submission_inspect.html"
     # Labels of the fields that have no verbose name (adding one needs a migration).
     field_labels = {"created_by": _("created by"), "submitted_by": _("submitted by"), "decided_by": _("decided by")}
@@ -345,7 +361,7 @@ class SubmissionInspectView(InspectView):
         return reverse(f"wagtailsnippets_competition_submission:{name}", args=[submission.pk])
 
 
-class SubmissionHistoryView(HistoryView):
+class SubmissionHistoryView(SubmissionTitleMixin, HistoryView):
     """A submission's history, where reviewers' actions (who scored it) are shown only to the
     managers of its competition: its agency's editors never learn who scored them, neither in the
     list nor in the user filter."""
@@ -394,6 +410,8 @@ class SubmissionViewSet(SnippetViewSet):
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
     add_view_class = SubmissionCreateView
+    create_template_name = "competition/admin/submission_create.html"
+    edit_template_name = "competition/admin/submission_edit.html"
     edit_view_class = SubmissionEditView
     history_view_class = SubmissionHistoryView
     chooser_viewset_class = SubmissionChooserViewSet
@@ -413,6 +431,7 @@ class SubmissionViewSet(SnippetViewSet):
                 [FieldPanel("self_points"), FieldPanel("self_justification")],
                 heading=_("Self-assessment (optional)"),
             ),
+            FieldPanel("kept_attachments"),
             FieldPanel("new_attachments"),
             FieldPanel("remove_attachments"),
             InlinePanel("links", label=_("Links")),
@@ -437,7 +456,9 @@ class SubmissionViewSet(SnippetViewSet):
     def submit_view(self, request, pk):
         """GET: the confirmation screen (what will be handed to the managers); POST: submit."""
         submission = get_object_or_404(
-            Submission.objects.select_related("line__commitment__agency", "line__commitment__competition", "line__target"),
+            Submission.objects.select_related(
+                "line__commitment__agency", "line__commitment__competition", "line__target"
+            ),
             pk=unquote(pk),
         )
         if request.method != "POST":
@@ -465,8 +486,11 @@ class SubmissionViewSet(SnippetViewSet):
             "header_icon": self.icon,
             "breadcrumbs_items": [
                 {"url": reverse("wagtailadmin_home"), "label": _("Home")},
-                {"url": reverse(self.get_url_name("index")), "label": capfirst(self.model._meta.verbose_name_plural)},
-                {"url": reverse(self.get_url_name("inspect"), args=[submission.pk]), "label": str(submission)},
+                {"url": reverse(self.get_url_name("list")), "label": capfirst(self.model._meta.verbose_name_plural)},
+                {
+                    "url": reverse(self.get_url_name("inspect"), args=[submission.pk]),
+                    "label": submission_title(submission),
+                },
                 {"url": "", "label": title},
             ],
             "submission": submission,
@@ -491,7 +515,7 @@ class SubmissionViewSet(SnippetViewSet):
             following = evidence.next_pending(request.user, after=submission)
             if following is None:
                 messages.info(request, _("No more submissions are waiting for your decision."))
-                return redirect(f"{reverse(self.get_url_name('index'))}?status=submitted")
+                return redirect(f"{reverse(self.get_url_name('list'))}?status=submitted")
             return redirect("wagtailsnippets_competition_submission:inspect", following.pk)
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 

@@ -141,7 +141,9 @@ def register_review_menu_item():
 def save_submissions_as_drafts(menu_items, request, context):
     """A submission's Save keeps it a draft: say so, beside "Submit for review"."""
     if context.get("model") is Submission and context.get("view") in ("create", "edit"):
-        menu_items[:] = [SaveDraftMenuItem(order=item.order) if type(item) is SaveMenuItem else item for item in menu_items]
+        menu_items[:] = [
+            SaveDraftMenuItem(order=item.order) if type(item) is SaveMenuItem else item for item in menu_items
+        ]
 
 
 @hooks.register("insert_global_admin_css")

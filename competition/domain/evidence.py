@@ -4,7 +4,6 @@ Wagtail's audit log and tells the people concerned by e-mail."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -124,12 +123,29 @@ def notify_decision(submission):
     return mail_in_each_language(editors_of(submission), lambda: decision_message(submission))
 
 
+def submission_admin_url(submission):
+    """The absolute address of the submission in the admin (its Inspect page), for e-mails."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
+    return base + reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk])
+
+
 def decision_message(submission):
+    """The decision e-mail in the active language: dates and the value formatted for it (the value
+    without needless trailing zeros), the time of the decision in the site's time zone, and a link
+    to the submission."""
+    from django.utils.formats import date_format
+
+    from ..templatetags.competition_tags import measured
+
     target = submission.line.target
+    day = date_format(submission.reported_on, "SHORT_DATE_FORMAT")
     subject = _("[%(competition)s] %(target)s, %(day)s: %(status)s") % {
         "competition": submission.line.commitment.competition.title,
         "target": target.code,
-        "day": submission.reported_on.isoformat(),
+        "day": day,
         "status": submission.get_status_display(),
     }
     body = _(
@@ -137,10 +153,15 @@ def decision_message(submission):
     ) % {
         "target": target.code,
         "title": target.title,
-        "day": submission.reported_on.isoformat(),
-        "value": floatformat(submission.value, -4),
+        "day": day,
+        "value": f"{measured(submission.value)} ({target.get_unit_display().lower()})",
         "status": submission.get_status_display().lower(),
     }
+    if submission.decided_at:
+        body += " " + _("Decided on %(when)s.") % {
+            "when": date_format(timezone.localtime(submission.decided_at), "DATETIME_FORMAT")
+        }
     if submission.decision_note:
         body += "\n\n" + _("Reason: %(note)s") % {"note": submission.decision_note}
+    body += "\n\n" + _("See the submission: %(url)s") % {"url": submission_admin_url(submission)}
     return subject, body

@@ -26,7 +26,7 @@ def seats_of(user):
     return Juror.objects.filter(user=user).select_related("competition")
 
 
-def queue_for(user, *, competition=None, target=None, agency=None, group=None, include_earlier=False):
+def queue_for(user, *, competition=None, target=None, agency=None, group=None, status=None, include_earlier=False):
     """Submissions the user should look at, oldest first.
 
     For a reviewer: submitted or accepted submissions of their competitions that they have not
@@ -67,6 +67,8 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
         queryset = queryset.filter(line__commitment__agency__code=agency)
     if group:
         queryset = queryset.filter(line__commitment__agency__parent__code=group)
+    if status:
+        queryset = queryset.filter(status=status)
     return queryset
 
 
