@@ -11,7 +11,7 @@ from wagtail.log_actions import log
 from .. import permissions
 from ..enums import SubmissionStatus
 from ..validators import validate_judging_open, validate_no_nul
-from .languages import mail_in_each_language
+from .languages import mail_in_each_language, short_date
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -141,7 +141,7 @@ def decision_message(submission):
     from ..templatetags.competition_tags import measured
 
     target = submission.line.target
-    day = date_format(submission.reported_on, "SHORT_DATE_FORMAT")
+    day = short_date(submission.reported_on)
     subject = _("[%(competition)s] %(target)s, %(day)s: %(status)s") % {
         "competition": submission.line.commitment.competition.title,
         "target": target.code,
