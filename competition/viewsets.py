@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
@@ -81,7 +82,9 @@ def scoped_submission_view(view, url_name):
                 ):
                     # Someone who may see it but not change it (submitted, decided, or judging
                     # closed) is shown it read-only, with why, rather than a bare refusal.
-                    messages.info(request, read_only_reason(submission))
+                    # Written now, in the user's admin language (the message is stored after the
+                    # admin's language is switched back).
+                    messages.info(request, str(read_only_reason(submission)))
                     return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
                 raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -468,7 +471,7 @@ class SubmissionViewSet(SnippetViewSet):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Submitted: the managers will review it."))
+            messages.success(request, gettext("Submitted: the managers will review it."))
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 
     def confirm_submit_response(self, request, submission):
@@ -507,14 +510,14 @@ class SubmissionViewSet(SnippetViewSet):
         try:
             evidence.decide(submission, request.user, request.POST.get("decision", ""), request.POST.get("note", ""))
         except PermissionDenied:
-            messages.error(request, _("You cannot decide on this submission now."))
+            messages.error(request, gettext("You cannot decide on this submission now."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Decision recorded."))
+            messages.success(request, gettext("Decision recorded."))
             following = evidence.next_pending(request.user, after=submission)
             if following is None:
-                messages.info(request, _("No more submissions are waiting for your decision."))
+                messages.info(request, gettext("No more submissions are waiting for your decision."))
                 return redirect(f"{reverse(self.get_url_name('list'))}?status=submitted")
             return redirect("wagtailsnippets_competition_submission:inspect", following.pk)
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)

@@ -310,3 +310,17 @@ def test_signed_points_drop_trailing_zeros_in_the_readers_language():
     assert signed_points(Decimal("-0.25")) == "-0.25"
     with translation.override("vi"):
         assert signed_points(Decimal("1.50")) == "+1,5"
+
+
+def test_the_messages_after_submitting_and_deciding_are_in_the_users_language(client, world):  # noqa: F811
+    for name in ("editor_a", "manager"):
+        profile = UserProfile.get_for_user(world[name])
+        profile.preferred_language = "vi"
+        profile.save()
+    submission = submitted(world["line_a"], "40", date(2025, 6, 30), world["editor_a"])
+    client.force_login(world["editor_a"])
+    shown = client.get(url("edit", submission.pk), follow=True).content.decode()
+    assert "chế độ chỉ xem" in shown and "read-only" not in shown
+    client.force_login(world["manager"])
+    shown = client.post(url("decide", submission.pk), {"decision": "accept"}, follow=True).content.decode()
+    assert "Không còn báo cáo nào chờ bạn quyết định." in shown and "Decision recorded." not in shown
