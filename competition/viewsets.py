@@ -17,6 +17,7 @@ from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -731,7 +732,9 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
 
 
 class CompetitionViewSetGroup(SnippetViewSetGroup):
-    menu_label = _("Competitions")
+    # Its own context: a host site's catalogue translating "Competitions" for its pages (the
+    # demo's home page) would otherwise replace the menu's short label, which the sidebar cuts.
+    menu_label = pgettext_lazy("admin menu", "Competitions")
     menu_icon = "trophy"
     menu_order = 200
     items = (SubmissionViewSet, AgencyViewSet, AgencyMembershipViewSet, JurorViewSet, AdjustmentViewSet)
