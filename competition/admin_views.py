@@ -18,6 +18,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import permissions
 from .domain import jury, panels
 from .models import CompetitionPage, JuryScore, Submission
+from .templatetags.competition_tags import signed_points
 from .validators import parse_decimal
 
 
@@ -27,9 +28,11 @@ class QueueFilterForm(forms.Form):
     competition = forms.TypedChoiceField(
         label=gettext_lazy("Competition"), coerce=int, required=False, empty_value=None
     )
-    target = forms.CharField(label=gettext_lazy("Target code"), max_length=50, required=False)
-    agency = forms.CharField(label=gettext_lazy("Agency code"), max_length=50, required=False)
-    group = forms.CharField(label=gettext_lazy("Group code"), max_length=50, required=False)
+    # Chosen from what the user's competitions hold (values stay the codes: the same addresses).
+    target = forms.ChoiceField(label=gettext_lazy("Target"), required=False)
+    agency = forms.ChoiceField(label=gettext_lazy("Agency"), required=False)
+    group = forms.ChoiceField(label=gettext_lazy("Group"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     include_earlier = forms.BooleanField(
         label=gettext_lazy("Include reports superseded by a later accepted report"), required=False
     )
@@ -44,14 +47,31 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, data, user):
         super().__init__(data)
+        from .models import Agency, TargetPage
+
         ids = {seat.competition_id for seat in jury.seats_of(user)} | set(permissions.managed_competition_ids(user))
         competitions = CompetitionPage.objects.filter(pk__in=ids).order_by("title").values_list("pk", "title")
         self.fields["competition"].choices = [("", _("All competitions")), *competitions]
+        targets = {}
+        for code, title in (
+            TargetPage.objects.filter(competition_id__in=ids).order_by("code", "title").values_list("code", "title")
+        ):
+            targets.setdefault(code, f"{code} {title}")
+        self.fields["target"].choices = [("", _("All targets")), *sorted(targets.items(), key=target_order)]
+        agencies = Agency.objects.filter(commitments__competition_id__in=ids).distinct()
+        agency_choices = agencies.order_by("name").values_list("code", "name")
+        self.fields["agency"].choices = [("", _("All agencies")), *agency_choices]
+        groups = Agency.objects.filter(pk__in=agencies.values("parent_id")).order_by("name").values_list("code", "name")
+        self.fields["group"].choices = [("", _("All groups")), *groups]
+        self.fields["status"].choices = [("", _("Submitted or accepted"))] + [
+            (status.value, status.label) for status in jury.REVIEWABLE
+        ]
 
     def filters(self):
         self.is_valid()
         cleaned = self.cleaned_data
-        return {name: cleaned.get(name) or None for name in ("competition", "target", "agency", "group")} | {
+        names = ("competition", "target", "agency", "group", "status")
+        return {name: cleaned.get(name) or None for name in names} | {
             "include_earlier": bool(cleaned.get("include_earlier"))
         }
 
@@ -59,6 +79,13 @@ class QueueFilterForm(forms.Form):
     def by_gap(self):
         self.is_valid()
         return self.cleaned_data.get("sort") == "gap"
+
+
+def target_order(choice):
+    """T2 before T10: codes ordered by their letters, then by their number."""
+    code = choice[0]
+    digits = "".join(character for character in code if character.isdigit())
+    return ("".join(character for character in code if not character.isdigit()), int(digits) if digits else 0, code)
 
 
 def gap_order(submission):
@@ -105,7 +132,7 @@ class ReviewQueueView(TitledScreenMixin, TemplateView):
                         submission,
                         None
                         if submission.self_points is None
-                        else f"{submission.self_points - jury.suggested_points(submission):+.2f}",
+                        else signed_points(submission.self_points - jury.suggested_points(submission)),
                     )
                     for submission in page.object_list
                 ],
@@ -189,7 +216,9 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 "baseline": target.baseline if line.baseline is None else line.baseline,
                 "goal": target.target_value if line.target_value is None else line.target_value,
                 # The agency's own points less the computed ones (signed), when it proposed some.
-                "self_gap": None if submission.self_points is None else f"{submission.self_points - suggested:+.2f}",
+                "self_gap": (
+                    None if submission.self_points is None else signed_points(submission.self_points - suggested)
+                ),
                 "own": own,
                 "is_reviewer": self.reviews_line,
                 "off_panel": self.seat is not None and not self.reviews_line,

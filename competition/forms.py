@@ -54,6 +54,15 @@ class SubmissionForm(WagtailAdminModelForm):
         % {"size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))},
     )
 
+    kept_attachments = forms.MultipleChoiceField(
+        label=_("Files kept from your last try"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "You chose these before the form was refused; they are added when you save. Untick a file to leave it out."
+        ),
+    )
+
     remove_attachments = forms.TypedMultipleChoiceField(
         label=_("Remove evidence files"),
         coerce=int,
@@ -69,6 +78,7 @@ class SubmissionForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         from .models import CommitmentLine
 
+        self.offer_kept_files()
         choices = self.attachment_choices()
         if choices:
             self.fields["remove_attachments"].choices = choices
@@ -86,6 +96,59 @@ class SubmissionForm(WagtailAdminModelForm):
         self.fields["line"].label_from_instance = line_label
         accept = ",".join(f".{ext}" for ext in conf.get("EVIDENCE_EXTENSIONS"))
         self.fields["new_attachments"].widget.attrs["accept"] = accept
+
+    def offer_kept_files(self, extra=()):
+        """The kept files named by the form's data (and `extra` tokens) as ticked choices."""
+        from .domain import stash
+
+        name = self.add_prefix("kept_attachments")
+        tokens = list(self.data.getlist(name)) if self.is_bound and hasattr(self.data, "getlist") else []
+        tokens += [token for token in extra if token not in tokens]
+        choices = [(token, stash.name_of(token, self.for_user)) for token in tokens] if self.for_user else []
+        choices = [(token, file_name) for token, file_name in choices if file_name]
+        if not choices:
+            self.fields.pop("kept_attachments", None)
+            return
+        field = self.fields.setdefault("kept_attachments", self.base_fields["kept_attachments"].__deepcopy__({}))
+        field.choices = choices
+        if extra:
+            # Shown ticked: the bound data names every kept file.
+            self.data = self.data.copy()
+            self.data.setlist(name, [token for token, _name in choices])
+
+    def is_valid(self):
+        """Refused for any reason: the evidence files that passed their own checks are kept on the
+        server (competition.domain.stash) and offered again, ticked, instead of vanishing."""
+        valid = super().is_valid()
+        if not valid:
+            for kept in getattr(self, "cleaned_data", {}).get("kept_attachments") or []:
+                kept.close()
+        if not valid and self.for_user is not None and not getattr(self, "_kept", False):
+            from .domain import stash
+
+            self._kept = True
+            uploads = getattr(self, "cleaned_data", {}).get("new_attachments") or []
+            if "new_attachments" in self.errors:
+                uploads = []
+            uploads = [upload for upload in uploads if not getattr(upload, "stash_path", None)]
+            if uploads:
+                self.offer_kept_files([stash.keep(upload, self.for_user) for upload in uploads])
+        return valid
+
+    def clean_kept_attachments(self):
+        from .domain import stash
+
+        files = []
+        for token in self.cleaned_data.get("kept_attachments") or []:
+            upload = stash.take(token, self.for_user)
+            files.append(upload)
+            try:
+                check_upload(upload)
+            except ValidationError:
+                for kept in files:
+                    kept.close()
+                raise
+        return files
 
     def attachment_choices(self):
         """(attachment id, file title) of the files this version of the submission holds. When a
@@ -129,6 +192,11 @@ class SubmissionForm(WagtailAdminModelForm):
             SubmissionAttachment.objects.filter(submission=self.instance, pk__in=removed).delete()
         for upload in self.cleaned_data.get("new_attachments") or []:
             attach(self.instance, upload, self.for_user)
+        from .domain import stash
+
+        for upload in self.cleaned_data.get("kept_attachments") or []:
+            attach(self.instance, upload, self.for_user)
+            stash.discard(upload)
 
 
 def line_label(line):

@@ -22,3 +22,29 @@ class JudgingPanel(Panel):
                 pk and user is not None and (user.is_superuser or permissions.manages(user, pk))
             )
             return context
+
+
+class LineContextPanel(Panel):
+    """Beside the submission form's fields: the chosen commitment target's unit, baseline, target
+    value, deadline and the agency's last accepted value. Rendered for the line the form holds
+    (so it shows without JavaScript after a reload); line_context.js shows the facts of another
+    line as soon as it is chosen, from the same facts of every line offered by the form."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "competition/admin/panels/line_context.html"
+
+        class Media:
+            js = ["competition/line_context.js"]
+
+        def get_context_data(self, parent_context=None):
+            from .domain.line_context import annotate_last_accepted, facts
+
+            context = super().get_context_data(parent_context)
+            field = self.form.fields.get("line")
+            if field is None:
+                return context
+            lines = annotate_last_accepted(field.queryset)
+            every = {str(line.pk): facts(line) for line in lines}
+            chosen = self.form["line"].value()
+            context.update({"every": every, "chosen": every.get(str(chosen)) if chosen else None})
+            return context

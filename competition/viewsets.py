@@ -12,18 +12,19 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import policy_registry
+from wagtail.snippets.action_menu import SaveMenuItem
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.chooser import (
     ChooseResultsView,
@@ -58,6 +59,7 @@ from .models import (
     TargetPage,
 )
 from .models.evidence import STATE_FIELDS
+from .panels import LineContextPanel
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured
 
@@ -86,10 +88,47 @@ def scoped_submission_view(view, url_name):
                 raise Http404
             action = URL_ACTIONS.get(url_name, "view")
             if not permissions.can(request.user, action, submission):
+                if (
+                    url_name == "edit"
+                    and request.method == "GET"
+                    and permissions.can_view_submission(request.user, submission)
+                ):
+                    # Someone who may see it but not change it (submitted, decided, or judging
+                    # closed) is shown it read-only, with why, rather than a bare refusal.
+                    # Written now, in the user's admin language (the message is stored after the
+                    # admin's language is switched back).
+                    messages.info(request, str(read_only_reason(submission)))
+                    return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
                 raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def read_only_reason(submission):
+    """Why a submission's edit form is not offered, in words its editor understands."""
+    from .enums import SubmissionStatus
+
+    if submission.line.commitment.competition.closed:
+        return _(
+            "Judging of this competition is closed, so its submissions can no longer change. "
+            "It is shown here read-only."
+        )
+    reasons = {
+        SubmissionStatus.SUBMITTED: _(
+            "This submission was submitted for review, so it can no longer be edited while the managers "
+            "decide on it. It is shown here read-only; if they return it, you can edit it again."
+        ),
+        SubmissionStatus.ACCEPTED: _(
+            "This submission was accepted, so it can no longer change. It is shown here read-only; "
+            "to report a newer value, add a new submission."
+        ),
+        SubmissionStatus.REJECTED: _(
+            "This submission was rejected, so it can no longer change. It is shown here read-only; "
+            "to report again, add a new submission."
+        ),
+    }
+    return reasons.get(submission.status, _("You cannot edit this submission; it is shown here read-only."))
 
 
 def chooser_guard(view):
@@ -145,6 +184,26 @@ class SubmissionChooserViewSet(SnippetChooserViewSet):
         return patterns
 
 
+def line_label(submission):
+    """A submission's line by names, as people know it ("Sài Gòn Ward · T6 Online payments"), not by codes."""
+    line = submission.line
+    return f"{line.commitment.agency.name} · {line.target.code} {line.target.title}"
+
+
+def submission_title(submission):
+    """A submission as its screens name it: the line by names, the date and the value in the
+    reader's language ("Sài Gòn Ward · T6 Online payments · 31/12/2025 · 76,9")."""
+    day = date_format(submission.reported_on, "SHORT_DATE_FORMAT")
+    return f"{line_label(submission)} · {day} · {measured(submission.value)}"
+
+
+class SubmissionTitleMixin:
+    """The header and breadcrumbs name the submission by names, in the reader's language."""
+
+    def get_page_subtitle(self):
+        return submission_title(self.object)
+
+
 class GuardedSaveMixin:
     """Saving the edit form never undoes what happened to the submission since it was opened.
 
@@ -197,11 +256,42 @@ class NoAutosaveMixin:
         self.autosave_enabled = False
 
 
-class SubmissionCreateView(NoAutosaveMixin, CreateView):
+class SaveDraftMenuItem(SaveMenuItem):
+    """A submission's Save: it stays a draft until its editor submits it."""
+
+    label = _("Save draft")
+    template_name = "competition/admin/includes/save_draft.html"
+
+
+class SubmitFromFormMixin:
+    """ "Save draft" and "Submit for review" side by side on the form: the second saves the draft
+    and then asks for confirmation (the submit URL's confirmation screen), so that nothing is
+    handed to the managers by a slip of the finger."""
+
+    SUBMIT = "action-submit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        instance = getattr(self, "object", None)
+        if instance is not None and instance.pk:
+            offered = permissions.can_submit_submission(user, instance)
+        else:
+            offered = user.is_superuser or permissions.is_editor(user)
+        context["offer_submit"] = offered
+        return context
+
+    def get_success_url(self):
+        if self.SUBMIT in self.request.POST and permissions.can_submit_submission(self.request.user, self.object):
+            return reverse("wagtailsnippets_competition_submission:submit", args=[self.object.pk])
+        return super().get_success_url()
+
+
+class SubmissionCreateView(SubmitFromFormMixin, NoAutosaveMixin, CreateView):
     pass
 
 
-class SubmissionEditView(NoAutosaveMixin, GuardedSaveMixin, EditView):
+class SubmissionEditView(SubmissionTitleMixin, SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
 
 
@@ -212,12 +302,6 @@ class SafeExportIndexView(IndexView):
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
         return neutralise(value) if export_format == self.FORMAT_CSV else value
-
-
-def line_label(submission):
-    """A submission's line by names, as people know it ("Sài Gòn Ward · T6 Online payments"), not by codes."""
-    line = submission.line
-    return f"{line.commitment.agency.name} · {line.target.code} {line.target.title}"
 
 
 class SubmissionIndexView(SafeExportIndexView):
@@ -235,7 +319,7 @@ class SubmissionIndexView(SafeExportIndexView):
         return columns
 
 
-class SubmissionInspectView(InspectView):
+class SubmissionInspectView(SubmissionTitleMixin, InspectView):
     template_name = "competition/admin/submission_inspect.html"
     # Labels of the fields that have no verbose name (adding one needs a migration).
     field_labels = {"created_by": _("created by"), "submitted_by": _("submitted by"), "decided_by": _("decided by")}
@@ -266,9 +350,16 @@ class SubmissionInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         submission = self.object
         user = self.request.user
+        from .domain.line_context import annotate_last_accepted, earlier_values, facts
+
+        line = annotate_last_accepted(
+            type(submission.line).objects.select_related("commitment__competition", "target")
+        ).get(pk=submission.line_id)
         context.update(
             {
                 "submission": submission,
+                "line_facts": facts(line),
+                "earlier": earlier_values(submission),
                 "attachments": submission.attachments.select_related("document"),
                 "links": submission.links.all(),
                 "can_submit": permissions.can_submit_submission(user, submission),
@@ -286,7 +377,7 @@ class SubmissionInspectView(InspectView):
         return reverse(f"wagtailsnippets_competition_submission:{name}", args=[submission.pk])
 
 
-class SubmissionHistoryView(HistoryView):
+class SubmissionHistoryView(SubmissionTitleMixin, HistoryView):
     """A submission's history, where reviewers' actions (who scored it) are shown only to the
     managers of its competition: its agency's editors never learn who scored them, neither in the
     list nor in the user filter."""
@@ -335,6 +426,8 @@ class SubmissionViewSet(SnippetViewSet):
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
     add_view_class = SubmissionCreateView
+    create_template_name = "competition/admin/submission_create.html"
+    edit_template_name = "competition/admin/submission_edit.html"
     edit_view_class = SubmissionEditView
     history_view_class = SubmissionHistoryView
     chooser_viewset_class = SubmissionChooserViewSet
@@ -342,6 +435,7 @@ class SubmissionViewSet(SnippetViewSet):
     edit_handler = ObjectList(
         [
             FieldPanel("line"),
+            LineContextPanel(),
             FieldRowPanel([FieldPanel("reported_on"), FieldPanel("value")]),
             FieldPanel("narrative"),
             # A structured update and the agency's own points (docs/registration.md).
@@ -353,6 +447,7 @@ class SubmissionViewSet(SnippetViewSet):
                 [FieldPanel("self_points"), FieldPanel("self_justification")],
                 heading=_("Self-assessment (optional)"),
             ),
+            FieldPanel("kept_attachments"),
             FieldPanel("new_attachments"),
             FieldPanel("remove_attachments"),
             InlinePanel("links", label=_("Links")),
@@ -367,7 +462,7 @@ class SubmissionViewSet(SnippetViewSet):
 
     def get_urlpatterns(self):
         patterns = super().get_urlpatterns() + [
-            path("submit/<str:pk>/", require_POST(self.submit_view), name="submit"),
+            path("submit/<str:pk>/", self.submit_view, name="submit"),
             path("decide/<str:pk>/", require_POST(self.decide_view), name="decide"),
         ]
         for pattern in patterns:
@@ -375,25 +470,69 @@ class SubmissionViewSet(SnippetViewSet):
         return patterns
 
     def submit_view(self, request, pk):
-        submission = get_object_or_404(Submission, pk=unquote(pk))
+        """GET: the confirmation screen (what will be handed to the managers); POST: submit."""
+        submission = get_object_or_404(
+            Submission.objects.select_related(
+                "line__commitment__agency", "line__commitment__competition", "line__target"
+            ),
+            pk=unquote(pk),
+        )
+        if request.method != "POST":
+            return self.confirm_submit_response(request, submission)
         try:
             evidence.submit(submission, request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Submitted: the managers will review it."))
+            messages.success(request, gettext("Submitted: the managers will review it."))
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
+
+    def confirm_submit_response(self, request, submission):
+        from django.template.response import TemplateResponse
+
+        from .domain.line_context import annotate_last_accepted, facts
+
+        line = annotate_last_accepted(
+            type(submission.line).objects.select_related("commitment__competition", "target")
+        ).get(pk=submission.line_id)
+        title = _("Submit for review?")
+        context = {
+            "page_title": title,
+            "header_title": title,
+            "header_icon": self.icon,
+            "breadcrumbs_items": [
+                {"url": reverse("wagtailadmin_home"), "label": _("Home")},
+                {"url": reverse(self.get_url_name("list")), "label": capfirst(self.model._meta.verbose_name_plural)},
+                {
+                    "url": reverse(self.get_url_name("inspect"), args=[submission.pk]),
+                    "label": submission_title(submission),
+                },
+                {"url": "", "label": title},
+            ],
+            "submission": submission,
+            "facts": facts(line),
+            "line_label": line_label(submission),
+            "attachments": submission.attachments.select_related("document"),
+            "links": submission.links.all(),
+            "edit_url": reverse(self.get_url_name("edit"), args=[submission.pk]),
+        }
+        return TemplateResponse(request, "competition/admin/submit_confirm.html", context)
 
     def decide_view(self, request, pk):
         submission = get_object_or_404(Submission, pk=unquote(pk))
         try:
             evidence.decide(submission, request.user, request.POST.get("decision", ""), request.POST.get("note", ""))
         except PermissionDenied:
-            messages.error(request, _("You cannot decide on this submission now."))
+            messages.error(request, gettext("You cannot decide on this submission now."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Decision recorded."))
+            messages.success(request, gettext("Decision recorded."))
+            following = evidence.next_pending(request.user, after=submission)
+            if following is None:
+                messages.info(request, gettext("No more submissions are waiting for your decision."))
+                return redirect(f"{reverse(self.get_url_name('list'))}?status=submitted")
+            return redirect("wagtailsnippets_competition_submission:inspect", following.pk)
         return redirect("wagtailsnippets_competition_submission:inspect", submission.pk)
 
 
@@ -775,7 +914,9 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
 
 
 class CompetitionViewSetGroup(SnippetViewSetGroup):
-    menu_label = _("Competitions")
+    # Its own context: a host site's catalogue translating "Competitions" for its pages (the
+    # demo's home page) would otherwise replace the menu's short label, which the sidebar cuts.
+    menu_label = pgettext_lazy("admin menu", "Competitions")
     menu_icon = "trophy"
     menu_order = 200
     items = (

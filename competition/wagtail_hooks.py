@@ -15,7 +15,13 @@ from wagtail.snippets.models import register_snippet
 from . import permissions
 from .middleware import mark_cacheable
 from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
-from .viewsets import CompetitionViewSetGroup, FeedTokenRevokeBulkAction, ScopedDeleteBulkAction
+from .viewsets import (
+    CompetitionViewSetGroup,
+    FeedTokenRevokeBulkAction,
+    SaveDraftMenuItem,
+    SaveMenuItem,
+    ScopedDeleteBulkAction,
+)
 
 register_snippet(CompetitionViewSetGroup)
 # After Wagtail's own snippet deletion (order 0), which it replaces for the app's models.
@@ -141,6 +147,15 @@ def register_import_menu_item():
 @hooks.register("register_admin_menu_item")
 def register_review_menu_item():
     return ReviewQueueMenuItem(_("Review queue"), reverse("competition_review_queue"), icon_name="tasks", order=210)
+
+
+@hooks.register("construct_snippet_action_menu")
+def save_submissions_as_drafts(menu_items, request, context):
+    """A submission's Save keeps it a draft: say so, beside "Submit for review"."""
+    if context.get("model") is Submission and context.get("view") in ("create", "edit"):
+        menu_items[:] = [
+            SaveDraftMenuItem(order=item.order) if type(item) is SaveMenuItem else item for item in menu_items
+        ]
 
 
 @hooks.register("insert_global_admin_css")

@@ -62,7 +62,7 @@ def test_reminders_once_a_day_with_due_and_returned(world):  # noqa: F811
     assert send_reminders(within_days=7, today=date(2025, 3, 28)) == (0, 2)
     bodies = {message.to[0]: message.body for message in mail.outbox}
     assert "returned to you: Wrong month" in bodies["editor_a@example.org"]
-    assert "due by 2025-03-31" in bodies["editor_b@example.org"]
+    assert "due by 03/31/2025" in bodies["editor_b@example.org"]
     assert "Wrong month" not in bodies["editor_b@example.org"]
 
 

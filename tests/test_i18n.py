@@ -21,6 +21,7 @@ from django.utils import translation
 from wagtail.users.models import UserProfile
 
 from competition.domain import evidence
+from competition.domain.languages import short_date
 from competition.domain.reminders import send_reminders
 from competition.enums import ReportingSchedule
 from competition.models import AgencyMembership, Submission
@@ -222,11 +223,13 @@ def test_reminder_e_mail_in_each_editors_language(world):  # noqa: F811
 
     by_recipient = {message.to[0]: message for message in mail.outbox}
     english, vietnamese = by_recipient["editor_a@example.org"], by_recipient["editor_b@example.org"]
-    assert english.subject == "Reporting reminder for 2025-03-28"
-    assert "due by 2025-03-31" in english.body
-    assert vietnamese.subject == "Nhắc hạn báo cáo ngày 2025-03-28"
+    assert english.subject == "Reporting reminder for 03/28/2025"
+    assert "due by 03/31/2025" in english.body
+    with translation.override("vi"):  # the site's own short date format (d/m/Y in the demo)
+        day, deadline = short_date(date(2025, 3, 28)), short_date(date(2025, 3, 31))
+    assert vietnamese.subject == f"Nhắc hạn báo cáo ngày {day}"
     assert vietnamese.body.startswith("Kính gửi ")
-    assert "hạn chót 2025-03-31" in vietnamese.body and "đã trả lại cho bạn: Wrong month" in vietnamese.body
+    assert f"hạn chót {deadline}" in vietnamese.body and "đã trả lại cho bạn: Wrong month" in vietnamese.body
     assert translation.get_language() == settings.LANGUAGE_CODE
 
 
@@ -246,10 +249,10 @@ def test_decision_e_mail_in_each_editors_language(world, django_capture_on_commi
 
     by_recipient = {message.to[0]: message for message in mail.outbox}
     assert sorted(by_recipient) == ["editor_a@example.org", "editor_a_vi@example.org"]
-    assert "with the value 55.5000, was returned." in by_recipient["editor_a@example.org"].body
+    assert "with the value 55.5 (percent), was returned." in by_recipient["editor_a@example.org"].body
     vietnamese = by_recipient["editor_a_vi@example.org"]
     assert vietnamese.subject.endswith(": Đã trả lại")
-    assert "với giá trị 55,5000, có kết quả: đã trả lại." in vietnamese.body
+    assert "với giá trị 55,5 (phần trăm), có kết quả: đã trả lại." in vietnamese.body
     assert "Lý do: Attach the scan." in vietnamese.body
 
 

@@ -60,8 +60,8 @@ from competition.models import (
     CommitmentLine,
     CommitmentPage,
     CompetitionPage,
-    FeedToken,
     DeclaredConflict,
+    FeedToken,
     Juror,
     JuryScore,
     Registration,
@@ -364,7 +364,8 @@ SUBMISSION_URLS = {
         },
     ),
     # POST-only actions: submit, and the decision (refused with a message when not allowed).
-    "submit": Url(ALL_SUBS, get="refused", post=sub_rule(changes_submission), **pk_kwargs),
+    # GET: the confirmation screen; POST: the submission itself.
+    "submit": Url(ALL_SUBS, get=sub_rule(changes_submission), post=sub_rule(changes_submission), **pk_kwargs),
     "decide": Url(
         ALL_SUBS,
         get="refused",
@@ -1056,6 +1057,11 @@ def was_refused(world, case, response):
     location = response.get("Location", "") if response.status_code == 302 else ""
     if location == reverse("wagtailadmin_home") or location.startswith(reverse("wagtailadmin_login")):
         return True
+    if case.url == "wagtailsnippets_competition_submission:edit" and case.method == "get":
+        # Who may see a submission but not change it is shown it read-only (its Inspect page).
+        inspect = reverse("wagtailsnippets_competition_submission:inspect", args=[world["objects"][case.key].pk])
+        if location == inspect:
+            return True
     if case.url == "wagtailadmin_pages:delete" and case.method == "post":
         return Page.objects.filter(pk=world["pages"][case.key].pk).exists()
     if case.url == "wagtailadmin_pages:delete":
@@ -1116,7 +1122,11 @@ def fingerprint():
         rows["panel", panel.pk] = (
             "",
             _slug(panel.competition.slug),
-            (panel.name, tuple(sorted(t.pk for t in panel.targets.all())), tuple(sorted(j.pk for j in panel.members.all()))),
+            (
+                panel.name,
+                tuple(sorted(t.pk for t in panel.targets.all())),
+                tuple(sorted(j.pk for j in panel.members.all())),
+            ),
         )
     for values in DeclaredConflict.objects.values_list("pk", "agency__code", "juror__competition__slug", "juror_id"):
         rows["conflict", values[0]] = (values[1], _slug(values[2]), values[3:])

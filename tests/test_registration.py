@@ -346,7 +346,8 @@ def test_reminders_and_the_dashboard_include_due_and_returned_registrations(clie
     registration = submitted(reg, "B")
     registrations.decide(registration, reg["manager"], "return", "Add the 2024 figure.")
     text_a = reminder_text(reg["editor_a"], {reg["agencies"]["A"].pk}, TODAY, 14)
-    assert f"Agency A · Registration 2025: registration due by {(TODAY + timedelta(days=10)).isoformat()}" in text_a
+    due = (TODAY + timedelta(days=10)).strftime("%m/%d/%Y")  # in the reader's (English) short form
+    assert f"Agency A · Registration 2025: registration due by {due}" in text_a
     text_b = reminder_text(reg["editor_b"], {reg["agencies"]["B"].pk}, TODAY, 14)
     assert "Agency B · Registration 2025: registration returned to you: Add the 2024 figure." in text_b
     # Due in 10 days: not within 3.

@@ -4,7 +4,6 @@ Wagtail's audit log and tells the people concerned by e-mail."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -12,7 +11,7 @@ from wagtail.log_actions import log
 from .. import permissions
 from ..enums import SubmissionStatus
 from ..validators import validate_judging_open, validate_no_nul
-from .languages import mail_in_each_language
+from .languages import mail_in_each_language, short_date
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -86,6 +85,27 @@ def decide(submission, user, decision, note=""):
     return submission
 
 
+def pending_decisions(user):
+    """Submissions waiting for the user's decision (submitted, in competitions they manage whose
+    judging is open; every one for a superuser), the longest waiting first."""
+    from ..models import Submission
+
+    queryset = Submission.objects.filter(
+        status=SubmissionStatus.SUBMITTED, line__commitment__competition__closed=False
+    ).order_by("submitted_at", "pk")
+    if not user.is_superuser:
+        queryset = queryset.filter(line__commitment__competition_id__in=permissions.managed_competition_ids(user))
+    return queryset
+
+
+def next_pending(user, after=None):
+    """The next submission waiting for the user's decision (never `after`), or None."""
+    queryset = pending_decisions(user)
+    if after is not None:
+        queryset = queryset.exclude(pk=after.pk)
+    return queryset.first()
+
+
 def editors_of(submission):
     from ..models import AgencyMembership
 
@@ -103,12 +123,29 @@ def notify_decision(submission):
     return mail_in_each_language(editors_of(submission), lambda: decision_message(submission))
 
 
+def submission_admin_url(submission):
+    """The absolute address of the submission in the admin (its Inspect page), for e-mails."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
+    return base + reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk])
+
+
 def decision_message(submission):
+    """The decision e-mail in the active language: dates and the value formatted for it (the value
+    without needless trailing zeros), the time of the decision in the site's time zone, and a link
+    to the submission."""
+    from django.utils.formats import date_format
+
+    from ..templatetags.competition_tags import measured
+
     target = submission.line.target
+    day = short_date(submission.reported_on)
     subject = _("[%(competition)s] %(target)s, %(day)s: %(status)s") % {
         "competition": submission.line.commitment.competition.title,
         "target": target.code,
-        "day": submission.reported_on.isoformat(),
+        "day": day,
         "status": submission.get_status_display(),
     }
     body = _(
@@ -116,10 +153,15 @@ def decision_message(submission):
     ) % {
         "target": target.code,
         "title": target.title,
-        "day": submission.reported_on.isoformat(),
-        "value": floatformat(submission.value, -4),
+        "day": day,
+        "value": f"{measured(submission.value)} ({target.get_unit_display().lower()})",
         "status": submission.get_status_display().lower(),
     }
+    if submission.decided_at:
+        body += " " + _("Decided on %(when)s.") % {
+            "when": date_format(timezone.localtime(submission.decided_at), "DATETIME_FORMAT")
+        }
     if submission.decision_note:
         body += "\n\n" + _("Reason: %(note)s") % {"note": submission.decision_note}
+    body += "\n\n" + _("See the submission: %(url)s") % {"url": submission_admin_url(submission)}
     return subject, body

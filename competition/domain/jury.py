@@ -27,7 +27,7 @@ def seats_of(user):
     return Juror.objects.filter(user=user).select_related("competition")
 
 
-def queue_for(user, *, competition=None, target=None, agency=None, group=None, include_earlier=False):
+def queue_for(user, *, competition=None, target=None, agency=None, group=None, status=None, include_earlier=False):
     """Submissions the user should look at, oldest first.
 
     For a reviewer: submitted or accepted submissions of their competitions that they have not
@@ -38,11 +38,17 @@ def queue_for(user, *, competition=None, target=None, agency=None, group=None, i
     commitment target are left out: their scores no longer count on today's board.
     """
     return reviewable_for(
-        user, competition=competition, target=target, agency=agency, group=group, include_earlier=include_earlier
+        user,
+        competition=competition,
+        target=target,
+        agency=agency,
+        group=group,
+        status=status,
+        include_earlier=include_earlier,
     ).filter(scored_by_me=False)
 
 
-def reviewable_for(user, *, competition=None, target=None, agency=None, group=None, include_earlier=False):
+def reviewable_for(user, *, competition=None, target=None, agency=None, group=None, status=None, include_earlier=False):
     """`queue_for` with the submissions the user has scored too (annotated `scored_by_me`)."""
     seats = list(seats_of(user))
     scopes = panels.scopes_of({seat.competition_id for seat in seats}) if seats else {}
@@ -75,6 +81,8 @@ def reviewable_for(user, *, competition=None, target=None, agency=None, group=No
         queryset = queryset.filter(line__commitment__agency__code=agency)
     if group:
         queryset = queryset.filter(line__commitment__agency__parent__code=group)
+    if status:
+        queryset = queryset.filter(status=status)
     return queryset
 
 

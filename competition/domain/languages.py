@@ -9,6 +9,14 @@ def preferred_language(user):
     return (profile.preferred_language if profile else "") or settings.LANGUAGE_CODE
 
 
+def short_date(day):
+    """A date as the active language writes it in short (06/30/2025, 30/06/2025): e-mails never
+    show ISO dates to people."""
+    from django.utils.formats import date_format
+
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
 def mail_in_each_language(users, message):
     """E-mail `users` (those with an address), one e-mail per admin language, each written by
     `message()` (returning subject and body) in that language. Returns the number sent."""

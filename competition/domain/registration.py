@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..models.registration import NOT_STARTED
 from ..validators import validate_judging_open, validate_no_nul, validate_visible_text
-from .languages import mail_in_each_language
+from .languages import mail_in_each_language, short_date
 from .pages import create_and_publish, free_slug, publish
 from .pledges import normalise, to_plain_text, to_rich_text
 
@@ -646,10 +646,10 @@ def reminder_lines(agency_ids, today, within_days):
             lines.append(name + _("registration returned to you: %(note)s") % {"note": row.registration.decision_note})
         elif row.overdue:
             lines.append(
-                name + _("registration overdue since %(day)s") % {"day": row.competition.registration_due.isoformat()}
+                name + _("registration overdue since %(day)s") % {"day": short_date(row.competition.registration_due)}
             )
         else:
-            day = row.competition.registration_due.isoformat()
+            day = short_date(row.competition.registration_due)
             lines.append(name + _("registration due by %(day)s") % {"day": day})
     return lines
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ..enums import SubmissionStatus
 from ..models import AgencyMembership, Reminder, Submission
 from .due import due_items, lines_for_agencies
-from .languages import preferred_language
+from .languages import preferred_language, short_date
 from .registration import reminder_lines as registration_reminders
 
 
@@ -29,12 +29,12 @@ def reminder_text(user, agency_ids, today, within_days):
         what = _("overdue since %(day)s") if item.overdue else _("due by %(day)s")
         lines.append(
             f"- {line.commitment.agency.name} · {line.target.code} {line.target.title}: "
-            + what % {"day": item.deadline.isoformat()}
+            + what % {"day": short_date(item.deadline)}
         )
     for submission in returned:
         lines.append(
             f"- {submission.line.commitment.agency.name} · {submission.line.target.code}, "
-            f"{submission.reported_on.isoformat()}: "
+            f"{short_date(submission.reported_on)}: "
             + _("returned to you: %(note)s")
             % {"note": submission.decision_note}
         )
@@ -62,7 +62,7 @@ def send_reminder_to(user_id, today, within_days):
     user = membership.user
     with translation.override(preferred_language(user)):
         text = reminder_text(user, agency_ids, today, within_days)
-        subject = _("Reporting reminder for %(day)s") % {"day": today.isoformat()}
+        subject = _("Reporting reminder for %(day)s") % {"day": short_date(today)}
     if text is None:
         return NOTHING_DUE
     try:

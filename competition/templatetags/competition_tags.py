@@ -60,6 +60,17 @@ def measured(value):
 
 
 @register.filter
+def signed_points(value):
+    """A difference of points with its sign, two decimals at most, in the reader's locale:
+    +1.5, -0.25 (−0,25 in Vietnamese); 0 for none."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value)).quantize(Decimal("0.01"))
+    text = floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), 2))
+    return f"+{text}" if Decimal(value) > 0 else text
+
+
+@register.filter
 def bar_width(value):
     """A progress fraction as a CSS width percentage between 0 and 100."""
     if value is None:

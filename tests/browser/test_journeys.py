@@ -63,11 +63,12 @@ def test_editor_sees_what_is_due_drafts_with_a_file_and_submits(site, world, scr
     inspect_from_listing(page, "A · T1")
     expect(status_line(page)).to_have_text("Status: Draft")
     expect(page.locator("main li").filter(has_text="(PDF,")).to_have_count(1)
-    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_role("link", name="Submit for review").click()
+    page.get_by_role("button", name="Yes, submit for review").click()
 
     expect(page.get_by_role("status")).to_contain_text("Submitted: the managers will review it.")
     expect(status_line(page)).to_have_text("Status: Submitted")
-    expect(page.get_by_role("button", name="Submit for review")).to_have_count(0)
+    expect(page.get_by_role("link", name="Submit for review")).to_have_count(0)
     page.goto("/admin/")
     expect(reporting.get_by_text("Nothing overdue.")).to_be_visible()
     submission = Submission.objects.get()
@@ -87,8 +88,11 @@ def test_manager_returns_with_a_reason_editor_fixes_and_resubmits_manager_accept
     manager.get_by_role("button", name="Return to the agency").scroll_into_view_if_needed()
     screenshot(manager, "manager-decision")
     manager.get_by_role("button", name="Return to the agency").click()
-    expect(manager.get_by_role("status")).to_contain_text("Decision recorded.")
-    expect(status_line(manager)).to_have_text(f"Status: Returned · Reason: {reason}")
+    expect(manager.get_by_role("status").first).to_contain_text("Decision recorded.")
+    # Nothing else waits: the manager is told so, on the list of submitted evidence.
+    expect(manager.get_by_text("No more submissions are waiting for your decision.")).to_be_visible()
+    submission.refresh_from_db()
+    assert (submission.status, submission.decision_note) == (SubmissionStatus.RETURNED, reason)
 
     editor = site.login(world["editor_a"])
     returned = (
@@ -105,14 +109,15 @@ def test_manager_returns_with_a_reason_editor_fixes_and_resubmits_manager_accept
     expect(editor.get_by_role("status")).to_contain_text("updated.")
     inspect_from_listing(editor, "A · T1")
     expect(editor.locator("main li").filter(has_text="(PNG,")).to_have_count(1)
-    editor.get_by_role("button", name="Submit for review").click()
+    editor.get_by_role("link", name="Submit for review").click()
+    editor.get_by_role("button", name="Yes, submit for review").click()
     expect(status_line(editor)).to_have_text("Status: Submitted")
 
     manager.goto("/admin/")
     deciding.get_by_role("link", name="Agency A · T1, June 30, 2025").click()
     expect(manager.locator("main")).to_contain_text("60")
     manager.get_by_role("button", name="Accept").click()
-    expect(status_line(manager)).to_have_text("Status: Accepted")
+    expect(manager.get_by_text("No more submissions are waiting for your decision.")).to_be_visible()
     expect(manager.get_by_role("button", name="Accept")).to_have_count(0)
 
     reader = site.visitor()

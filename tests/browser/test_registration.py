@@ -158,7 +158,7 @@ def test_an_editor_registers_a_manager_returns_then_approves_and_the_public_sees
     reviewer.goto(f"/admin/review/{submission.pk}/")
     # 700 on 200 -> 1200 (the agency's own target): 50 % of 10 points, 5 suggested; 6 proposed.
     expect(reviewer.locator("dd").filter(has_text="Self-assessed points")).to_contain_text(
-        "6 / 10 (+1.00 against the suggested points)"
+        "6 / 10 (+1 against the suggested points)"
     )
     expect(reviewer.get_by_text("Half of the way to our own target of 1200.")).to_be_visible()
     # The value is read against the agency's own target, as it is scored.

@@ -1,0 +1,164 @@
+"""Issue 20's editor and manager screens in a real browser, in English and in Vietnamese, on a
+desktop and on a phone: the submission form with the chosen target's facts (following the select
+as it changes), a file kept across a refused form, "Save draft" and "Submit for review" side by
+side with a confirmation; the edit address of submitted evidence showing it read-only; the
+manager deciding in context and moving on to the next pending item. Every screen passes axe."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from wagtail.users.models import UserProfile
+
+from competition.domain import evidence
+from competition.enums import SubmissionStatus
+from competition.models import Submission
+from tests.browser.conftest import browser_marks
+from tests.browser.test_accessibility import record, report
+from tests.test_evidence import PDF, world  # noqa: F401  (the same people and lines)
+
+pytestmark = browser_marks
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+PDF_FILE = {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF}
+SUBMISSIONS = "/admin/snippets/competition/submission/"
+
+WORDS = {
+    "en": {
+        "target": "Commitment target",
+        "date": "Reporting date",
+        "value": "Measured value",
+        "save": "Save draft",
+        "submit": "Submit for review",
+        "confirm": "Yes, submit for review",
+        "kept": "Files kept from your last try",
+        "last": "40 (reported on March 31, 2025)",
+        "submitted": "Submitted: the managers will review it.",
+        "read_only": "It is shown here read-only",
+        "accept": "Accept",
+        "no_more": "No more submissions are waiting for your decision.",
+        "earlier": "March 31, 2025: 40",
+    },
+    "vi": {
+        "target": "Chỉ tiêu cam kết",
+        "date": "Ngày báo cáo",
+        "value": "Giá trị đo được",
+        "save": "Lưu bản nháp",
+        "submit": "Gửi xét duyệt",
+        "confirm": "Đồng ý, gửi xét duyệt",
+        "kept": "Tệp giữ lại từ lần gửi trước",
+        "last": "40 (báo cáo ngày 31 tháng 3 năm 2025)",
+        "submitted": "Đã gửi: cán bộ quản lý sẽ xem xét báo cáo.",
+        "read_only": "chế độ chỉ xem",
+        "accept": "Chấp nhận",
+        "no_more": "Không còn báo cáo nào chờ bạn quyết định.",
+        "earlier": ": 40",
+    },
+}
+
+
+@pytest.fixture
+def shots(artefacts_dir):
+    """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size."""
+
+    def shoot(page, name, focus=None):
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            if focus is not None:  # Wagtail's admin scrolls inside its own frame: show this part
+                focus.scroll_into_view_if_needed()
+            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
+        page.set_viewport_size(DESKTOP)
+
+    return shoot
+
+
+def set_language(user, language):
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_an_editor_submits_from_the_form_and_a_manager_decides_in_context(site, world, shots, language):  # noqa: F811
+    words = WORDS[language]
+    suffix = "" if language == "en" else "-vi"
+    for name in ("editor_a", "editor_b", "manager"):
+        set_language(world[name], language)
+    earlier = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 3, 31), value=Decimal("40"))
+    evidence.submit(earlier, world["editor_a"])
+    evidence.decide(earlier, world["manager"], "accept")
+    found = {}
+
+    editor = site.login(world["editor_a"])
+    editor.goto(f"{SUBMISSIONS}add/")
+    # Nothing chosen yet: the panel says what it will show.
+    facts = editor.locator("[data-line-context]")
+    expect(facts.locator("[data-line-context-facts]")).to_be_hidden()
+    editor.get_by_role("combobox", name=words["target"]).select_option(label="Agency A · T1 Target T1 (Loop)")
+    # The script shows the chosen line's facts at once, in the reader's language.
+    expect(facts.locator('[data-fact="last"]')).to_have_text(words["last"])
+    expect(facts.locator('[data-fact="target_value"]')).to_have_text("100")
+    expect(editor.get_by_role("button", name=words["save"], exact=True)).to_be_visible()
+    expect(editor.get_by_role("button", name=words["submit"], exact=True)).to_be_visible()
+    record(editor, f"{language}: submission form with the target's facts", found)
+    shots(editor, f"editor-form-facts{suffix}")
+
+    # Refused (no date): the chosen file is kept, and the facts are still there without a script.
+    editor.get_by_role("spinbutton", name=words["value"]).fill("55.5")
+    editor.locator("input[type=file][name=new_attachments]").set_input_files(files=[PDF_FILE])
+    editor.get_by_role("button", name=words["submit"], exact=True).click()
+    kept = editor.get_by_role("checkbox", name="scan.pdf")
+    expect(kept).to_be_checked()
+    expect(editor.get_by_text(words["kept"]).first).to_be_visible()
+    expect(facts.locator('[data-fact="last"]')).to_have_text(words["last"])
+    record(editor, f"{language}: refused form keeping the file", found)
+    shots(editor, f"editor-form-kept-file{suffix}", focus=kept)
+    assert not Submission.objects.filter(line=world["line_a"]).exclude(pk=earlier.pk).exists()
+
+    # Fixed and submitted: a confirmation first, then submitted.
+    editor.get_by_role("textbox", name=words["date"]).fill("2025-06-30")
+    editor.get_by_role("button", name=words["submit"], exact=True).click()
+    expect(editor.get_by_role("button", name=words["confirm"])).to_be_visible()
+    submission = Submission.objects.exclude(pk=earlier.pk).get(line=world["line_a"])
+    assert submission.status == SubmissionStatus.DRAFT and submission.attachments.count() == 1
+    record(editor, f"{language}: confirmation before submitting", found)
+    shots(editor, f"editor-submit-confirm{suffix}")
+    editor.get_by_role("button", name=words["confirm"]).click()
+    if words["submitted"]:
+        expect(editor.get_by_role("status").first).to_contain_text(words["submitted"])
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
+
+    # The edit address of submitted evidence: read-only, with why.
+    editor.goto(f"{SUBMISSIONS}edit/{submission.pk}/")
+    expect(editor).to_have_url(f"{site.url}{SUBMISSIONS}inspect/{submission.pk}/")
+    expect(editor.get_by_text(words["read_only"])).to_be_visible()
+    record(editor, f"{language}: submitted evidence, read-only", found)
+    shots(editor, f"editor-read-only{suffix}")
+
+    # Another agency's evidence waits too: the manager decides in context, then moves on.
+    other = Submission.objects.create(line=world["line_b"], reported_on=date(2025, 6, 30), value=Decimal("70"))
+    evidence.submit(other, world["editor_b"])
+    manager = site.login(world["manager"])
+    manager.goto(f"{SUBMISSIONS}inspect/{submission.pk}/")
+    context = manager.locator(".competition-line-context")
+    expect(context.locator('[data-fact="baseline"]')).to_have_text("0")
+    expect(context).to_contain_text(words["earlier"])
+    expect(manager.get_by_role("link", name="scan.pdf")).to_be_visible()
+    record(manager, f"{language}: decision screen in context", found)
+    shots(manager, f"manager-decision-context{suffix}", focus=context)
+    manager.get_by_role("button", name=words["accept"], exact=True).click()
+    expect(manager).to_have_url(f"{site.url}{SUBMISSIONS}inspect/{other.pk}/")
+    manager.get_by_role("button", name=words["accept"], exact=True).click()
+    expect(manager.get_by_text(words["no_more"])).to_be_visible()
+    record(manager, f"{language}: no more pending", found)
+    shots(manager, f"manager-no-more-pending{suffix}")
+    assert set(Submission.objects.values_list("status", flat=True)) == {SubmissionStatus.ACCEPTED}
+
+    # The sidebar's labels, opened (they must not be cut).
+    manager.get_by_role("button", name="Competitions" if language == "en" else "Thi đua").click()
+    shots(manager, f"admin-sidebar{suffix}")
+
+    assert not found, report(found)
