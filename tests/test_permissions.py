@@ -13,9 +13,9 @@ from wagtail.models import GroupPagePermission
 from competition import permissions
 from competition.domain import evidence
 from competition.enums import SubmissionStatus
-from competition.models import Adjustment, Agency, Juror, Submission
+from competition.models import Adjustment, Agency, AgencyMembership, Juror, Submission
 from competition.permission_policies import SubmissionPermissionPolicy
-from tests.factories import UserFactory, make_competition
+from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
 from tests.security import build_world
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +210,49 @@ def test_unpublished_competitions_are_hidden_only_from_those_without_a_page_perm
     assert hidden("superuser") == set()
     assert hidden("manager") == set()
     assert hidden("editor_a") == {"unpublished", world["competition"].slug}
+
+
+def test_the_scopes_of_active_users_reach_what_their_roles_give_and_no_further(world):
+    """The scope functions for users who may act (the guards above refuse the others): a manager
+    of two competitions in separate subtrees, each reached by its own page permission, manages
+    both and not a third; an editor sees their agency's submissions only."""
+    second = make_competition(slug="second", title="Second")
+    third = make_competition(slug="third", title="Third")
+    agency_c, agency_d, agency_x = AgencyFactory(code="C"), AgencyFactory(code="D"), AgencyFactory(code="X")
+    make_commitment(second, agency_c, [make_target(second, code="S1")])
+    make_commitment(third, agency_x, [make_target(third, code="X1")])  # agency D takes part nowhere
+    group = Group.objects.create(name="Managers of two")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for page in (world["competition"], second):
+        GroupPagePermission.objects.create(
+            group=group, page=page, permission=Permission.objects.get(codename="publish_page")
+        )
+    two = UserFactory(username="manager_of_two")
+    two.groups.add(group)
+    for competition in (world["competition"], second, third):
+        Adjustment.objects.create(competition=competition, agency=agency_d, points=1, reason=competition.slug)
+    editor_x = UserFactory(username="editor_x")
+    AgencyMembership.objects.create(user=editor_x, agency=agency_x)
+    own, other = submission_in(world, SubmissionStatus.SUBMITTED), submission_in(world, SubmissionStatus.SUBMITTED, "b")
+
+    assert permissions.managed_competition_ids(two) == {world["competition"].pk, second.pk}
+    assert permissions.managed_competition_ids(world["superuser"]) == set(
+        type(second).objects.values_list("pk", flat=True)
+    )
+    assert permissions.is_manager(two) and not permissions.is_editor(two)
+    assert permissions.editor_agency_ids(world["editor_a"]) == {world["agency_a"].pk}
+    assert permissions.is_editor(world["editor_a"]) and not permissions.is_manager(world["editor_a"])
+    assert set(Submission.objects.filter(permissions.visible_submissions_filter(world["editor_a"]))) == {own}
+    assert set(Submission.objects.filter(permissions.visible_submissions_filter(two))) == {own, other}
+    assert set(Adjustment.objects.filter(permissions.competition_scope(two)).values_list("reason", flat=True)) == {
+        world["competition"].slug,
+        "second",
+    }
+    assert set(Agency.objects.filter(permissions.agency_scope(two)).values_list("code", flat=True)) == {
+        "A",
+        "B",
+        "C",
+        "D",
+    }
+    memberships = AgencyMembership.objects.filter(permissions.agency_scope(two, "agency__"))
+    assert set(memberships.values_list("user__username", flat=True)) == {"editor_a", "editor_b"}
