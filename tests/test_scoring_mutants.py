@@ -148,3 +148,12 @@ def test_status_counts_count_every_line():
     (summary,) = compute_board(SPEC, [target()], agencies, MID_YEAR).targets
 
     assert (summary.committed, summary.status_counts["on_track"]) == (3, 3)
+
+
+def test_no_adjustments_add_up_to_a_decimal_zero():
+    """Not the integer 0 that `sum` starts from: a board's figures stay Decimals to the last digit."""
+    from competition.scoring import adjustments_total
+
+    total = adjustments_total([], date(2025, 6, 30))
+
+    assert isinstance(total, D) and total == 0
