@@ -55,6 +55,11 @@ def denied(response):
     return response.status_code == 302 and (response["Location"] == "/admin/" or "/login/" in response["Location"])
 
 
+def read_only(response, submission):
+    """Not editable: refused, or (for those who may see it) sent to its read-only Inspect page."""
+    return denied(response) or (response.status_code == 302 and response["Location"] == url("inspect", submission.pk))
+
+
 def url(name, *args):
     return reverse(f"wagtailsnippets_competition_submission:{name}", args=args)
 
@@ -106,7 +111,7 @@ def test_the_full_loop_moves_the_public_board(client, world, django_capture_on_c
     client.post(url("submit", submission.pk))
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.SUBMITTED and submission.submitted_by == world["editor_a"]
-    assert denied(client.get(url("edit", submission.pk)))
+    assert read_only(client.get(url("edit", submission.pk)), submission)
 
     # Manager returns it without a reason: refused; with a reason: returned, e-mailed.
     client.force_login(world["manager"])
@@ -163,7 +168,7 @@ def test_decided_submissions_are_read_only_for_everyone(client, world, decision)
 
     for user in ("editor_a", "manager", "superuser"):
         client.force_login(world[user])
-        assert denied(client.get(url("edit", submission.pk)))
+        assert read_only(client.get(url("edit", submission.pk)), submission)
         assert denied(client.post(url("edit", submission.pk), add_data(world["line_a"], value="99")))
     submission.refresh_from_db()
     assert submission.value == 5
@@ -418,7 +423,8 @@ def test_admin_screens_name_the_line_and_write_values_and_times_as_people_read_t
     assert "76.9" in row and "76.9000" not in " ".join(row)
     assert any("10:32 p.m." in text for text in row), row
     shown = inspect.select_one("main").get_text(" ", strip=True)
-    assert inspect.h1.get_text(" ", strip=True).endswith("A · T1 · 2025-06-30 · 76.9")
+    # Named by the agency's and the target's names, the date and value as the reader writes them.
+    assert inspect.h1.get_text(" ", strip=True).endswith("Agency A · T1 Target T1 · 06/30/2025 · 76.9")
     assert "Agency A · T1 " in shown and "76.9" in shown and "76.9000" not in shown
     assert "10:32 p.m." in shown and "3:32 p.m." not in shown
 

@@ -115,7 +115,7 @@ def test_gunicorn_serves_the_competition_with_production_settings(served_competi
     assert page_status == 200
     assert b"Served competition" in page
     assert page_headers["X-Frame-Options"] == "DENY"
-    assert all(code == 200 and b'"code": "A"' in body for code, _headers, body in data)
+    assert all(code == 200 and json.loads(body)["agencies"][0]["code"] == "A" for code, _headers, body in data)
     # Each worker learns the URL on its first request, stores it on its second: then it serves hits.
     assert "hit" in [headers.get("X-Cache") for _code, headers, _body in data]
 

@@ -134,7 +134,7 @@ def test_two_reviewers_score_from_the_queue_blind_until_they_have_saved(site, pa
 
     first.get_by_role("link", name="Review queue (2)").click()
     expect(first.locator("main")).to_contain_text("2 submissions to review.")
-    first.get_by_role("link", name="Agency A").click()
+    first.get_by_role("link", name="Agency A", exact=True).click()
     expect(first.get_by_text("The other reviewers' points are shown once you have saved yours.")).to_be_visible()
     first.get_by_role("spinbutton", name="Points (0 to 10)").fill("8")
     first.get_by_role("textbox", name="Comment").fill("The scan matches the system's report.")
@@ -151,7 +151,7 @@ def test_two_reviewers_score_from_the_queue_blind_until_they_have_saved(site, pa
 
     second = site.login(panel["rev_two"])
     second.get_by_role("link", name="Review queue (2)").click()
-    second.get_by_role("link", name="Agency A").click()
+    second.get_by_role("link", name="Agency A", exact=True).click()
     expect(second.get_by_text("The other reviewers' points are shown once you have saved yours.")).to_be_visible()
     expect(second.locator("main")).not_to_contain_text("The scan matches the system's report.")
     second.get_by_role("spinbutton", name="Points (0 to 10)").fill("7")
