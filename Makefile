@@ -118,12 +118,16 @@ fonts:
 		if [ "$$(id -u)" -ne 0 ]; then echo "Pango or the DejaVu fonts are missing and this is not root: install Debian's libpangoft2-1.0-0 and fonts-dejavu-core packages." >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
+# Each pass ends with its slowest tests, to see where the time of `make test` goes.
+DURATIONS := --durations=25 --durations-min=5
+
 # The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
 test-sqlite: venv static chromium redis fonts
-	DATABASE_URL= $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+	DATABASE_URL= $(PY) -m pytest -q -n 2 $(DURATIONS) $(PYTEST_ARGS)
 
+# The PostgreSQL pass runs the tests that use the database (tests/conftest.py).
 test-postgres: venv static redis fonts
-	scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+	COMPETITION_TESTS_DATABASE_ONLY=1 scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(DURATIONS) $(PYTEST_ARGS)
 
 # The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes
 # on a throw-away PostgreSQL cluster, HCMC on a temporary SQLite file. BENCH_ARGS passes options.

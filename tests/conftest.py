@@ -14,17 +14,53 @@ IMPORT_ORDER = ["agencies", "competitions", "targets", "commitments", "jurors", 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# The fixtures that give a test the database (pytest-django's, and the live server's).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def uses_database(item):
+    return bool(item.get_closest_marker("django_db")) or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Under the package's own test settings (tests/settings.py, tox.ini) the demo site is absent:
-    its tests are skipped, the package's all run."""
+    its tests are skipped, the package's all run.
+
+    `make test` runs the suite on SQLite, then again on PostgreSQL with
+    COMPETITION_TESTS_DATABASE_ONLY set: the second pass leaves out the tests that never touch the
+    database (the scoring rules, settings, static files...), whose outcome cannot depend on it."""
     from django.conf import settings
 
+    if os.environ.get("COMPETITION_TESTS_DATABASE_ONLY"):
+        without = [item for item in items if not uses_database(item)]
+        if without:
+            config.hook.pytest_deselected(items=without)
+            items[:] = [item for item in items if uses_database(item)]
     if "home" in settings.INSTALLED_APPS:
         return
     skip = pytest.mark.skip(reason="a test of the demo site; run by `make test`")
     for item in items:
         if item.get_closest_marker("demo"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_reference_index():
+    """Wagtail's reference index (the "Usage" of pages and snippets) is updated by a task after
+    every save, a tenth of the time of saving a page; no test reads it, so the tests save
+    without it (the site keeps it up to date as usual)."""
+    from wagtail.signal_handlers import disable_reference_index_auto_update
+
+    with disable_reference_index_auto_update():
+        yield
 
 
 @pytest.fixture(autouse=True)
