@@ -19,7 +19,7 @@ from . import permissions
 from .domain import jury, panels
 from .models import CompetitionPage, JuryScore, Submission
 from .templatetags.competition_tags import signed_points
-from .validators import parse_decimal
+from .validators import MAX_REASON, parse_decimal
 
 
 class QueueFilterForm(forms.Form):
@@ -265,7 +265,7 @@ class DeclareConflictForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=panels.MAX_REASON,
+        max_length=MAX_REASON,
         help_text=gettext_lazy(
             "For example a former post in the agency or a relative working there. Kept with the declaration, "
             "which the competition's managers read."

@@ -24,6 +24,7 @@ from .domain.scoreboard import get_board
 from .enums import SubmissionStatus
 from .models import CommendationDecision, CompetitionPage, Submission
 from .spreadsheets import export_dataset
+from .validators import MAX_REASON
 
 
 def managed_competition(user, pk):
@@ -56,7 +57,7 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=judging.MAX_REASON,
+        max_length=MAX_REASON,
         help_text=gettext_lazy("Kept in the competition's history, with your name and the time."),
     )
 
@@ -219,7 +220,7 @@ def jury_board_download(request, pk, file_format):
 
 class TakeOffForm(forms.Form):
     award = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=commendations.MAX_REASON)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=MAX_REASON)
 
 
 class AddAwardForm(forms.Form):
@@ -227,7 +228,7 @@ class AddAwardForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Award"), max_length=255)
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
-        max_length=commendations.MAX_REASON,
+        max_length=MAX_REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("Kept with the award and in the competition's history."),
     )

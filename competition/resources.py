@@ -28,7 +28,7 @@ from wagtail.models import Page, Site
 
 from .domain import judging
 from .domain.bulk import insert_rows
-from .domain.pages import create_and_publish, free_slug, publish
+from .domain.pages import create_and_publish, free_slug, new_commitment_page, publish
 from .domain.pledges import normalise, to_plain_text, to_rich_text
 from .enums import Aggregation, Direction, SubmissionSource, SubmissionStatus, Unit
 from .models import (
@@ -1225,14 +1225,7 @@ class CommitmentResource(CompetitionResource):
         if is_create:
             page = CommitmentPage.objects.filter(competition=competition, agency=agency).first()
             if page is None:
-                page = CommitmentPage(
-                    competition=competition,
-                    agency=agency,
-                    title=agency.name,
-                    draft_title=agency.name,
-                    slug=free_slug(competition, f"agency-{agency.code}"),
-                    pledge=to_rich_text(parsed["pledge"] or ""),
-                )
+                page = new_commitment_page(competition, agency, parsed["pledge"] or "")
                 page.live = False
                 competition.add_child(instance=page)
             line.commitment = page

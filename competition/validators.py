@@ -70,6 +70,26 @@ def validate_visible_text(text, *, multiline=False):
         )
 
 
+MAX_REASON = 1000
+
+
+def clean_reason(reason, missing):
+    """The reason a user gives for an action the history keeps (a declared conflict, reopened
+    judging, a changed award), stripped: required (`missing` is the message saying why it is
+    asked for), at most MAX_REASON characters and free of invisible characters. Errors name the
+    form field `reason`."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": missing})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
+    try:
+        validate_visible_text(reason, multiline=True)
+    except ValidationError as error:
+        raise ValidationError({"reason": error}) from None
+    return reason
+
+
 def check_visible_fields(instance, *fields, multiline=()):
     """validate_visible_text on the named fields of a model instance, errors by field."""
     errors = {}

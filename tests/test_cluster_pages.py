@@ -204,6 +204,36 @@ def test_a_higher_cluster_page_ranks_every_agency_below_it_and_lists_its_cluster
     assert [th["class"][-1] for th in page.select("table.cluster-table tbody th")] == ["cluster-level-0"] * 2
 
 
+@pytest.mark.parametrize(
+    ("path", "heading_id", "heading", "note"),
+    [
+        (
+            "/city/",
+            "groups-heading",
+            "Clusters",
+            "Agencies are ranked within the cluster of their parent agency; higher levels add up every agency "
+            "below them.",
+        ),
+        ("/city/clusters/HCMC/", "sub-clusters-heading", "Clusters in this cluster", None),
+    ],
+)
+def test_the_tree_of_clusters_is_a_section_named_by_its_heading(city, client, path, heading_id, heading, note):
+    """The competition page and a cluster's page show their clusters with one include."""
+    page = soup(client.get(f"{path}?as_of={AS_OF}"))
+
+    section = page.select_one("table.cluster-table").find_parent("section")
+    assert section["aria-labelledby"] == heading_id
+    assert section.h2["id"] == heading_id and section.h2.get_text() == heading
+    assert [p.get_text() for p in section.select("p.note")] == ([note] if note else [])
+    assert section.select_one("div.table-scroll")["aria-label"] == "Table of the clusters"
+
+
+def test_a_cluster_without_clusters_below_it_has_no_such_section(city, client):
+    page = soup(client.get(f"/city/clusters/HCMC-WARD/?as_of={AS_OF}"))
+
+    assert page.select_one("table.cluster-table") is None and page.select_one("#sub-clusters-heading") is None
+
+
 @pytest.mark.parametrize("code", ["NOPE", "26734", "hcmc-ward"])
 def test_an_unknown_cluster_page_is_not_found(city, client, code):
     """A code that is no cluster (an agency without members, a wrong case) is not a page."""

@@ -48,6 +48,34 @@ def world():
     return {"competition": competition, "line_a": line_a, "line_b": line_b, **users}
 
 
+def test_each_change_of_status_records_who_and_when_a_revision_and_an_audit_entry(world):
+    """domain.transitions.record_transition, which registrations share: a decision keeps its note,
+    handing in again clears it."""
+    editor, manager = world["editor_a"], world["manager"]
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=40)
+
+    evidence.submit(submission, editor)
+    evidence.decide(submission, manager, "return", "Attach the scan.")
+    submission.refresh_from_db()
+    returned = (submission.status, submission.decided_by, submission.decision_note)
+    decided_at = submission.decided_at
+    evidence.submit(submission, editor)
+    submission.refresh_from_db()
+
+    assert returned == (SubmissionStatus.RETURNED, manager, "Attach the scan.") and decided_at is not None
+    assert (submission.status, submission.submitted_by, submission.decision_note) == (
+        SubmissionStatus.SUBMITTED,
+        editor,
+        "",
+    )
+    entries = CompetitionLogEntry.objects.filter(object_id=str(submission.pk), action__startswith="competition.")
+    assert [(e.action, e.user_id, e.data, e.revision_id is not None) for e in entries.order_by("timestamp", "pk")] == [
+        ("competition.submit", editor.pk, {"from": "draft", "to": "submitted", "note": ""}, True),
+        ("competition.return", manager.pk, {"from": "submitted", "to": "returned", "note": "Attach the scan."}, True),
+        ("competition.submit", editor.pk, {"from": "returned", "to": "submitted", "note": ""}, True),
+    ]
+
+
 def denied(response):
     """Refused: 403 or 404, or Wagtail's redirect of a PermissionDenied to the dashboard or login."""
     if response.status_code in (403, 404):

@@ -20,7 +20,7 @@ from competition.domain import evidence
 from competition.domain.attachments import check_upload
 from competition.models import Agency, Submission
 from competition.upload_handlers import OversizedUpload, SizeLimitUploadHandler
-from competition.validators import invisible_characters, parse_milestones, parse_tiers
+from competition.validators import MAX_REASON, clean_reason, invisible_characters, parse_milestones, parse_tiers
 from tests.helpers import table_counts
 from tests.security import PDF, build_world, stored_files
 from tests.test_uploads import post_file
@@ -48,6 +48,36 @@ def world():
 )
 def test_invisible_characters(text, found):
     assert invisible_characters(text) == found
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("  Late score\n", "Late score"),
+        ("Two lines:\n\tthe second indented", "Two lines:\n\tthe second indented"),
+        ("x" * MAX_REASON, "x" * MAX_REASON),
+    ],
+)
+def test_a_reason_is_kept_stripped(given, kept):
+    assert clean_reason(given, "Say why.") == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (None, "Say why."),
+        ("", "Say why."),
+        (" \n\t ", "Say why."),
+        ("x" * (MAX_REASON + 1), "Keep the reason under 1000 characters."),
+        (f"Late{RLO} score", "The text holds invisible characters that can disguise it (U+202E); remove them."),
+    ],
+)
+def test_a_reason_missing_too_long_or_disguised_is_refused_under_its_field(given, message):
+    """One rule for every action that asks for a reason: only the message for a missing reason is
+    the caller's."""
+    with pytest.raises(ValidationError) as refused:
+        clean_reason(given, "Say why.")
+    assert refused.value.message_dict == {"reason": [message]}
 
 
 def import_preview(client, kind, text):

@@ -278,6 +278,44 @@ def test_judging_cannot_reopen_once_a_decision_is_recorded(contest, boss):
         judging.reopen_judging(contest, boss, "Late correction")
 
 
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("  ", None),
+        ("x" * 1001, "Keep the reason under 1000 characters."),
+        ("Late\u202e score", "The text holds invisible characters that can disguise it (U+202E); remove them."),
+    ],
+)
+@pytest.mark.parametrize(
+    ("action", "missing"),
+    [
+        ("reopen", "Say why judging reopens: the reason is kept in the history."),
+        ("take_off", "Give the reason: it is kept with the award and in the history."),
+        ("add", "Give the reason: it is kept with the award and in the history."),
+    ],
+)
+def test_reopening_and_changing_awards_refuse_an_improper_reason_and_change_nothing(
+    contest, boss, action, missing, reason, message
+):
+    judging.close_judging(contest, boss)
+    awards = list(Award.objects.values_list("pk", "removed").order_by("pk"))
+    entries = PageLogEntry.objects.count()
+    calls = {
+        "reopen": lambda: judging.reopen_judging(contest, boss, reason),
+        "take_off": lambda: commendations.take_off(Award.objects.get(agency__code="E3"), boss, reason),
+        "add": lambda: commendations.add(contest, boss, "W2", "Giấy khen", reason),
+    }
+
+    with pytest.raises(ValidationError) as refused:
+        calls[action]()
+
+    assert refused.value.message_dict == {"reason": [message or missing]}
+    contest.refresh_from_db()
+    assert contest.closed and OfficialResult.objects.get(competition=contest).withdrawn_at is None
+    assert list(Award.objects.values_list("pk", "removed").order_by("pk")) == awards
+    assert PageLogEntry.objects.count() == entries
+
+
 # The commendations screen.
 
 

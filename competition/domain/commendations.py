@@ -18,12 +18,11 @@ from wagtail.models import Collection
 
 from .. import permissions
 from ..models import Agency, Award, AwardBasis, CommendationDecision
-from ..validators import validate_visible_text
+from ..validators import clean_reason, validate_visible_text
 from .attachments import check_upload
 from .judging import current_result
 
 DECISIONS_COLLECTION = "Commendation decisions"
-MAX_REASON = 1000
 
 
 def _may_manage(user, competition):
@@ -130,19 +129,6 @@ def create_proposal(competition, result):
     )
 
 
-def _reason(reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason: it is kept with the award and in the history.")})
-    if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
-    try:
-        validate_visible_text(reason, multiline=True)
-    except ValidationError as error:
-        raise ValidationError({"reason": error}) from None
-    return reason
-
-
 def _undecided(competition):
     if CommendationDecision.objects.filter(competition=competition).exists():
         raise ValidationError(_("The decision is recorded: its awards can no longer change."))
@@ -154,7 +140,7 @@ def take_off(award, user, reason):
     competition = award.competition
     _may_manage(user, competition)
     _undecided(competition)
-    reason = _reason(reason)
+    reason = clean_reason(reason, _("Give the reason: it is kept with the award and in the history."))
     if award.removed:
         raise ValidationError(_("This award was taken off already."))
     award.removed, award.reason, award.changed_by = True, reason, user
@@ -174,7 +160,7 @@ def add(competition, user, agency_code, name, reason):
     back one taken off), for a reason kept with the award and in the history."""
     _may_manage(user, competition)
     _undecided(competition)
-    reason = _reason(reason)
+    reason = clean_reason(reason, _("Give the reason: it is kept with the award and in the history."))
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the award.")})

@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from wagtail.log_actions import log
 
 from .. import permissions
 from ..enums import SubmissionStatus
 from ..validators import validate_judging_open, validate_no_nul
 from .languages import mail_in_each_language, short_date
+from .transitions import record_transition
 
 DECISIONS = {
     "accept": SubmissionStatus.ACCEPTED,
@@ -33,22 +33,8 @@ def _transition(submission, user, status, note=""):
             _("This submission is %(old)s: it cannot become %(new)s.")
             % {"old": SubmissionStatus(previous).label.lower(), "new": SubmissionStatus(status).label.lower()}
         )
-    now = timezone.now()
-    submission.status = status
-    if status == SubmissionStatus.SUBMITTED:
-        submission.submitted_at, submission.submitted_by = now, user
-        submission.decision_note = ""
-    else:
-        submission.decided_at, submission.decided_by = now, user
-        submission.decision_note = note
-    submission.save()
-    revision = submission.save_revision(user=user, clean=False)
-    log(
-        instance=submission,
-        action=LOG_ACTIONS[status],
-        user=user,
-        revision=revision,
-        data={"from": previous, "to": status, "note": note},
+    record_transition(
+        submission, user, status, submitted=SubmissionStatus.SUBMITTED, action=LOG_ACTIONS[status], note=note
     )
     return submission
 

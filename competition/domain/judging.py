@@ -19,11 +19,10 @@ from wagtail.log_actions import log
 
 from ..models import CommendationDecision, CompetitionPage, OfficialResult
 from ..scoring import board_to_data
-from ..validators import validate_visible_text
+from ..validators import clean_reason
 
 CLOSE = "competition.judging_close"
 REOPEN = "competition.judging_reopen"
-MAX_REASON = 1000
 
 
 def _locked(competition):
@@ -91,15 +90,7 @@ def current_result(competition):
 def reopen_judging(competition, user=None, reason=""):
     """Reopen judging, for a reason the audit log keeps: the public boards leave the jury's
     points out again and reviewers may change their scores."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why judging reopens: the reason is kept in the history.")})
-    if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
-    try:
-        validate_visible_text(reason, multiline=True)
-    except ValidationError as error:
-        raise ValidationError({"reason": error}) from None
+    reason = clean_reason(reason, _("Say why judging reopens: the reason is kept in the history."))
     current = _locked(competition)
     if not current.closed:
         raise ValidationError(_("Judging of this competition is open already."))

@@ -4,6 +4,9 @@ both written to Wagtail's audit log."""
 from django.utils.text import slugify
 from wagtail.models import Page
 
+from ..models import CommitmentPage
+from .pledges import to_rich_text
+
 
 def publish(page, user=None):
     """Save the page's current in-memory state as a revision and publish it."""
@@ -32,3 +35,16 @@ def free_slug(parent, wanted, *, exclude_pk=None):
     while slug in siblings:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def new_commitment_page(competition, agency, pledge):
+    """A new (unsaved) commitment page of `agency` in `competition`: titled with the agency's
+    name, at a free slug, with `pledge` (plain text) as its pledge."""
+    return CommitmentPage(
+        competition=competition,
+        agency=agency,
+        title=agency.name,
+        draft_title=agency.name,
+        slug=free_slug(competition, f"agency-{agency.code}"),
+        pledge=to_rich_text(pledge),
+    )

@@ -30,9 +30,8 @@ from ..models import (
     Submission,
     TargetPage,
 )
-from ..validators import validate_visible_text
+from ..validators import clean_reason
 
-MAX_REASON = 1000
 DECLARE = "competition.conflict_declare"
 WITHDRAW = "competition.score_withdraw"
 
@@ -162,19 +161,6 @@ def counts_for(submission, juror):
 # --- Declared conflicts ---------------------------------------------------------------------
 
 
-def clean_reason(reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why: the reason is kept with the declaration.")})
-    if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_REASON}})
-    try:
-        validate_visible_text(reason, multiline=True)
-    except ValidationError as error:
-        raise ValidationError({"reason": error}) from None
-    return reason
-
-
 @transaction.atomic
 def declare_conflict(seat, agency, reason, user):
     """The reviewer of `seat` declares a conflict of interest with `agency`: from now on they are
@@ -182,7 +168,7 @@ def declare_conflict(seat, agency, reason, user):
     (deleted, with its points kept in the audit log). Returns the declaration."""
     if seat.user_id != user.pk:
         raise PermissionDenied
-    reason = clean_reason(reason)
+    reason = clean_reason(reason, _("Say why: the reason is kept with the declaration."))
     seat = Juror.objects.select_for_update().select_related("competition").get(pk=seat.pk)
     if seat.competition.closed:
         raise ValidationError(_("The competition is closed: scores can no longer change."))

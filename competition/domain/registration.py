@@ -36,8 +36,9 @@ from ..models import (
 from ..models.registration import NOT_STARTED
 from ..validators import validate_judging_open, validate_no_nul, validate_visible_text
 from .languages import mail_in_each_language, short_date
-from .pages import create_and_publish, free_slug, publish
+from .pages import create_and_publish, new_commitment_page, publish
 from .pledges import normalise, to_plain_text, to_rich_text
+from .transitions import record_transition
 
 SUBMIT = "competition.registration_submit"
 APPROVE = "competition.registration_approve"
@@ -305,26 +306,10 @@ def save(competition, agency, user, data, *, loaded_revision=None, submit_after=
 
 
 def _transition(registration, user, status, note="", **data):
-    previous = registration.status
-    now = timezone.now()
-    registration.status = status
-    if status == RegistrationStatus.SUBMITTED:
-        registration.submitted_at, registration.submitted_by = now, user
-        registration.decision_note = ""
-    else:
-        registration.decided_at, registration.decided_by = now, user
-        registration.decision_note = note
-    registration.save()
-    revision = registration.save_revision(user=user, clean=False)
     action = {RegistrationStatus.SUBMITTED: SUBMIT, RegistrationStatus.APPROVED: APPROVE}.get(status, RETURN)
-    log(
-        instance=registration,
-        action=action,
-        user=user,
-        revision=revision,
-        data={"from": previous, "to": status, "note": note, **data},
+    return record_transition(
+        registration, user, status, submitted=RegistrationStatus.SUBMITTED, action=action, note=note, **data
     )
-    return revision
 
 
 @transaction.atomic
@@ -456,14 +441,7 @@ def publish_commitment(registration, user):
     wanted = sorted(registration.lines.select_related("target"), key=lambda line: line.target.code)
     page = CommitmentPage.objects.filter(competition=competition, agency=agency).first()
     if page is None:
-        page = CommitmentPage(
-            competition=competition,
-            agency=agency,
-            title=agency.name,
-            draft_title=agency.name,
-            slug=free_slug(competition, f"agency-{agency.code}"),
-            pledge=to_rich_text(registration.pledge),
-        )
+        page = new_commitment_page(competition, agency, registration.pledge)
         page.lines = [
             CommitmentLine(target=line.target, baseline=line.baseline, target_value=line.target_value, sort_order=i)
             for i, line in enumerate(wanted)

@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -17,6 +18,8 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.2 AA, with the A and AA rules of the earlier versions it contains.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 # Each browser module marks itself with these: run once, on the SQLite pass of `make test`
@@ -148,6 +151,23 @@ def screenshot(artefacts_dir):
     return shoot
 
 
+@pytest.fixture
+def shots(artefacts_dir):
+    """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size;
+    with `focus`, a locator scrolled into view first (Wagtail's admin scrolls inside its own
+    frame)."""
+
+    def shoot(page, name, focus=None):
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            if focus is not None:
+                focus.scroll_into_view_if_needed()
+            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
+        page.set_viewport_size(DESKTOP)
+
+    return shoot
+
+
 # True once the page is still: no finite animation or transition running, and Wagtail's messages
 # (which fade in after a short delay) fully shown. Colours mid-fade would fail contrast checks.
 SETTLED = """() => document.getAnimations().every(
@@ -168,6 +188,25 @@ def axe_violations(page, best_practice=False):
     tags = [*AXE_TAGS, "best-practice"] if best_practice else AXE_TAGS
     options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
     return page.evaluate("(options) => axe.run(document, options)", options)["violations"]
+
+
+def switch_to_vietnamese(page):
+    """Switch a visitor's public pages to Vietnamese as a reader does: with the site's language
+    form (its choice is kept in the session for the pages that follow)."""
+    page.goto("/")
+    page.locator("#language-select").select_option("vi")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+
+
+def set_admin_language(user, language):
+    """The admin's language for `user`: their Wagtail profile's preferred language (the pages they
+    load next are in it)."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
 
 
 def describe(violations):

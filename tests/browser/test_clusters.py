@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, switch_to_vietnamese
 
 pytestmark = browser_marks
 
@@ -65,10 +65,7 @@ def in_language(site, language, javascript=True):
     context.set_default_timeout(15_000)
     page = context.new_page()
     if language == "vi":
-        page.goto("/")
-        page.locator("#language-select").select_option("vi")
-        page.get_by_role("button", name="Change").click()
-        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        switch_to_vietnamese(page)
     return page
 
 

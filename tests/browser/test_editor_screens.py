@@ -9,19 +9,16 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from competition.domain import evidence
 from competition.enums import SubmissionStatus
 from competition.models import Submission
-from tests.browser.conftest import browser_marks
+from tests.browser.conftest import browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
 from tests.test_evidence import PDF, world  # noqa: F401  (the same people and lines)
 
 pytestmark = browser_marks
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 PDF_FILE = {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF}
 SUBMISSIONS = "/admin/snippets/competition/submission/"
 
@@ -59,33 +56,12 @@ WORDS = {
 }
 
 
-@pytest.fixture
-def shots(artefacts_dir):
-    """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size."""
-
-    def shoot(page, name, focus=None):
-        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-            page.set_viewport_size(size)
-            if focus is not None:  # Wagtail's admin scrolls inside its own frame: show this part
-                focus.scroll_into_view_if_needed()
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
-        page.set_viewport_size(DESKTOP)
-
-    return shoot
-
-
-def set_language(user, language):
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-
-
 @pytest.mark.parametrize("language", ["en", "vi"])
 def test_an_editor_submits_from_the_form_and_a_manager_decides_in_context(site, world, shots, language):  # noqa: F811
     words = WORDS[language]
     suffix = "" if language == "en" else "-vi"
     for name in ("editor_a", "editor_b", "manager"):
-        set_language(world[name], language)
+        set_admin_language(world[name], language)
     earlier = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 3, 31), value=Decimal("40"))
     evidence.submit(earlier, world["editor_a"])
     evidence.decide(earlier, world["manager"], "accept")

@@ -8,11 +8,10 @@ import json
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from competition.domain.roles import MANAGERS, ensure_roles
 from competition.models import FeedToken
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, set_admin_language
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
 
 pytestmark = browser_marks
@@ -87,9 +86,7 @@ def test_a_manager_issues_a_token_sees_it_once_and_revokes_it(site, screenshot):
     assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
 
     # In Vietnamese: a second token, shown once.
-    profile = UserProfile.get_for_user(manager)
-    profile.preferred_language = "vi"
-    profile.save()
+    set_admin_language(manager, "vi")
     page.goto(reverse("wagtailsnippets_competition_feedtoken:add"))
     page.locator("input[name=name]").fill("Hệ thống văn bản")
     page.locator("select[name=competition]").select_option(label="Digital government 2025")

@@ -5,10 +5,9 @@ them, and offers the confirmation. axe finds nothing; screenshots in English and
 desktop and a phone."""
 
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from competition.domain.roles import MANAGERS, ensure_roles
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, set_admin_language
 from tests.factories import UserFactory
 
 pytestmark = browser_marks
@@ -67,9 +66,7 @@ def test_the_import_preview_of_a_bad_file_and_of_a_good_file(site, worked, scree
     assert not violations, describe(violations)
     shoot(page, screenshot, "admin-import-preview-en")
 
-    profile = UserProfile.get_for_user(manager)
-    profile.preferred_language = "vi"
-    profile.save()
+    set_admin_language(manager, "vi")
     vietnamese = {"kind": "Nội dung của tệp", "file": "Tệp (.csv, .xlsx hoặc .json)", "preview": "Xem trước"}
     preview(page, vietnamese, GOOD, "values.csv")
     first = page.locator("table.import-preview tbody tr").first

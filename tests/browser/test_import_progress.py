@@ -5,13 +5,12 @@ Vietnamese, on a desktop and a phone."""
 
 from django_tasks.signals import task_enqueued
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from competition.domain import import_jobs
 from competition.domain.roles import MANAGERS, ensure_roles
 from competition.models import Adjustment
 from competition.tasks import run_import_job
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, set_admin_language
 from tests.factories import UserFactory
 
 pytestmark = browser_marks
@@ -68,9 +67,7 @@ def test_a_large_import_shows_its_progress_then_its_result(site, worked, setting
     assert not violations, describe(violations)
     screenshot(page, "admin-import-done-en")
 
-    profile = UserProfile.get_for_user(manager)
-    profile.preferred_language = "vi"
-    profile.save()
+    set_admin_language(manager, "vi")
     page.reload()
     expect(page.get_by_text("Đã nhập: tạo mới 2, cập nhật 0, giữ nguyên 0.")).to_be_visible()
     screenshot(page, "admin-import-done-vi")

@@ -4,7 +4,7 @@ phone (nothing wider than the screen), no axe violation, in English and Vietname
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, switch_to_vietnamese
 
 pytestmark = browser_marks
 
@@ -15,10 +15,7 @@ PHONE = {"width": 390, "height": 844}
 def test_a_reader_finds_how_scores_are_computed_from_the_ranking(site, public_board, screenshot, language):
     page = site.visitor()
     if language == "vi":
-        page.goto("/")
-        page.locator("#language-select").select_option("vi")
-        page.get_by_role("button", name="Change").click()
-        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        switch_to_vietnamese(page)
     title = {"en": "How scores are computed", "vi": "Cách tính điểm"}[language]
 
     page.goto("/digital-2025/")
@@ -44,10 +41,7 @@ def test_public_pages_fit_a_phone(site, public_board, screenshot, language):
     names wrap inside their card."""
     page = site.visitor()
     if language == "vi":
-        page.goto("/")
-        page.locator("#language-select").select_option("vi")
-        page.get_by_role("button", name="Change").click()
-        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        switch_to_vietnamese(page)
     page.set_viewport_size(PHONE)
     too_wide = {}
     for url in ("/digital-2025/", "/digital-2025/target-t1/", "/digital-2025/agency-dost/", "/digital-2025/method/"):

@@ -5,32 +5,14 @@ phone (screenshots as artefacts)."""
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from competition.models import DeclaredConflict, ReviewPanel
-from tests.browser.conftest import browser_marks
+from tests.browser.conftest import browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
-from tests.browser.test_registration import set_language
 from tests.test_panels import city, submitted  # noqa: F401  (the same city, clusters and reviewers)
 
 pytestmark = browser_marks
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def shots(artefacts_dir):
-    """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size."""
-
-    def shoot(page, name):
-        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-            page.set_viewport_size(size)
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
-        page.set_viewport_size(DESKTOP)
-
-    return shoot
 
 
 def test_a_manager_accepts_balanced_panels_and_a_reviewer_declares_a_conflict(site, city, shots):  # noqa: F811
@@ -93,7 +75,7 @@ def test_the_panel_screens_in_vietnamese(site, city, shots):  # noqa: F811
     submitted(city["lines"]["W1", "T1"])
     seat = city["seats"]["rev2"]
     for user in (city["manager"], seat.user):
-        set_language(user, "vi")
+        set_admin_language(user, "vi")
     found = {}
 
     manager = site.login(city["manager"])

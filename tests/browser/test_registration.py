@@ -6,35 +6,18 @@ in English and in Vietnamese, on a desktop and on a phone."""
 
 import re
 
-import pytest
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from competition.domain import evidence
 from competition.domain import registration as registrations
 from competition.models import CommitmentPage, Registration, RegistrationStatus, Submission
-from tests.browser.conftest import browser_marks
+from tests.browser.conftest import browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
 from tests.test_registration import reg, submitted  # noqa: F401  (the same people and targets)
 
 pytestmark = browser_marks
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 PLEDGE = "Build a database of voters' recommendations by the end of the year."
-
-
-@pytest.fixture
-def shots(artefacts_dir):
-    """Save the whole page as NAME.png at each size (desktop, then phone), back at the desktop's."""
-
-    def shoot(page, name):
-        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-            page.set_viewport_size(size)
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
-        page.set_viewport_size(DESKTOP)
-
-    return shoot
 
 
 def target_group(page, code):
@@ -170,18 +153,12 @@ def test_an_editor_registers_a_manager_returns_then_approves_and_the_public_sees
     assert not found, report(found)
 
 
-def set_language(user, language):
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-
-
 def test_the_registration_screens_in_vietnamese(site, reg, shots):  # noqa: F811
     competition = reg["competition"]
     registration = submitted(reg, "B", T2=("1500", "Theo kế hoạch năm 2025"))
     registrations.decide(registration, reg["manager"], "return", "Bổ sung số liệu năm 2024.")
     for user in (reg["editor_a"], reg["editor_b"], reg["manager"]):
-        set_language(user, "vi")
+        set_admin_language(user, "vi")
     found = {}
 
     editor = site.login(reg["editor_a"])

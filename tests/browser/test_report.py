@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from competition.domain import commendations, judging
-from tests.browser.conftest import axe_violations, browser_marks, describe
+from tests.browser.conftest import axe_violations, browser_marks, describe, switch_to_vietnamese
 
 pytestmark = browser_marks
 
@@ -86,10 +86,7 @@ def test_report_and_record_have_no_wcag_violations(site, decided_board):
 def test_screenshots_of_the_report_and_the_record(site, decided_board, screenshot, language):
     page = site.visitor()
     if language == "vi":
-        page.goto("/")
-        page.locator("#language-select").select_option("vi")
-        page.get_by_role("button", name="Change").click()
-        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        switch_to_vietnamese(page)
 
     page.goto("/digital-2025/report/")
     expect(page.locator("main")).to_contain_text("125/QĐ-UBND")
