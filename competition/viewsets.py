@@ -61,7 +61,7 @@ from .models import (
 from .models.evidence import STATE_FIELDS
 from .panels import LineContextPanel
 from .spreadsheets import neutralise
-from .templatetags.competition_tags import measured
+from .templatetags.competition_tags import measured, signed_points
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -316,6 +316,19 @@ class SubmissionIndexView(SafeExportIndexView):
                 column.accessor = line_label
             elif column.name == "value":
                 column.accessor = lambda submission: measured(submission.value)
+        return columns
+
+
+class AdjustmentIndexView(SafeExportIndexView):
+    """Bonus and deduction points with their sign, without trailing zeros, in the reader's
+    language ("1.0000" was listed raw)."""
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        for column in columns:
+            if column.name == "points":
+                column.accessor = lambda adjustment: signed_points(adjustment.points)
         return columns
 
 
@@ -661,7 +674,7 @@ class MembershipForm(ScopedForm):
 
 
 class AgencyViewSet(ScopedSnippetViewSet):
-    index_view_class = SafeExportIndexView
+    index_view_class = AdjustmentIndexView
     model = Agency
     icon = "group"
     menu_label = _("Agencies")
@@ -785,7 +798,7 @@ class ReviewPanelViewSet(ScopedSnippetViewSet):
 
 
 class AdjustmentViewSet(ScopedSnippetViewSet):
-    index_view_class = SafeExportIndexView
+    index_view_class = AdjustmentIndexView
     model = Adjustment
     icon = "plus-inverse"
     menu_label = _("Adjustments")
