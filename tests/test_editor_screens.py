@@ -277,24 +277,44 @@ def test_the_review_queue_filters_by_choice(client, world):  # noqa: F811
 # --- 7. The account screen says what stops it from saving ---------------------------------------
 
 
-def test_the_account_screen_says_at_the_top_which_names_to_fill(client, world):  # noqa: F811
+ACCOUNT_PREFERENCES = {
+    "locale-preferred_language": "vi",
+    "locale-current_time_zone": "Asia/Ho_Chi_Minh",
+    "theme-theme": "system",
+    "theme-density": "default",
+    "theme-contrast": "system",
+    "theme-keyboard_shortcuts": "on",
+}
+
+
+def test_a_user_without_names_or_address_saves_their_language_and_time_zone(client, world):  # noqa: F811
+    """Wagtail's name panel required a first and last name (and an e-mail address) of everyone:
+    someone created without them could not change their language without inventing one."""
     user = world["editor_a"]
-    user.first_name = user.last_name = ""
+    user.first_name = user.last_name = user.email = ""
     user.save()
     client.force_login(user)
-    response = client.post(
-        reverse("wagtailadmin_account"),
-        {
-            "name_email-email": user.email,
-            "locale-preferred_language": "vi",
-            "locale-current_time_zone": "",
-            "theme-theme": "system",
-            "theme-density": "default",
-            "theme-contrast": "system",
-            "theme-keyboard_shortcuts": "on",
-        },
-    )
+    response = client.post(reverse("wagtailadmin_account"), ACCOUNT_PREFERENCES)
+    assert response.status_code == 302
+    profile = UserProfile.get_for_user(user)
+    assert (profile.preferred_language, profile.current_time_zone) == ("vi", "Asia/Ho_Chi_Minh")
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.email) == ("", "", "")
+    # A name given is saved as ever.
+    client.post(reverse("wagtailadmin_account"), {**ACCOUNT_PREFERENCES, "name_email-first_name": "Lan"})
+    user.refresh_from_db()
+    assert user.first_name == "Lan"
+
+
+def test_the_account_screen_says_at_the_top_which_names_to_fill(client, world):  # noqa: F811
+    """A name once given is not emptied: the screen says at the top which field stops it."""
+    user = world["editor_a"]
+    user.first_name, user.last_name = "Lan", "Nguyễn"
+    user.save()
+    client.force_login(user)
+    response = client.post(reverse("wagtailadmin_account"), {**ACCOUNT_PREFERENCES, "name_email-email": user.email})
     assert response.status_code == 200
+    assert UserProfile.get_for_user(user).preferred_language != "vi"
     content = response.content.decode()
     alert = content[content.index("competition-account-errors") :]
     alert = alert[: alert.index("</div>")]
