@@ -137,11 +137,12 @@ def artefacts_dir(tmp_path_factory):
 
 @pytest.fixture
 def screenshot(artefacts_dir):
-    """Save the visible part of a page as NAME.png, in 256 colours (small enough for the docs)."""
+    """Save the visible part of a page (or all of it) as NAME.png, in 256 colours (small enough
+    for the docs)."""
     from PIL import Image
 
-    def shoot(page, name):
-        image = Image.open(BytesIO(page.screenshot(animations="disabled", caret="hide")))
+    def shoot(page, name, full_page=False):
+        image = Image.open(BytesIO(page.screenshot(animations="disabled", caret="hide", full_page=full_page)))
         image.convert("RGB").quantize(colors=256).save(artefacts_dir / f"{name}.png", optimize=True)
         return artefacts_dir / f"{name}.png"
 

@@ -60,7 +60,7 @@ WORDS = {
 
 
 @pytest.fixture
-def shots(artefacts_dir):
+def shots(screenshot):
     """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size."""
 
     def shoot(page, name, focus=None):
@@ -68,7 +68,7 @@ def shots(artefacts_dir):
             page.set_viewport_size(size)
             if focus is not None:  # Wagtail's admin scrolls inside its own frame: show this part
                 focus.scroll_into_view_if_needed()
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
+            screenshot(page, f"{name}-{label}", full_page=True)
         page.set_viewport_size(DESKTOP)
 
     return shoot

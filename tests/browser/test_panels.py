@@ -21,13 +21,13 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
-def shots(artefacts_dir):
+def shots(screenshot):
     """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size."""
 
     def shoot(page, name):
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
+            screenshot(page, f"{name}-{label}", full_page=True)
         page.set_viewport_size(DESKTOP)
 
     return shoot
