@@ -147,7 +147,8 @@ bench: venv static
 
 # Retake the screenshots of docs/screenshots (the browser journeys save them there).
 screenshots: venv static chromium
-	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py tests/browser/test_report.py tests/browser/test_method.py tests/browser/test_clusters.py
+	DATABASE_URL= COMPETITION_BROWSER_ARTEFACTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:xdist -m browser tests/browser/test_journeys.py tests/browser/test_report.py tests/browser/test_method.py tests/browser/test_clusters.py \
+		tests/browser/test_editor_screens.py tests/browser/test_panels.py tests/browser/test_feed_tokens.py
 
 # Mutation testing (minutes; not part of `make test`): mutmut changes one thing at a time in
 # competition/scoring.py (setup.cfg) and runs the tests that reach it; docs/testing.md lists the

@@ -13,6 +13,7 @@ class CompetitionConfig(AppConfig):
         from wagtail.permissions import register_permission_policy
 
         from . import signals
+        from .account_forms import use_account_name_email_form
         from .checks import check_evidence_download_middleware, check_evidence_not_served_as_media, check_shared_cache
         from .models import Submission
         from .permission_policies import SubmissionPermissionPolicy, scoped_policies
@@ -21,6 +22,7 @@ class CompetitionConfig(AppConfig):
         for model, policy in scoped_policies().items():
             register_permission_policy(model, policy)
         signals.connect()
+        use_account_name_email_form()
         checks.register(check_evidence_download_middleware, checks.Tags.security)
         checks.register(check_shared_cache, checks.Tags.caches)
         checks.register(check_evidence_not_served_as_media, checks.Tags.security, checks.Tags.urls)

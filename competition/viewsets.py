@@ -61,7 +61,7 @@ from .models import (
 from .models.evidence import STATE_FIELDS
 from .panels import LineContextPanel
 from .spreadsheets import neutralise
-from .templatetags.competition_tags import measured
+from .templatetags.competition_tags import measured, signed_points
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -287,12 +287,27 @@ class SubmitFromFormMixin:
         return super().get_success_url()
 
 
-class SubmissionCreateView(SubmitFromFormMixin, NoAutosaveMixin, CreateView):
-    pass
+class SavedMessageMixin:
+    """The message after saving names the submission as its screens do, in the editor's
+    language (Wagtail's "Submission 'A · T1 · 2025-06-30 · 55.5' created." used codes, an ISO
+    date and a verb its Vietnamese catalogue lacks)."""
+
+    saved_message = None
+
+    def get_success_message(self, instance=None):
+        return self.saved_message % {"title": submission_title(instance or self.object)}
 
 
-class SubmissionEditView(SubmissionTitleMixin, SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView):
+class SubmissionCreateView(SavedMessageMixin, SubmitFromFormMixin, NoAutosaveMixin, CreateView):
+    saved_message = _("Submission “%(title)s” saved as a draft.")
+
+
+class SubmissionEditView(
+    SavedMessageMixin, SubmissionTitleMixin, SubmitFromFormMixin, NoAutosaveMixin, GuardedSaveMixin, EditView
+):
     """The edit form (Wagtail derives the revert view from it, so reverts are guarded too)."""
+
+    saved_message = _("Submission “%(title)s” saved.")
 
 
 class SafeExportIndexView(IndexView):
@@ -316,6 +331,19 @@ class SubmissionIndexView(SafeExportIndexView):
                 column.accessor = line_label
             elif column.name == "value":
                 column.accessor = lambda submission: measured(submission.value)
+        return columns
+
+
+class AdjustmentIndexView(SafeExportIndexView):
+    """Bonus and deduction points with their sign, without trailing zeros, in the reader's
+    language ("1.0000" was listed raw)."""
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        for column in columns:
+            if column.name == "points":
+                column.accessor = lambda adjustment: signed_points(adjustment.points)
         return columns
 
 
@@ -661,7 +689,7 @@ class MembershipForm(ScopedForm):
 
 
 class AgencyViewSet(ScopedSnippetViewSet):
-    index_view_class = SafeExportIndexView
+    index_view_class = AdjustmentIndexView
     model = Agency
     icon = "group"
     menu_label = _("Agencies")
@@ -785,7 +813,7 @@ class ReviewPanelViewSet(ScopedSnippetViewSet):
 
 
 class AdjustmentViewSet(ScopedSnippetViewSet):
-    index_view_class = SafeExportIndexView
+    index_view_class = AdjustmentIndexView
     model = Adjustment
     icon = "plus-inverse"
     menu_label = _("Adjustments")

@@ -143,3 +143,9 @@ def test_demo_setup_follows_the_reports():
     content = client.get(f"/{HCMC}/").content.decode()
     assert "Giai đoạn bứt phá" in content and "Xuất sắc (Excellent)" in content
     assert "Urgent phase" not in content
+
+    # Every demo account has a name (Wagtail's account screen asked the nameless to invent one).
+    from django.contrib.auth import get_user_model
+
+    accounts = get_user_model().objects.filter(username__in=["admin", "manager", "editor.dost", "juror.tran"])
+    assert len(accounts) == 4 and all(user.first_name and user.last_name for user in accounts)

@@ -406,3 +406,29 @@ def test_adjustments_in_the_admin_have_a_date_inside_the_period(blind, manager, 
     assert created.status_code == 302
     assert Adjustment.objects.get(reason="Bonus").on == date(2025, 9, 1)
     assert "Counts from" in listing and "Sept. 1, 2025" in listing
+
+
+def test_the_adjustments_listing_shows_points_with_their_sign_and_no_trailing_zeros(blind, manager, client):
+    """The listing printed the stored "2.0000" and "-1.5000"."""
+    from bs4 import BeautifulSoup
+    from django.contrib.auth.models import Permission
+    from wagtail.users.models import UserProfile
+
+    from competition.models import Adjustment, Agency
+
+    manager.groups.get().permissions.add(*Permission.objects.filter(codename="view_adjustment"))
+    agency = Agency.objects.get(code="BA")
+    for points, reason in (("2", "Bonus"), ("-1.5", "Late")):
+        Adjustment.objects.create(competition=blind, agency=agency, points=Decimal(points), reason=reason)
+    client.force_login(manager)
+
+    def points_column():
+        page = BeautifulSoup(client.get("/admin/snippets/competition/adjustment/").content, "html.parser")
+        rows = page.select("table.listing tbody tr")
+        return sorted(row.select("td")[2].get_text(strip=True) for row in rows)
+
+    assert points_column() == ["+2", "-1.5"]
+    profile = UserProfile.get_for_user(manager)
+    profile.preferred_language = "vi"
+    profile.save()
+    assert points_column() == ["+2", "-1,5"]

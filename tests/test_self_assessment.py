@@ -95,6 +95,28 @@ def test_reviewers_and_managers_see_the_agencys_points_beside_the_suggested_ones
     assert "None proposed." in client.get(review_url(a)).content.decode()
 
 
+def test_the_suggested_points_are_formatted_for_the_reader(client, panel):  # noqa: F811
+    """'5.00' was printed raw; points read like every other figure of the admin: no trailing
+    zeros, the reader's decimal separator."""
+    from bs4 import BeautifulSoup
+    from wagtail.users.models import UserProfile
+
+    b = panel["subs"]["b"]  # 50 of 0 -> 100 on 10 points: 5 suggested
+    client.force_login(panel["rev_free"])
+    page = BeautifulSoup(client.get(review_url(b)).content, "html.parser")
+    suggested = page.find("dt", string="Suggested points").find_next_sibling("dd").get_text(strip=True)
+    assert suggested == "5 / 10"
+    line = b.line
+    line.target_value = Decimal(80)  # 50 on 0 -> 80: 6.25
+    line.save()
+    profile = UserProfile.get_for_user(panel["rev_free"])
+    profile.preferred_language = "vi"
+    profile.save()
+    page = BeautifulSoup(client.get(review_url(b)).content, "html.parser")
+    suggested = page.find("dt", string="Điểm gợi ý").find_next_sibling("dd").get_text(strip=True)
+    assert suggested == "6,25 / 10"
+
+
 def test_self_assessed_points_never_count_on_the_scoreboard(world):  # noqa: F811
     competition = world["competition"]
     for line, editor, own in ((world["line_a"], "editor_a", Decimal(10)), (world["line_b"], "editor_b", None)):
@@ -150,7 +172,8 @@ def test_own_points_are_public_only_once_judging_is_closed(client, world):  # no
     assert (lines["A"]["self_points"], lines["B"]["self_points"]) == (7.5, None)
     assert lines["A"]["awarded_points"] == 6  # 60 % of 10: the own points never count
     content = client.get(page_url).content.decode()
-    assert '<th scope="col">Own points</th>' in content and '<td class="num">7.50</td>' in content
+    assert '<th scope="col" role="columnheader">Own points</th>' in content
+    assert '<td class="num" role="cell" data-label="Own points">7.50</td>' in content
     # An earlier date reads the earlier submission.
     early = client.get(f"{competition.url}scoreboard.json?as_of=2025-04-30").json()["agencies"]
     assert {a["code"]: a["targets"][0]["self_points"] for a in early}["A"] == 9

@@ -60,14 +60,23 @@ def measured(value):
 
 
 @register.filter
+def plain_points(value):
+    """Points rounded to two decimals without trailing zeros, in the reader's locale:
+    5.00 -> 5, 4.50 -> 4.5 (4,5 in Vietnamese), 3.3333 -> 3.33."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value)).quantize(Decimal("0.01"))
+    return floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), 2))
+
+
+@register.filter
 def signed_points(value):
     """A difference of points with its sign, two decimals at most, in the reader's locale:
     +1.5, -0.25 (−0,25 in Vietnamese); 0 for none."""
     if value is None:
         return "—"
-    value = Decimal(str(value)).quantize(Decimal("0.01"))
-    text = floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), 2))
-    return f"+{text}" if Decimal(value) > 0 else text
+    text = plain_points(value)
+    return f"+{text}" if Decimal(str(value)).quantize(Decimal("0.01")) > 0 else text
 
 
 @register.filter

@@ -140,11 +140,12 @@ def artefacts_dir(tmp_path_factory):
 
 @pytest.fixture
 def screenshot(artefacts_dir):
-    """Save the visible part of a page as NAME.png, in 256 colours (small enough for the docs)."""
+    """Save the visible part of a page (or all of it) as NAME.png, in 256 colours (small enough
+    for the docs)."""
     from PIL import Image
 
-    def shoot(page, name):
-        image = Image.open(BytesIO(page.screenshot(animations="disabled", caret="hide")))
+    def shoot(page, name, full_page=False):
+        image = Image.open(BytesIO(page.screenshot(animations="disabled", caret="hide", full_page=full_page)))
         image.convert("RGB").quantize(colors=256).save(artefacts_dir / f"{name}.png", optimize=True)
         return artefacts_dir / f"{name}.png"
 
@@ -152,7 +153,7 @@ def screenshot(artefacts_dir):
 
 
 @pytest.fixture
-def shots(artefacts_dir):
+def shots(screenshot):
     """Save the whole page as NAME-desktop.png and NAME-phone.png, back at the desktop's size;
     with `focus`, a locator scrolled into view first (Wagtail's admin scrolls inside its own
     frame)."""
@@ -162,7 +163,7 @@ def shots(artefacts_dir):
             page.set_viewport_size(size)
             if focus is not None:
                 focus.scroll_into_view_if_needed()
-            page.screenshot(path=artefacts_dir / f"{name}-{label}.png", full_page=True, animations="disabled")
+            screenshot(page, f"{name}-{label}", full_page=True)
         page.set_viewport_size(DESKTOP)
 
     return shoot

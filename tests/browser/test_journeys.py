@@ -58,7 +58,9 @@ def test_editor_sees_what_is_due_drafts_with_a_file_and_submits(site, world, scr
     screenshot(page, "editor-draft")
     page.get_by_role("button", name="Save").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Submission 'A · T1 · 2025-06-30 · 55' created.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Submission “Agency A · T1 Target T1 · 06/30/2025 · 55” saved as a draft."
+    )
     expect(page.get_by_role("row").filter(has_text="A · T1")).to_contain_text("Draft")
     inspect_from_listing(page, "A · T1")
     expect(status_line(page)).to_have_text("Status: Draft")
@@ -106,7 +108,7 @@ def test_manager_returns_with_a_reason_editor_fixes_and_resubmits_manager_accept
     editor.get_by_role("spinbutton", name="Measured value").fill("60")
     editor.locator("input[type=file][name=new_attachments]").set_input_files(files=[PNG_FILE])
     editor.get_by_role("button", name="Save").click()
-    expect(editor.get_by_role("status")).to_contain_text("updated.")
+    expect(editor.get_by_role("status")).to_contain_text("” saved.")
     inspect_from_listing(editor, "A · T1")
     expect(editor.locator("main li").filter(has_text="(PNG,")).to_have_count(1)
     editor.get_by_role("link", name="Submit for review").click()
@@ -170,7 +172,7 @@ def test_two_reviewers_score_from_the_queue_blind_until_they_have_saved(site, pa
     expect(rows.filter(has_text="rev_two").get_by_role("cell")).to_have_text(
         ["rev_two", re.compile(r"^7([.,]0+)?$"), ""]
     )
-    expect(second.locator("main")).to_contain_text("Aggregate (Mean): 7.50")
+    expect(second.locator("main")).to_contain_text("Aggregate (Mean): 7.5 ·")
     scores.scroll_into_view_if_needed()
     screenshot(second, "review-after-saving")
     assert sorted(JuryScore.objects.values_list("juror__user__username", "submission", "points")) == [

@@ -55,3 +55,28 @@ def test_public_pages_fit_a_phone(site, public_board, screenshot, language):
     page.goto("/digital-2025/")
     screenshot(page, f"public-competition-phone-{language}")
     assert not too_wide, too_wide
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_an_agencys_targets_read_on_a_phone_without_cut_statuses(site, public_board, screenshot, language):
+    """On a 390 px phone the table of an agency's targets was wider than the screen: the status
+    badges were cut at its edge ("▼ O") and the dates stood one word a line. Each target is now
+    a card with every figure under its column's name."""
+    page = site.visitor()
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": site.url}])
+    page.goto("/digital-2025/agency-dost/")
+    table = page.locator('section[aria-labelledby="lines-heading"] table')
+    expect(table.locator("tbody tr")).to_have_count(2)
+    for cell in table.locator("tbody td, tbody th").all():
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], cell.inner_text()
+    for badge in table.locator(".status").all():
+        box = badge.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"], badge.inner_text()
+    status = {"en": "Status", "vi": "Tình trạng"}[language]
+    assert table.locator(f'td[data-label="{status}"]').count() == 2
+    violations = axe_violations(page, best_practice=True)
+    assert not violations, describe(violations)
+    table.scroll_into_view_if_needed()
+    screenshot(page, f"public-commitment-phone-{language}")

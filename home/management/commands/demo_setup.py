@@ -88,6 +88,17 @@ ACCOUNTS = [
     ("juror.tran", "demo-juror-2025", REVIEWERS, ()),
 ]
 
+# Each demo account's given and family names (invented for illustration): Wagtail shows them in
+# the admin, its history and its e-mails.
+NAMES = {
+    "admin": ("Minh", "Phạm"),
+    "manager": ("Hoa", "Lê Thị"),
+    "editor.dost": ("Tuấn", "Võ Anh"),
+    "editor.saigon": ("Thảo", "Đặng Phương"),
+    "juror.nguyen": ("An", "Nguyễn Văn"),
+    "juror.tran": ("Bình", "Trần Thanh"),
+}
+
 KINHTEDOTHI = "Kinhtedothi, 3 March 2025"
 PLAN_02 = "Ho Chi Minh City Press Centre, 23 June 2025"
 
@@ -285,6 +296,8 @@ class Command(BaseCommand):
             )
             user.set_password(password)
             user.is_active = True
+            if not (user.first_name or user.last_name):  # a name changed in the demo stays
+                user.first_name, user.last_name = NAMES[username]
             if role is None:
                 user.is_staff = user.is_superuser = True
             user.save()
