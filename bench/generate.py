@@ -228,7 +228,10 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
         # consecutive runs under the clusters, then the participants spread over the groups.
         clusters = []
         if size.clusters:
-            top = Agency.objects.create(code=f"{prefix}.TOP", name=f"Top ({slug})", short_name="TOP", level="city")
+            # In bulk, like every row here: nothing is written to the search or reference indexes.
+            (top,) = Agency.objects.bulk_create(
+                [Agency(code=f"{prefix}.TOP", name=f"Top ({slug})", short_name="TOP", level="city")]
+            )
             clusters = Agency.objects.bulk_create(
                 [
                     Agency(
@@ -479,21 +482,19 @@ def _panels(competition, size, groups, juror_ids):
         return []
     halves = size.clusters or size.groups
     first_half = [g for g in range(len(groups)) if (cluster_of_group(g, size) if size.clusters else g) < halves // 2]
-    shares = (
-        ("Panel 1", [groups[g].pk for g in first_half], juror_ids[:3]),
-        ("Panel 2", [group.pk for g, group in enumerate(groups) if g not in first_half], juror_ids[-3:]),
-    )
+    second_half = [g for g in range(len(groups)) if g not in first_half]
+    shares = (("Panel 1", first_half, juror_ids[:3]), ("Panel 2", second_half, juror_ids[-3:]))
     clusters_through = ReviewPanel.clusters.through
     members_through = ReviewPanel.members.through
     reviewers = [None] * len(groups)
-    for name, cluster_ids, members in shares:
-        panel = ReviewPanel.objects.create(competition=competition, name=name)
+    created = ReviewPanel.objects.bulk_create([ReviewPanel(competition=competition, name=name) for name, *_ in shares])
+    for panel, (_name, indexes, members) in zip(created, shares, strict=True):
         clusters_through.objects.bulk_create(
-            [clusters_through(reviewpanel_id=panel.pk, agency_id=pk) for pk in cluster_ids]
+            [clusters_through(reviewpanel_id=panel.pk, agency_id=groups[g].pk) for g in indexes]
         )
         members_through.objects.bulk_create([members_through(reviewpanel_id=panel.pk, juror_id=pk) for pk in members])
-        for pk in cluster_ids:
-            reviewers[next(g for g, group in enumerate(groups) if group.pk == pk)] = set(members)
+        for g in indexes:
+            reviewers[g] = set(members)
     return reviewers
 
 
