@@ -13,8 +13,14 @@ from django.test import Client
 
 from bench.floor import floor_queries, run_floor
 from bench.generate import PRESETS, GenerationError, Size, generate
-from bench.management.commands.competition_bench import serving_lines
-from bench.measure import import_throughput, queries_per_board, scoreboard_size, slices_against_floor
+from bench.management.commands.competition_bench import serving_lines, slice_line
+from bench.measure import (
+    import_throughput,
+    public_pages,
+    queries_per_board,
+    scoreboard_size,
+    slices_against_floor,
+)
 from competition.domain import panels, scoreboard
 from competition.domain.clusters import clusters_of
 from competition.domain.scoreboard import load_board, load_lines
@@ -266,9 +272,15 @@ def test_slice_floors_return_exactly_the_slices_lines(db, scope):
         assert sorted(rows) == sorted(whole[pk] for pk in wanted)  # the same rows as the whole floor's
 
 
-def test_slices_and_size_are_measured_on_the_views_output(db):
+@pytest.mark.parametrize("kept", [True, False])
+def test_slices_and_size_are_measured_on_the_views_output(db, monkeypatch, kept):
     competition = generate("nested", NESTED, seed=2).competition
-    results = {result["scope"]: result for result in slices_against_floor(competition, AS_OF, repeat=1)}
+    built = []
+    real_load_board = scoreboard.load_board
+    monkeypatch.setattr(
+        scoreboard, "load_board", lambda *args, **kw: built.append(args) or real_load_board(*args, **kw)
+    )
+    results = {result["scope"]: result for result in slices_against_floor(competition, AS_OF, repeat=2, kept=kept)}
     assert (results["group"]["code"], results["group"]["agencies"], results["group"]["lines"]) == ("nested.G001", 2, 6)
     assert (results["agency"]["code"], results["agency"]["agencies"], results["agency"]["lines"]) == (
         "nested.A00001",
@@ -278,10 +290,50 @@ def test_slices_and_size_are_measured_on_the_views_output(db):
     for result in results.values():
         assert result["view_s"] > 0 and result["floor_s"] > 0
         assert result["ratio"] == result["view_s"] / result["floor_s"]
+        assert result["kept"] is kept
+    # Board kept: built once (the untimed first run), then every timed run cuts the kept board.
+    # Fully cold: built by every run, 3 a slice.
+    assert len(built) == (1 if kept else 6)
     size = scoreboard_size(competition)
     served = Client().get("/nested/scoreboard.json")
     assert size["bytes"] == len(served.content)
     assert 0 < size["gzip_bytes"] < size["bytes"]
+
+
+def test_the_other_public_pages_served_include_a_cluster_page_whose_code_has_dots(db):
+    competition = generate("nested", NESTED, seed=2).competition
+    pages = dict(public_pages(competition))
+    assert sorted(pages) == ["cluster page", "commitment page", "target page"]
+    assert pages["cluster page"] == "/nested/clusters/nested.G001/"
+    client = Client()
+    for path in pages.values():
+        assert client.get(path).status_code == 200, path
+
+
+def test_slice_lines_judge_the_kept_board_and_only_inform_of_the_cold_one():
+    result = {
+        "scope": "group",
+        "code": "bench-hcmc.G001",
+        "agencies": 12,
+        "lines": 240,
+        "bytes": 71387,
+        "floor_s": 0.0096,
+        "floor_form": "lateral",
+        "view_s": 0.0105,
+        "ratio": 0.0105 / 0.0096,
+        "kept": True,
+    }
+    assert slice_line(result) == (
+        "  scoreboard.json?group=bench-hcmc.G001, board kept, response not: view 10.5 ms (12 agencies, 71,387 "
+        "bytes), floor of its 240 lines 9.6 ms (lateral) = 1.09× (OK: ≤ 1.2×)"
+    )
+    slower = {**result, "view_s": 0.012, "ratio": 0.012 / 0.0096}
+    assert slice_line(slower).endswith("= 1.25× (MISSED: ≤ 1.2×)")
+    cold = {**result, "view_s": 0.2435, "ratio": 0.2435 / 0.0096, "kept": False, "agencies": 1}
+    assert slice_line(cold) == (
+        "  scoreboard.json?group=bench-hcmc.G001, fully cold: view 243.5 ms (1 agency, 71,387 bytes), floor of "
+        "its 240 lines 9.6 ms (lateral) = 25.36× (for information: builds the whole board, for the overall rank)"
+    )
 
 
 def _row(name, requests_per_s, mean_ms=10.0):
