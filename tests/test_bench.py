@@ -138,10 +138,14 @@ def test_bench_command_at_smoke_size(db, capsys):
     # Every goal of issue 24 the command measures without serving, each with its target.
     assert "competition page, cold: public board" in output
     assert "× the board (" in output and "≤ 1.5×)" in output
-    group_line = next(line for line in output.splitlines() if "scoreboard.json?group=bench-smoke.G001, cold" in line)
-    assert "(4 agencies," in group_line and "floor of its 32 lines" in group_line and "≤ 1.2×)" in group_line
-    agency_line = next(line for line in output.splitlines() if "scoreboard.json?agency=bench-smoke.A00001" in line)
-    assert "(1 agency," in agency_line and "floor of its 8 lines" in agency_line and "≤ 1.2×)" in agency_line
+    # Each slice with the board kept (judged against the goal), then fully cold (information).
+    for state, verdict in (("board kept, response not", "≤ 1.2×)"), ("fully cold", "for information")):
+        group = f"scoreboard.json?group=bench-smoke.G001, {state}:"
+        group_line = next(line for line in output.splitlines() if group in line)
+        assert "(4 agencies," in group_line and "floor of its 32 lines" in group_line and verdict in group_line
+        agency = f"scoreboard.json?agency=bench-smoke.A00001, {state}:"
+        agency_line = next(line for line in output.splitlines() if agency in line)
+        assert "(1 agency," in agency_line and "floor of its 8 lines" in agency_line and verdict in agency_line
     assert "bytes, " in output and " compressed" in output
 
 
