@@ -1,9 +1,12 @@
 """A synthetic competition of a chosen size, written fast enough for national scale.
 
-Agencies in groups (their parents), targets of every unit and direction with milestones, one
-commitment page per agency with a line for every target, N reports per line over the period
-(mostly accepted, some still pending), about three jury scores for most accepted reports, and
-bonus or deduction points for a few agencies. The same seed gives the same data.
+Agencies in groups (their parents), the groups in clusters under one agency at the top (nested
+clusters: a city above its clusters, a country above its regions), targets of every unit and
+direction with milestones, one commitment page per agency with a line for every target, N reports
+per line over the period (mostly accepted, some still pending), about three jury scores for most
+accepted reports, two review panels sharing the groups between them (so that a score by a
+reviewer of the other panel is kept but not counted, `JuryScore.counted`, as `domain.panels`
+marks it), and bonus or deduction points for a few agencies. The same seed gives the same data.
 
 Rows are written in bulk: on PostgreSQL with COPY, elsewhere with batched INSERTs, with their
 primary keys chosen here (the sequences are reset afterwards). Pages get their tree paths from
@@ -38,6 +41,7 @@ from competition.models import (
     CompetitionPage,
     Juror,
     JuryScore,
+    ReviewPanel,
     Submission,
     TargetMilestone,
     TargetPage,
@@ -50,13 +54,18 @@ class Size:
     groups: int
     targets: int
     reports: int
+    # Clusters above the groups, all under one agency at the top (0: the groups are the top).
+    clusters: int = 0
+    # Two review panels sharing the groups (with at least two groups), or none.
+    panels: bool = True
 
 
-# HCMC: 16 departments and 168 communes; national: the 3,321 commune-level units of 34 provinces.
+# HCMC: 16 departments and 168 communes, the city above two clusters; national: the 3,321
+# commune-level units of 34 provinces, the country above six regions.
 PRESETS = {
-    "smoke": Size(agencies=12, groups=3, targets=8, reports=4),
-    "hcmc": Size(agencies=184, groups=16, targets=20, reports=12),
-    "national": Size(agencies=3321, groups=34, targets=20, reports=12),
+    "smoke": Size(agencies=12, groups=3, targets=8, reports=4, clusters=2),
+    "hcmc": Size(agencies=184, groups=16, targets=20, reports=12, clusters=2),
+    "national": Size(agencies=3321, groups=34, targets=20, reports=12, clusters=6),
 }
 
 # (unit, direction, baseline, target value): every unit and direction, cycled over the targets.
@@ -87,6 +96,7 @@ class Generated:
     submissions: int
     accepted: int
     scores: int
+    uncounted: int
     adjustments: int
     timings: list  # (step, seconds)
 
@@ -189,8 +199,10 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
     # Seeded on purpose: the same seed gives the same competition.
     rng = random.Random(seed)  # nosec B311
     prefix = _prefix(slug)
-    if size.agencies < 1 or size.targets < 1 or size.reports < 1 or size.groups < 0:
-        raise GenerationError("agencies, targets and reports must be at least 1, groups at least 0.")
+    if size.agencies < 1 or size.targets < 1 or size.reports < 1 or size.groups < 0 or size.clusters < 0:
+        raise GenerationError("agencies, targets and reports must be at least 1, groups and clusters at least 0.")
+    if size.clusters > size.groups:
+        raise GenerationError("there cannot be more clusters than groups (each cluster holds at least one).")
     if CompetitionPage.objects.filter(slug=slug).exists():
         raise GenerationError(f"a competition with the slug {slug!r} exists already.")
     if Agency.objects.filter(code__startswith=f"{prefix}.").exists():
@@ -212,10 +224,35 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
         clock_start = now
 
     with transaction.atomic():
-        # Agencies: the groups (parents) first, then the participants spread over them.
+        # Agencies: the agency at the top and its clusters first, then the groups (parents) in
+        # consecutive runs under the clusters, then the participants spread over the groups.
+        clusters = []
+        if size.clusters:
+            # In bulk, like every row here: nothing is written to the search or reference indexes.
+            (top,) = Agency.objects.bulk_create(
+                [Agency(code=f"{prefix}.TOP", name=f"Top ({slug})", short_name="TOP", level="city")]
+            )
+            clusters = Agency.objects.bulk_create(
+                [
+                    Agency(
+                        code=f"{prefix}.C{c:02d}",
+                        name=f"Cluster {c} ({slug})",
+                        short_name=f"C{c}",
+                        parent_id=top.pk,
+                        level="cluster",
+                    )
+                    for c in range(1, size.clusters + 1)
+                ]
+            )
         groups = Agency.objects.bulk_create(
             [
-                Agency(code=f"{prefix}.G{g:03d}", name=f"Group {g} ({slug})", short_name=f"G{g}", level="province")
+                Agency(
+                    code=f"{prefix}.G{g:03d}",
+                    name=f"Group {g} ({slug})",
+                    short_name=f"G{g}",
+                    parent_id=clusters[cluster_of_group(g - 1, size)].pk if clusters else None,
+                    level="province",
+                )
                 for g in range(1, size.groups + 1)
             ]
         )
@@ -232,7 +269,7 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
             ],
             batch_size=2000,
         )
-        step(f"{len(groups) + len(participants)} agencies")
+        step(f"{len(groups) + len(participants) + len(clusters) + bool(clusters)} agencies")
 
         competition = CompetitionPage(
             title=title or f"Synthetic competition {slug}",
@@ -340,6 +377,8 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
         users = list(user_model.objects.filter(username__in=[u.username for u in users]).order_by("username"))
         jurors = Juror.objects.bulk_create([Juror(competition=competition, user=user) for user in users])
         juror_ids = [juror.pk for juror in jurors]
+        # Review panels: the jurors of each group's panel, by group index (None: the whole jury).
+        reviewers = _panels(competition, size, groups, juror_ids)
 
         # Reports: the agency's pace plus noise, mostly accepted, some still waiting for review.
         dates = report_dates(size.reports)
@@ -369,9 +408,12 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
                         if rng.random() < 0.85:
                             first = submission_id % JURORS
                             base = max_points * Decimal(str(round(min(max(fraction, 0), 1), 2)))
+                            panel = reviewers[a % len(reviewers)] if reviewers else None
                             for k in range(3 + submission_id % 2):
                                 points = min(max(_quantize(base + Decimal(k - 1)), Decimal(0)), max_points)
-                                scores.append((score_id, submission_id, juror_ids[(first + k) % JURORS], points))
+                                juror_id = juror_ids[(first + k) % JURORS]
+                                counted = panel is None or juror_id in panel
+                                scores.append((score_id, submission_id, juror_id, points, counted))
                                 score_id += 1
                     else:
                         status, decided = SubmissionStatus.SUBMITTED.value, None
@@ -388,11 +430,12 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
         stamp = datetime.combine(END, clock(12), tzinfo=UTC)
         score_count = writer.write(
             JuryScore,
-            ["id", "submission_id", "juror_id", "points", "comment", "created_at", "updated_at"],
+            ["id", "submission_id", "juror_id", "points", "counted", "comment", "created_at", "updated_at"],
             ((*row, "", stamp, stamp) for row in scores),
         )
+        uncounted = sum(not row[4] for row in scores)
         scores.clear()
-        step(f"{score_count} jury scores")
+        step(f"{score_count} jury scores ({uncounted} by reviewers off their panel, not counted)")
 
         adjustments = []
         for agency in participants:
@@ -417,9 +460,42 @@ def generate(slug, size, *, seed=1, title=None, parent=None, log=None):
         submissions=count,
         accepted=accepted_count,
         scores=score_count,
+        uncounted=uncounted,
         adjustments=len(adjustments),
         timings=timings,
     )
+
+
+def cluster_of_group(index, size):
+    """The index of the cluster above the group of index `index`: consecutive runs of groups,
+    as even as can be (34 provinces in 6 regions: 6, 6, 5, 6, 6, 5)."""
+    return index * size.clusters // size.groups
+
+
+def _panels(competition, size, groups, juror_ids):
+    """Two review panels of the competition sharing its groups: the first reviews the groups of
+    the first half of the clusters (of the groups, without clusters) with the first three
+    jurors, the second the other groups with the last three (one juror sits on both). Written
+    through the relations' own tables, as the admin's form would leave them. Returns, for each
+    group index, the set of juror ids of its panel (empty when there are no panels)."""
+    if not size.panels or len(groups) < 2:
+        return []
+    halves = size.clusters or size.groups
+    first_half = [g for g in range(len(groups)) if (cluster_of_group(g, size) if size.clusters else g) < halves // 2]
+    second_half = [g for g in range(len(groups)) if g not in first_half]
+    shares = (("Panel 1", first_half, juror_ids[:3]), ("Panel 2", second_half, juror_ids[-3:]))
+    clusters_through = ReviewPanel.clusters.through
+    members_through = ReviewPanel.members.through
+    reviewers = [None] * len(groups)
+    created = ReviewPanel.objects.bulk_create([ReviewPanel(competition=competition, name=name) for name, *_ in shares])
+    for panel, (_name, indexes, members) in zip(created, shares, strict=True):
+        clusters_through.objects.bulk_create(
+            [clusters_through(reviewpanel_id=panel.pk, agency_id=groups[g].pk) for g in indexes]
+        )
+        members_through.objects.bulk_create([members_through(reviewpanel_id=panel.pk, juror_id=pk) for pk in members])
+        for g in indexes:
+            reviewers[g] = set(members)
+    return reviewers
 
 
 def _child_pages(parent, model, titles_and_slugs, published_at, *, first_position=1):

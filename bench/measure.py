@@ -2,20 +2,28 @@
 built with the jury's points (as once judging is closed, or for a manager): the heavier build,
 which reads every chosen submission's scores as the floor does."""
 
+import gzip
+import json
 import statistics
 import time
 import tracemalloc
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import resolve
+from wagtail.models import Site
 
+from competition import conf
 from competition.domain.history import month_figures
 from competition.domain.presentation import month_ends
 from competition.domain.scoreboard import load_board, load_lines, resolve_as_of
 from competition.imports import load_dataset, run_import
-from competition.models import CommitmentLine
+from competition.models import Agency, CommitmentLine, CommitmentPage, CompetitionPage, TargetPage
 
 from .floor import floor_queries, run_floor
 from .generate import report_dates
@@ -176,3 +184,141 @@ def queries_per_chart(competition, as_of):
     with CaptureQueriesContext(connection) as context:
         month_figures(competition, days)
     return len(context.captured_queries)
+
+
+@contextmanager
+def cold_views():
+    """Views called in this process compute everything, as served with no cache: the cache of
+    boards (and of the pages built from them) keeps nothing; requests come from RequestFactory."""
+    alias = conf.get("CACHE_ALIAS")
+    caches = {**settings.CACHES, alias: {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with override_settings(CACHES=caches, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        yield
+
+
+@contextmanager
+def kept_board_views():
+    """Views called in this process find the boards they built kept, as in production, where the
+    background rebuild keeps every public board after each change: the cache of boards is a
+    fresh local-memory cache (which pickles what it keeps, as Redis does); a response itself is
+    never kept (`call_view` goes through no middleware, so the page cache is bypassed)."""
+    alias = conf.get("CACHE_ALIAS")
+    fresh = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"bench-{time.time_ns()}"}
+    caches = {**settings.CACHES, alias: fresh}
+    with override_settings(CACHES=caches, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        yield
+
+
+def call_view(path, query=None):
+    """The response of the view of `path` (URL routing, no middleware) to a GET with `query`."""
+    match = resolve(path)
+    request = RequestFactory().get(path, query or {})
+    response = match.func(request, *match.args, **match.kwargs)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} {query or ''} answered {response.status_code}")
+    return response
+
+
+def scoreboard_path(competition):
+    return (competition.get_url(None) or competition.url_path) + "scoreboard.json"
+
+
+def slices_against_floor(competition, as_of, repeat=7, *, kept=True):
+    """Each slice of scoreboard.json (`?group=CODE` of the first group, `?agency=CODE` of the
+    first agency, by code) computed by its view (no middleware, no HTTP) against the floor of its
+    rows (`bench.floor` restricted to the slice's lines, each form, the fastest taken),
+    interleaved like `board_against_floor`.
+
+    `kept` (the goal's case): the whole public board kept, as the background rebuild keeps it in
+    production, and the slice's response not (its first request): the view cuts the kept board
+    (the untimed first run keeps it). Otherwise fully cold, the way a server with no cache
+    computes it: the public board of the whole competition, the clusters, the slice's JSON text.
+    A slice carries the overall rank, which depends on every agency, so a fully cold slice
+    cannot cost less than the whole board."""
+    as_of = resolve_as_of(competition, as_of)
+    agencies = Agency.objects.filter(commitments__competition=competition).select_related("parent")
+    agency = agencies.order_by("code").first()
+    group = agencies.filter(parent__isnull=False).order_by("parent__code").first()
+    slices = [("agency", agency.code, agency.pk)]
+    if group is not None:
+        slices.insert(0, ("group", group.parent.code, group.parent_id))
+    path = scoreboard_path(competition)
+    results = []
+    with kept_board_views() if kept else cold_views():
+        for scope, code, pk in slices:
+            forms = floor_queries(scope)
+            floor_times = {name: [] for name in forms}
+            view_times = []
+            rows = response = None
+            query = {scope: code, "as_of": as_of.isoformat()}
+            for run in range(repeat + 1):
+                for name, sql in forms.items():
+                    started = time.perf_counter()
+                    rows = run_floor(competition.pk, as_of, sql, pk)
+                    if run:
+                        floor_times[name].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                response = call_view(path, query)
+                if run:
+                    view_times.append(time.perf_counter() - started)
+            floors = {name: statistics.median(times) for name, times in floor_times.items()}
+            floor_name = min(floors, key=floors.get)
+            view = statistics.median(view_times)
+            results.append(
+                {
+                    "scope": scope,
+                    "code": code,
+                    "lines": len(rows),
+                    "agencies": len(json.loads(response.content)["agencies"]),
+                    "bytes": len(response.content),
+                    "floor_s": floors[floor_name],
+                    "floor_form": floor_name,
+                    "view_s": view,
+                    "ratio": view / floors[floor_name],
+                    "kept": kept,
+                }
+            )
+    return results
+
+
+def scoreboard_size(competition):
+    """The bytes of the whole scoreboard.json as served by default (today's board, clamped into
+    the period), plain and gzip-compressed the way the page cache keeps it (level 6)."""
+    with cold_views():
+        body = call_view(scoreboard_path(competition)).content
+    return {"bytes": len(body), "gzip_bytes": len(gzip.compress(body, compresslevel=6, mtime=0))}
+
+
+def home_boards(repeat=7):
+    """What the demo home page needs when nothing is kept: the public board of today (clamped)
+    of each competition it lists (the live, public competitions of the default site), each built
+    cold; the sum of their medians in seconds, and how many."""
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    listed = CompetitionPage.objects.live().public().descendant_of(site.root_page)
+    total = 0.0
+    for competition in listed:
+        day = resolve_as_of(competition)
+        load_board(competition, day)  # untimed, as in board_against_floor
+        total += timed(lambda competition=competition, day=day: load_board(competition, day), repeat)[0]
+    return {"competitions": len(listed), "boards_s": total}
+
+
+def public_pages(competition):
+    """(name, URL path) of a public page of each other kind the competition has: its first
+    target page, its first commitment page and the page of its first group by code (a cluster
+    page, whose generated code has dots, as agencies' identification codes do)."""
+    pages = []
+    url = competition.get_url(None) or competition.url_path
+    for name, model in (("target page", TargetPage), ("commitment page", CommitmentPage)):
+        child = model.objects.live().child_of(competition).order_by("path").first()
+        if child is not None:
+            pages.append((name, child.get_url(None) or child.url_path))
+    group = (
+        Agency.objects.filter(commitments__competition=competition, parent__isnull=False)
+        .order_by("parent__code")
+        .values_list("parent__code", flat=True)
+        .first()
+    )
+    if group is not None:
+        pages.append(("cluster page", url + competition.reverse_subpage("cluster", kwargs={"code": group})))
+    return pages

@@ -45,8 +45,8 @@ if encoding and encoding ~= "" then wrk.headers["Accept-Encoding"] = encoding en
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p95_us": %d, "socket_errors": %d, "bad_statuses": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(95),
+    '{"requests": %d, "duration_us": %d, "p95_us": %d, "mean_us": %d, "socket_errors": %d, "bad_statuses": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(95), math.floor(latency.mean),
     e.connect + e.read + e.write + e.timeout, e.status))
 end
 """
@@ -220,6 +220,7 @@ def run_wrk(url, duration, connections, cookie=None, timeout=60, accept_encoding
     return {
         "requests_per_s": round(requests / seconds, 1) if seconds else 0.0,
         "p95_ms": round(figures["p95_us"] / 1000, 2) if requests else None,
+        "mean_ms": round(figures["mean_us"] / 1000, 2) if requests else None,
         "errors": figures["socket_errors"] + figures["bad_statuses"],
         "requests": requests,
         "connections": connections,
@@ -236,6 +237,7 @@ def measure_serving(
     cold_connections=None,
     rounds=1,
     log=None,
+    pages=(),
 ) -> list[dict]:
     """Serve the database with gunicorn (2 workers) on the loopback and load each URL with wrk.
 
@@ -244,7 +246,10 @@ def measure_serving(
     template extending base.html) and the demo's home page (which lists the competitions), then
     the competition page and its scoreboard.json cold (a dummy cache: every request computes its boards; at most
     `cold_connections`, default 4, clients) and cached (Redis when redis-server is available,
-    else each worker's memory). `ports`: the loopback ports the servers may use. With `rounds`
+    else each worker's memory). The plain Wagtail page and the demo's home page are also served
+    cold to one client at a time (their `mean_ms` is the time of one request, all its boards
+    computed), and each of `pages` ((name, path) of other public pages) kept, as the home page.
+    `ports`: the loopback ports the servers may use. With `rounds`
     above 1 the cached set is measured that many times, interleaved (so that a busy moment of a
     shared machine does not fall on one row only), and each row is the round with the median
     requests/s, its errors summed over the rounds."""
@@ -273,6 +278,8 @@ def measure_serving(
     with gunicorn(database_url, ports.take(), "dummy://", log=log) as server:
         measure("competition page, cold (no cache)", server, page, cold_connections)
         measure("scoreboard.json, cold (no cache)", server, data, cold_connections)
+        measure("plain Wagtail page, cold (no cache), 1 client", server, PLAIN_WAGTAIL_PATH, 1)
+        measure("demo home page, cold (no cache), 1 client", server, "/", 1)
 
     with ExitStack() as stack:
         try:
@@ -283,6 +290,8 @@ def measure_serving(
         server = stack.enter_context(gunicorn(database_url, ports.take(), cache_url, log=log))
         measure("plain Wagtail page", server, PLAIN_WAGTAIL_PATH, connections)
         measure("demo home page (lists competitions), kept", server, "/", connections)
+        for name, path in pages:
+            measure(f"{name}, kept", server, path, connections)
         cold_rows, rows[:] = rows[:], []
         for _round in range(max(1, rounds)):
             measure("bare Django view", server, BARE_PATH, connections)
@@ -298,8 +307,11 @@ def measure_serving(
             measure(name, server, f"{BARE_PATH}{size}/", connections)
     order = [
         "bare",
+        "plain Wagtail page, cold",
         "plain",
+        "demo home page, cold",
         "demo home",
+        *(name for name, _path in pages),
         "competition page, cold",
         "scoreboard.json, cold",
         "competition page, cached (",

@@ -121,6 +121,14 @@ def report_pdf(request, page_path):
     return response
 
 
+def cluster_page(request, page_path, code):
+    """A cluster's page, `<competition URL>clusters/<code>/`: served by Wagtail like any page,
+    through the competition page's own route (CompetitionPage.cluster), with its hooks, privacy
+    and methods. Wagtail's page addresses take no dot in a segment, while agencies' codes
+    (mã định danh such as 000.00.31.H29) usually have some, so the address is matched here."""
+    return serve_wagtail_page(request, f"{page_path}clusters/{code}/")
+
+
 def agency_record(request, code):
     """An agency's record of achievements across the competitions it took part in
     (domain.achievements). A page of the site at the same address comes first: this URL never

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils.text import slugify
 from wagtail.models import Site
 
 from competition.domain.pages import create_and_publish
@@ -76,7 +77,7 @@ def make_target(
 
 def make_commitment(competition, agency, targets, publish=True):
     page = CommitmentPage(
-        title=agency.name, slug=f"agency-{agency.code.lower()}", agency=agency, competition=competition
+        title=agency.name, slug=f"agency-{slugify(agency.code)}", agency=agency, competition=competition
     )
     page.lines = [CommitmentLine(target=target) for target in targets]
     if publish:

@@ -234,6 +234,50 @@ def test_a_cluster_without_clusters_below_it_has_no_such_section(city, client):
     assert page.select_one("table.cluster-table") is None and page.select_one("#sub-clusters-heading") is None
 
 
+def test_a_cluster_whose_code_has_dots_has_its_page(client):
+    """Agency codes (mã định danh such as 000.00.31.H29) usually have dots, which Wagtail's page
+    addresses do not take: the links the site prints, `reverse` and `routablepageurl` all reach
+    the cluster's page (issue 22)."""
+    from django.test import RequestFactory
+    from django.urls import reverse
+    from wagtail.contrib.routable_page.templatetags.wagtailroutablepage_tags import routablepageurl
+
+    competition = make_competition(slug="province")
+    target = make_target(competition, code="T1")
+    province = AgencyFactory(code="000.00.00.H29", name="Province")
+    cluster = AgencyFactory(code="000.00.31.H29", name="Districts", parent=province)
+    for code, name in (("000.31.01.H29", "District one"), ("000.31.02.H29", "District two")):
+        agency = AgencyFactory(code=code, name=name, parent=cluster)
+        make_commitment(competition, agency, [target])
+        make_submission(CommitmentLine.objects.get(commitment__agency=agency), "50")
+
+    page = soup(client.get(f"/province/?as_of={AS_OF}&cluster=000.00.31.H29"))
+    links = [a["href"] for a in page.select("table.cluster-table th a")]
+    links.append(page.select_one(".ranking-filter__status a")["href"])
+    assert links == [
+        "/province/clusters/000.00.00.H29/",
+        "/province/clusters/000.00.31.H29/",
+        "/province/clusters/000.00.31.H29/",
+    ]
+    request = RequestFactory().get("/")
+    context = {"request": request}
+    address = routablepageurl(context, competition, "cluster", code="000.00.31.H29")
+    assert address == "/province/clusters/000.00.31.H29/"
+    for link in {*links, address}:
+        cluster_page = soup(client.get(f"{link}?as_of={AS_OF}"))
+        assert cluster_page.h1.get_text(" ", strip=True).endswith(link.split("/")[-2])
+    assert [row.select_one(".code").get_text() for row in cluster_page.select("table.ranking-table tbody tr")] == [
+        "000.31.01.H29",
+        "000.31.02.H29",
+    ]
+    assert reverse("competition:cluster_page", kwargs={"page_path": "province/", "code": "000.00.31.H29"}) == address
+    # Without the trailing slash: sent to the address with it, like every page.
+    response = client.get("/province/clusters/000.00.31.H29")
+    assert (response.status_code, response["Location"]) == (301, "/province/clusters/000.00.31.H29/")
+    assert client.get("/province/clusters/000.00.99.H29/").status_code == 404
+    assert client.get("/elsewhere/clusters/000.00.31.H29/").status_code == 404
+
+
 @pytest.mark.parametrize("code", ["NOPE", "26734", "hcmc-ward"])
 def test_an_unknown_cluster_page_is_not_found(city, client, code):
     """A code that is no cluster (an agency without members, a wrong case) is not a page."""

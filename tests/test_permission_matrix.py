@@ -690,6 +690,14 @@ PUBLIC_URLS = {
     ),
     "competition:competition_feed:openapi-json": Url(get=lambda name, role, key: True, reads_only=True),
     "competition:competition_feed:api-root": Url(get="refused", post="refused", reads_only=True),
+    # A cluster's page (its code with dots, which Wagtail's page addresses do not take): public as
+    # its competition page; none in the draft competition.
+    "competition:cluster_page": Url(
+        ("comp", "draft"),
+        get=lambda name, role, key: key == "comp",
+        reads_only=True,
+        kwargs=lambda world, key: {"page_path": {"comp": "matrix/", "draft": "matrix-draft/"}[key], "code": "M.01"},
+    ),
     "competition:agency_record": Url(
         ("A", "C", "D"),
         get=lambda name, role, key: key != "D",
@@ -885,6 +893,9 @@ def build_world():
     t1, t2 = make_target(comp, code="T1"), make_target(comp, code="T2")
     x1 = make_target(other, code="X1")
     agencies = {code: AgencyFactory(code=code, name=f"Agency {code}") for code in AGENCIES}
+    # A and B in one cluster, whose code has dots like the agencies' own identification codes.
+    cluster = AgencyFactory(code="M.01", name="Matrix cluster")
+    Agency.objects.filter(pk__in=[agencies["A"].pk, agencies["B"].pk]).update(parent=cluster)
     commit_a = make_commitment(comp, agencies["A"], [t1])
     make_commitment(comp, agencies["B"], [t1])
     make_commitment(other, agencies["C"], [x1])

@@ -1,8 +1,10 @@
 """`python manage.py competition_bench [--size hcmc --size national] [--repeat N]`: the benchmark
 of docs/performance.md on the configured database. Generates the synthetic competitions it
 needs (slugs `bench-SIZE`, kept for the next run), then measures the scoreboard build against
-the floor, queries per board at two sizes, import throughput, the build's peak memory, and the
-served pages when the serving benchmark is available. Exits 1 when the query counts differ."""
+the floor, a cold competition page against its board, the slices of scoreboard.json against the
+floor of their lines, the size of scoreboard.json, queries per board at two sizes, import
+throughput, the build's peak memory, and the served pages when the serving benchmark is
+available; each goal with its target, "OK" or "MISSED". Exits 1 when the query counts differ."""
 
 import platform
 import time
@@ -21,6 +23,10 @@ from competition.models import CompetitionPage
 TARGETS = {"postgresql": {"hcmc": 1.5, "national": 1.5}, "sqlite": {"hcmc": 2.0, "national": 2.0}}
 PAGE_TARGET = 1.5  # a cold competition page (board and progress chart) as a multiple of its board, at most
 KEPT_TARGET = 0.7  # a kept page as a multiple of the bare view, at least
+SLICE_TARGET = 1.2  # a slice of scoreboard.json, the board kept, as a multiple of the floor of its lines, at most
+HOME_COLD_TARGET = 2.0  # a cold home page as a multiple of a cold plain Wagtail page plus its boards, at most
+# The national scoreboard.json before issue 24 (run E of docs/performance.md): bytes, compressed.
+NATIONAL_JSON_BEFORE = (16_619_056, 1_184_579)
 IMPORT_TARGET = 5000  # rows/s, at least
 MEMORY_TARGET = 60  # MB above the baseline for a national build, at most
 
@@ -95,6 +101,19 @@ class Command(BaseCommand):
                 f"{result['ratio']:.2f}× the board ({verdict}: ≤ {PAGE_TARGET}×)"
             )
 
+            for kept in (True, False):
+                for result in measure.slices_against_floor(page, options["as_of"], repeat=options["repeat"], kept=kept):
+                    out(slice_line(result))
+            result = measure.scoreboard_size(page)
+            verdict = ""
+            if name == "national":
+                before, before_gzip = NATIONAL_JSON_BEFORE
+                smaller = result["bytes"] < before and result["gzip_bytes"] < before_gzip
+                verdict = (
+                    f" ({'OK' if smaller else 'MISSED'}: smaller than {before:,} and {before_gzip:,} before issue 24)"
+                )
+            out(f"  scoreboard.json: {result['bytes']:,} bytes, {result['gzip_bytes']:,} compressed{verdict}")
+
             megabytes = measure.board_memory(page, options["as_of"])
             verdict = f" ({'OK' if megabytes <= MEMORY_TARGET else 'MISSED'}: ≤ {MEMORY_TARGET} MB)"
             out(f"  peak memory of the build: {megabytes:.1f} MB above baseline{verdict if name == 'national' else ''}")
@@ -138,26 +157,75 @@ class Command(BaseCommand):
     def _serving(self, competitions, sizes, options):
         url = connection.settings_dict
         database_url = _database_url(url)
+        home = measure.home_boards(repeat=options["repeat"])
+        self.stdout.write(
+            f"  the boards the home page needs, cold (today's public board of each of the {home['competitions']} "
+            f"competitions it lists): {home['boards_s'] * 1000:.0f} ms"
+        )
         for name in sizes:
             page = competitions[name]
             path = page.get_url(None) or page.url_path
             self.stdout.write(f"  {name}: {path}")
-            rows = measure_serving(database_url, path, duration=options["serving_duration"])
-            bare = next((row for row in rows if row["name"] == "bare Django view"), None)
-            for row in rows:
-                ratio = ""
-                if bare and bare["requests_per_s"]:
-                    times = row["requests_per_s"] / bare["requests_per_s"]
-                    ratio = f"  {times:.2f}× the bare view"
-                    kept = "cached" in row["name"] or row["name"].startswith("demo home page")
-                    if kept and "scoreboard.json" not in row["name"]:
-                        ratio += f" ({'OK' if times >= KEPT_TARGET else 'MISSED'}: ≥ {KEPT_TARGET}×)"
-                # A row with no request answered in the time (a cold national page) has no p95.
-                p95 = "–" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}"
-                self.stdout.write(
-                    f"    {row['name']:40} {row['requests_per_s']:8.0f} req/s  p95 {p95:>7} ms  "
-                    f"errors {row['errors']}{ratio}"
-                )
+            rows = measure_serving(
+                database_url, path, duration=options["serving_duration"], pages=measure.public_pages(page)
+            )
+            for line in serving_lines(rows, home["boards_s"]):
+                self.stdout.write(line)
+
+
+def slice_line(result):
+    """The line of one slice of scoreboard.json: with the whole board kept (the goal's case, with
+    its verdict), or fully cold (for information: a slice carries the overall rank, which depends
+    on every agency, so a fully cold slice builds the whole board and cannot meet the goal)."""
+    agencies = f"{result['agencies']} {'agency' if result['agencies'] == 1 else 'agencies'}"
+    if result["kept"]:
+        state = "board kept, response not"
+        verdict = f"({'OK' if result['ratio'] <= SLICE_TARGET else 'MISSED'}: ≤ {SLICE_TARGET}×)"
+    else:
+        state = "fully cold"
+        verdict = "(for information: builds the whole board, for the overall rank)"
+    return (
+        f"  scoreboard.json?{result['scope']}={result['code']}, {state}: view {result['view_s'] * 1000:.1f} ms "
+        f"({agencies}, {result['bytes']:,} bytes), floor of its {result['lines']} lines "
+        f"{result['floor_s'] * 1000:.1f} ms ({result['floor_form']}) = {result['ratio']:.2f}× {verdict}"
+    )
+
+
+def serving_lines(rows, home_boards_s):
+    """The printed rows of the serving benchmark, each kept page with its ratio to the bare view
+    against KEPT_TARGET, and the cold home page against a cold plain Wagtail page plus the boards
+    it needs (`home_boards_s`, measured in this process), by the mean time of one request."""
+    lines = []
+    bare = next((row for row in rows if row["name"] == "bare Django view"), None)
+    by_name = {row["name"]: row for row in rows}
+    for row in rows:
+        ratio = ""
+        if bare and bare["requests_per_s"]:
+            times = row["requests_per_s"] / bare["requests_per_s"]
+            ratio = f"  {times:.2f}× the bare view"
+            kept = "cached" in row["name"] or row["name"].endswith(", kept")
+            if kept and "scoreboard.json" not in row["name"]:
+                ratio += f" ({'OK' if times >= KEPT_TARGET else 'MISSED'}: ≥ {KEPT_TARGET}×)"
+        # A row with no request answered in the time (a cold national page) has no p95.
+        p95 = "–" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}"
+        lines.append(
+            f"    {row['name']:50} {row['requests_per_s']:8.0f} req/s  p95 {p95:>7} ms  errors {row['errors']}{ratio}"
+        )
+    home = by_name.get("demo home page, cold (no cache), 1 client")
+    plain = by_name.get("plain Wagtail page, cold (no cache), 1 client")
+    if home and plain:
+        if home["mean_ms"] is None or plain["mean_ms"] is None:
+            lines.append("    demo home page, cold: no request answered in the time (MISSED)")
+        else:
+            allowed = plain["mean_ms"] + home_boards_s * 1000
+            times = home["mean_ms"] / allowed
+            verdict = "OK" if times <= HOME_COLD_TARGET else "MISSED"
+            lines.append(
+                f"    demo home page, cold: {home['mean_ms']:.0f} ms a request = {times:.2f}× a cold plain Wagtail "
+                f"page ({plain['mean_ms']:.0f} ms) plus its boards ({home_boards_s * 1000:.0f} ms) "
+                f"({verdict}: ≤ {HOME_COLD_TARGET}×)"
+            )
+    return lines
 
 
 def _database_url(settings_dict):
