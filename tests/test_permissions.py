@@ -256,3 +256,26 @@ def test_the_scopes_of_active_users_reach_what_their_roles_give_and_no_further(w
     }
     memberships = AgencyMembership.objects.filter(permissions.agency_scope(two, "agency__"))
     assert set(memberships.values_list("user__username", flat=True)) == {"editor_a", "editor_b"}
+
+
+def test_the_roles_of_a_user_are_read_once_per_request_and_name_agencies_not_memberships(
+    world, django_assert_num_queries
+):
+    """A request asks for a user's agencies and competitions many times: one query each, then the
+    answer kept on the user object. The agencies are those of the memberships, not the
+    memberships' own ids (made to differ here: two agencies without members come first)."""
+    AgencyFactory(code="M1"), AgencyFactory(code="M2")
+    editor = UserFactory(username="editor_of_m3")
+    agency = AgencyFactory(code="M3")
+    membership = AgencyMembership.objects.create(user=editor, agency=agency)
+    assert membership.pk != agency.pk
+    manager = type(world["manager"]).objects.get(pk=world["manager"].pk)  # nothing kept on it yet
+
+    with django_assert_num_queries(1):
+        assert permissions.editor_agency_ids(editor) == {agency.pk}
+        assert permissions.editor_agency_ids(editor) == {agency.pk}
+        assert permissions.is_editor(editor)
+    with django_assert_num_queries(2):  # the page permissions, then the competitions under them
+        assert permissions.managed_competition_ids(manager) == {world["competition"].pk}
+        assert permissions.manages(manager, world["competition"].pk)
+        assert permissions.is_manager(manager)
