@@ -29,6 +29,18 @@ def post_values(secret, values):
     )
 
 
+# Whether the table cell of an element has room for the widest of its words (drawn in its own font).
+WORDS_FIT = """element => {
+    const style = getComputedStyle(element);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const widest = Math.max(...element.textContent.trim().split(/\\s+/).map(word => context.measureText(word).width));
+    const cell = element.closest("td"), padding = getComputedStyle(cell);
+    const room = cell.clientWidth - parseFloat(padding.paddingLeft) - parseFloat(padding.paddingRight);
+    return room + 1 >= widest;
+}"""
+
+
 def both_sizes(page, screenshot, name):
     screenshot(page, name)
     page.set_viewport_size(PHONE)
@@ -68,6 +80,11 @@ def test_a_manager_issues_a_token_sees_it_once_and_revokes_it(site, screenshot):
     violations = axe_violations(page)
     assert not violations, describe(violations)
     both_sizes(page, screenshot, "admin-feed-tokens-en")
+    # The name wraps between its words, never inside one ("Documen / t system"), at both sizes.
+    for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.locator(".listing td.title a").first.evaluate(WORDS_FIT) is True
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(reverse("wagtailsnippets_competition_feedtoken:edit", args=[token.pk]))
     assert secret not in page.content()
 

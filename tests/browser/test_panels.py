@@ -52,6 +52,13 @@ def test_a_manager_accepts_balanced_panels_and_a_reviewer_declares_a_conflict(si
     expect(row).to_have_count(1)
     record(reviewer, "queue", found)
     shots(reviewer, "panels-queue")
+    # On a phone each filter is under the one before, its label above it: "Order" never runs on
+    # after the text of the checkbox before it.
+    reviewer.set_viewport_size({"width": 390, "height": 844})
+    check, order = reviewer.locator(".review-filters > label").nth(-2), reviewer.locator(".review-filters > label").last
+    assert order.bounding_box()["y"] >= check.bounding_box()["y"] + check.bounding_box()["height"]
+    assert order.locator("select").bounding_box()["y"] >= order.bounding_box()["y"] + 10  # the label above
+    reviewer.set_viewport_size({"width": 1280, "height": 800})
     row.get_by_role("link", name=re.compile("Declare a conflict")).click()
     expect(reviewer.get_by_role("heading", level=1)).to_contain_text("Declare a conflict of interest")
     reviewer.get_by_label("Reason").fill("I audited this ward's accounts last year.")
