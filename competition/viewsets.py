@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -645,10 +646,31 @@ def model_permission_guard(view, model):
     return wrapped
 
 
+class GuardedDeleteView(DeleteView):
+    """Wagtail refuses to delete what its reference index shows other rows depend on; rows the
+    index does not follow (registrations, rows written in bulk by imports) still protect an object
+    in the database. Their refusal is said to the user, and nothing is deleted or logged."""
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except (ProtectedError, RestrictedError) as error:
+            found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
+            kinds = sorted({str(row._meta.verbose_name_plural) for row in found})
+            messages.error(
+                self.request,
+                _("“%(object)s” cannot be deleted: %(kinds)s still refer to it.")
+                % {"object": self.object, "kinds": ", ".join(kinds)},
+            )
+            return redirect(self.get_delete_url())
+
+
 class ScopedSnippetViewSet(SnippetViewSet):
     """A snippet viewset whose listing and object URLs follow the model's scoped policy."""
 
     chooser_viewset_class = ScopedSnippetChooserViewSet
+    delete_view_class = GuardedDeleteView
     list_select_related = ()
     # Wagtail's copy view saves its form on the original object (a POST to it changes the row
     # being copied, with only "add" and "view" permissions); copies are of no use here anyway.

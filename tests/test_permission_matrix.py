@@ -1080,6 +1080,9 @@ def was_refused(world, case, response):
             return True
     if case.url == "wagtailadmin_pages:delete" and case.method == "post":
         return Page.objects.filter(pk=world["pages"][case.key].pk).exists()
+    if case.url == "wagtailsnippets_competition_agency:delete" and case.method == "post":
+        # An agency others still refer to stays, and the user is sent back to say why.
+        return Agency.objects.filter(pk=world["snippets"][case.key].pk).exists()
     if case.url == "wagtailadmin_pages:delete":
         # The hook keeping pages with evidence sends the user back to the parent's listing.
         parent = world["pages"][case.key].get_parent()

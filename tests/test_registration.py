@@ -16,6 +16,7 @@ from competition.domain import registration as registrations
 from competition.domain.reminders import reminder_text
 from competition.domain.roles import EDITORS, MANAGERS, REVIEWERS, ensure_roles
 from competition.models import (
+    Agency,
     AgencyMembership,
     CommitmentLine,
     CommitmentPage,
@@ -369,3 +370,21 @@ def test_the_public_commitment_page_shows_the_pledges_and_the_own_target(client,
     assert "Pledge of A" in content
     assert "from 200 to 1200" in content
     assert "<strong>Own target of the agency</strong> (shared: 200 → 1000)" in content
+
+
+def test_an_agency_with_only_a_registration_is_not_deleted_and_the_user_is_told_why(client, reg):
+    """Registrations are outside Wagtail's reference index, so its delete screen does not know
+    they protect the agency: the database refuses, and the user reads why (no error page)."""
+    from wagtail.models import ModelLogEntry
+
+    agency = reg["agencies"]["D"]
+    Registration.objects.create(competition=reg["competition"], agency=agency, pledge="Ours")
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    url = reverse("wagtailsnippets_competition_agency:delete", args=[agency.pk])
+
+    response = client.post(url, follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    assert Agency.objects.filter(pk=agency.pk).exists()
+    assert not ModelLogEntry.objects.filter(action="wagtail.delete", object_id=str(agency.pk)).exists()
+    assert f"“{agency}” cannot be deleted: registrations still refer to it." in response.content.decode()

@@ -131,7 +131,7 @@ def test_an_editor_registers_a_manager_returns_then_approves_and_the_public_sees
     editor.get_by_role("textbox", name="Why these points").fill("Half of the way to our own target of 1200.")
     shots(editor, "registration-self-assessment-form")
     editor.get_by_role("button", name="Save").click()
-    expect(editor.get_by_role("status")).to_contain_text("created.")
+    expect(editor.get_by_role("status")).to_contain_text("saved as a draft.")
     # One submission: the form is saved when the editor says so, never autosaved first.
     submission = Submission.objects.get(line__commitment=page)
     assert (submission.value, submission.self_points) == (700, 6)
