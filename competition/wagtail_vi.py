@@ -8,13 +8,13 @@ catalogue leaves untranslated is taken from ours (competition/locale/vi/LC_MESSA
 any project installing this plugin gets these translations too.
 
 ``makemessages`` keeps only the messages some source file marks, so this module marks Wagtail's
-messages, exactly as Wagtail spells them, with ``gettext_noop``. Nothing imports it and it does
-nothing at run time. When upgrading Wagtail, check these messages against its English catalogue
-(wagtail/*/locale/en/LC_MESSAGES/django.po) and drop the ones Wagtail's Vietnamese catalogue now
-translates.
+messages, exactly as Wagtail spells them, with ``gettext_noop`` (``ngettext_lazy`` for the two
+with a plural form). Nothing imports it and it does nothing at run time. When upgrading Wagtail,
+check these messages against its English catalogue (wagtail/*/locale/en/LC_MESSAGES/django.po)
+and drop the ones Wagtail's Vietnamese catalogue now translates.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 WAGTAIL_MESSAGES = (
     # Sidebar, header and everyday chrome
@@ -337,5 +337,14 @@ WAGTAIL_MESSAGES = (
     gettext_noop(
         "We use a readability formula based on length of words and sentences. Long sentences and "
         "words result in a worse readability score."
+    ),
+)
+
+# Wagtail's messages with a plural form: Vietnamese has one form, the catalogue holds it.
+WAGTAIL_PLURAL_MESSAGES = (
+    ngettext_lazy("1 page", "%(counter)s pages"),
+    ngettext_lazy(
+        '%(total)s Page <span class="w-sr-only">created in %(site_name)s</span>',
+        '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',
     ),
 )
