@@ -8,7 +8,7 @@ catalogue leaves untranslated is taken from ours (competition/locale/vi/LC_MESSA
 any project installing this plugin gets these translations too.
 
 ``makemessages`` keeps only the messages some source file marks, so this module marks Wagtail's
-messages, exactly as Wagtail spells them, with ``gettext_noop`` (``ngettext_lazy`` for the two
+messages, exactly as Wagtail spells them, with ``gettext_noop`` (``ngettext_lazy`` for those
 with a plural form). Nothing imports it and it does nothing at run time. When upgrading Wagtail,
 check these messages against its English catalogue (wagtail/*/locale/en/LC_MESSAGES/django.po)
 and drop the ones Wagtail's Vietnamese catalogue now translates.
@@ -340,11 +340,19 @@ WAGTAIL_MESSAGES = (
     ),
 )
 
-# Wagtail's messages with a plural form: Vietnamese has one form, the catalogue holds it.
+# Messages with a plural form (Vietnamese has one form): two of Wagtail's, and the time periods of
+# Django's timesince that Wagtail shows ("10 minutes ago"): Django's Vietnamese catalogue still
+# has them under their old msgids ("%d minute").
 WAGTAIL_PLURAL_MESSAGES = (
     ngettext_lazy("1 page", "%(counter)s pages"),
     ngettext_lazy(
         '%(total)s Page <span class="w-sr-only">created in %(site_name)s</span>',
         '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',
     ),
+    ngettext_lazy("%(num)d year", "%(num)d years"),
+    ngettext_lazy("%(num)d month", "%(num)d months"),
+    ngettext_lazy("%(num)d week", "%(num)d weeks"),
+    ngettext_lazy("%(num)d day", "%(num)d days"),
+    ngettext_lazy("%(num)d hour", "%(num)d hours"),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes"),
 )

@@ -5,11 +5,14 @@ marks the messages Wagtail's own Vietnamese catalogue leaves untranslated)."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup, Comment, NavigableString
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
+from wagtail.admin.templatetags.wagtailadmin_tags import timesince_simple
 from wagtail.models import Page
 
 from competition.models import Agency
@@ -135,3 +138,16 @@ def test_manager_reads_reports_page_explorer_and_messages_in_vietnamese(client, 
             )
         ],
     )
+
+
+def test_time_periods_wagtail_shows_read_vietnamese():
+    """Wagtail's listings say "Updated 10 minutes ago" with Django's timesince, whose Vietnamese
+    catalogue still has the periods under their old msgids ("%d minute")."""
+    now = timezone.now()
+
+    with translation.override("vi"):
+        periods = [timesince(now - timedelta(minutes=10), now), timesince(now - timedelta(days=400), now)]
+        ago = timesince_simple(now - timedelta(hours=3))
+
+    assert periods == ["10 phút", "1 năm, 1 tháng"]
+    assert ago == "3 giờ trước"
