@@ -338,6 +338,19 @@ WAGTAIL_MESSAGES = (
         "We use a readability formula based on length of words and sentences. Long sentences and "
         "words result in a worse readability score."
     ),
+    # Account preferences' field names, the page explorer's title, the notice without JavaScript
+    gettext_noop("admin theme"),
+    gettext_noop("contrast"),
+    gettext_noop("density"),
+    gettext_noop("preferred language"),
+    gettext_noop("current time zone"),
+    gettext_noop("profile picture"),
+    gettext_noop("Exploring"),
+    gettext_noop(
+        "JavaScript is required to use Wagtail, but it is currently disabled.<br /> Here are the <a "
+        'href="https://www.enable-javascript.com/" target="_blank" rel="noreferrer">instructions '
+        "how to enable JavaScript in your web browser</a>."
+    ),
 )
 
 # Messages with a plural form (Vietnamese has one form): two of Wagtail's, and the time periods of
