@@ -17,12 +17,14 @@ class CompetitionConfig(AppConfig):
         from .checks import check_evidence_download_middleware, check_evidence_not_served_as_media, check_shared_cache
         from .models import Submission
         from .permission_policies import SubmissionPermissionPolicy, scoped_policies
+        from .site_history import use_flat_site_history_union
 
         register_permission_policy(Submission, SubmissionPermissionPolicy(Submission))
         for model, policy in scoped_policies().items():
             register_permission_policy(model, policy)
         signals.connect()
         use_account_name_email_form()
+        use_flat_site_history_union()
         checks.register(check_evidence_download_middleware, checks.Tags.security)
         checks.register(check_shared_cache, checks.Tags.caches)
         checks.register(check_evidence_not_served_as_media, checks.Tags.security, checks.Tags.urls)

