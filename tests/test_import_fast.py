@@ -231,9 +231,7 @@ def test_an_import_reads_the_accepted_values_of_its_own_dates_only(worked, monke
     assert earlier.created == 1  # the competition has accepted values of another date now
     monkeypatch.setattr(ValueResource, "_accepted_values", spy)
 
-    report = run_import(
-        "values", load_dataset((HEADER + CASES["unchanged and updated"]).encode(), "csv"), fast=fast
-    )
+    report = run_import("values", load_dataset((HEADER + CASES["unchanged and updated"]).encode(), "csv"), fast=fast)
 
     assert (report.errors, report.unchanged, report.updated) == ([], 1, 2)
     assert read and set().union(*read) == {date(2025, 6, 30)}
