@@ -205,11 +205,17 @@ def cold_views():
 @contextmanager
 def kept_board_views():
     """Views called in this process find the boards they built kept, as in production, where the
-    background rebuild keeps every public board after each change: the cache of boards is a
-    fresh local-memory cache (which pickles what it keeps, as Redis does); a response itself is
-    never kept (`call_view` goes through no middleware, so the page cache is bypassed)."""
+    background rebuild keeps every public board (and the parts of its scoreboard.json) after each
+    change: the cache of boards is a fresh local-memory cache (which pickles what it keeps, as
+    Redis does, and here keeps as many entries as Redis would: a national board's parts are
+    thousands); a response itself is never kept (`call_view` goes through no middleware, so the
+    page cache is bypassed)."""
     alias = conf.get("CACHE_ALIAS")
-    fresh = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"bench-{time.time_ns()}"}
+    fresh = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": f"bench-{time.time_ns()}",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
     caches = {**settings.CACHES, alias: fresh}
     with override_settings(CACHES=caches, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         yield
@@ -235,9 +241,10 @@ def slices_against_floor(competition, as_of, repeat=7, *, kept=True):
     rows (`bench.floor` restricted to the slice's lines, each form, the fastest taken),
     interleaved like `board_against_floor`.
 
-    `kept` (the goal's case): the whole public board kept, as the background rebuild keeps it in
-    production, and the slice's response not (its first request): the view cuts the kept board
-    (the untimed first run keeps it). Otherwise fully cold, the way a server with no cache
+    `kept` (the goal's case): the whole public board and the parts of its scoreboard.json kept,
+    as the background rebuild keeps them in production, and the slice's response not (its first
+    request): the view joins the slice's kept parts (the untimed first run keeps the board and
+    the parts). Otherwise fully cold, the way a server with no cache
     computes it: the public board of the whole competition, the clusters, the slice's JSON text.
     A slice carries the overall rank, which depends on every agency, so a fully cold slice
     cannot cost less than the whole board."""

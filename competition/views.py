@@ -10,19 +10,18 @@ from wagtail.models import Page, Site
 from wagtail.views import serve as serve_wagtail_page
 
 from . import conf
-from .domain.clusters import clusters_of
+from .domain import slices
 from .domain.opendata import (
     InvalidSlice,
     UnknownSlice,
+    asked_slice,
     awards_json,
     awards_table,
-    board_json,
     board_slice,
     board_table,
 )
 from .domain.presentation import InvalidDate, commendations, note_canonical_query, parse_as_of
-from .domain.scoreboard import get_board
-from .domain.selfassessment import self_points_of
+from .domain.scoreboard import board_and_freshness, board_version, get_board, resolve_as_of
 from .middleware import mark_cacheable
 from .models import Agency, CompetitionPage
 from .spreadsheets import export_dataset
@@ -48,10 +47,12 @@ def scoreboard_data(request, page_path, file_format):
         as_of = parse_as_of(request)
     except InvalidDate as error:
         return JsonResponse({"error": str(error)}, status=400)
+    if file_format == "json":
+        return scoreboard_json(request, competition, as_of)
     board = get_board(competition, as_of)
     # One group's or one agency's part of the board (docs/opendata.md).
     try:
-        part, agencies, groups = board_slice(board, request.GET)
+        part, agencies, _groups = board_slice(board, request.GET)
     except InvalidSlice as error:
         return JsonResponse({"error": str(error)}, status=400)
     except UnknownSlice as error:
@@ -59,16 +60,7 @@ def scoreboard_data(request, page_path, file_format):
     # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
     note_canonical_query(request, {**({"as_of": board.as_of.isoformat()} if as_of else {}), **part}, redirect=False)
     filename = "-".join([competition.slug, "scoreboard", *part.values(), board.as_of.isoformat()])
-    if file_format == "json":
-        clusters = clusters_of(board)
-        if part:  # a slice: the clusters its agencies belong to, at every level
-            codes = {agency.code for agency in agencies}
-            clusters = [cluster for cluster in clusters if codes.intersection(cluster.members)]
-        data = board_json(board, self_points_of(competition, board), clusters, agencies=agencies, groups=groups)
-        # Without the spaces after separators: a tenth smaller (docs/opendata.md).
-        text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
-        response = HttpResponse(text, content_type="application/json")
-    elif file_format == "csv":
+    if file_format == "csv":
         table = board_table(board, agencies=agencies)
         response = HttpResponse(export_dataset(table, "csv"), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -78,6 +70,35 @@ def scoreboard_data(request, page_path, file_format):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def scoreboard_json(request, competition, as_of):
+    """scoreboard.json, whole or one group's or one agency's part (docs/opendata.md). A slice is
+    joined from the parts kept beside the public board (domain.slices) without reading the board
+    when they are kept; otherwise the board is cut, and its parts kept for the next slices."""
+    try:
+        asked = asked_slice(request.GET)
+    except InvalidSlice as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    day = resolve_as_of(competition, as_of)
+    text = slices.kept_text(competition, day, *asked) if asked else None
+    if text is None:
+        version = board_version(competition.pk)  # read before the board, as get_board does
+        board, fresh = board_and_freshness(competition, day)
+        try:
+            board_slice(board, request.GET)
+        except UnknownSlice as error:
+            return JsonResponse({"error": str(error)}, status=404)
+        parts = slices.Parts(competition, board)
+        if fresh:
+            slices.keep(competition, day, parts, version)
+        text = parts.text(*asked) if asked else parts.text()
+    # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
+    part = dict([asked]) if asked else {}
+    note_canonical_query(request, {**({"as_of": day.isoformat()} if as_of else {}), **part}, redirect=False)
+    response = HttpResponse(text, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -295,7 +295,8 @@ def test_slices_and_size_are_measured_on_the_views_output(db, monkeypatch, kept)
         assert result["view_s"] > 0 and result["floor_s"] > 0
         assert result["ratio"] == result["view_s"] / result["floor_s"]
         assert result["kept"] is kept
-    # Board kept: built once (the untimed first run), then every timed run cuts the kept board.
+    # Board kept: built once (the untimed first run, which keeps its parts), then every timed run
+    # joins the slice from its kept parts.
     # Fully cold: built by every run, 3 a slice.
     assert len(built) == (1 if kept else 6)
     size = scoreboard_size(competition)

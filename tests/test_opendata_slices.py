@@ -136,3 +136,199 @@ def test_an_unknown_code_is_never_kept(cached, clustered, client):
         assert response.status_code == 404
         assert response.get("X-Cache") != "hit"
     assert Agency.objects.filter(code="NOPE").count() == 0
+
+
+# The parts of the file kept beside the board (competition.domain.slices): a slice reads its own.
+
+
+def cut_from_board(competition, query):
+    """The slice as the view cut it from the whole board before its parts were kept: the
+    reference its bytes must equal."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.http import QueryDict
+
+    from competition.domain.clusters import clusters_of
+    from competition.domain.opendata import board_json, board_slice
+    from competition.domain.scoreboard import get_board
+    from competition.domain.selfassessment import self_points_of
+
+    board = get_board(competition, date(2025, 7, 1))
+    part, agencies, groups = board_slice(board, QueryDict(query))
+    clusters = clusters_of(board)
+    if part:
+        codes = {agency.code for agency in agencies}
+        clusters = [cluster for cluster in clusters if codes.intersection(cluster.members)]
+    data = board_json(board, self_points_of(competition, board), clusters, agencies=agencies, groups=groups)
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.fixture
+def nested(db):
+    """R above P and Q; A1, A2 under P, B1 under Q, D right under R (so R is a group and a
+    roll-up of every agency below it), E under R with F under E (an agency that is a group too),
+    C without a parent."""
+    competition = make_competition(slug="comp")
+    targets = [make_target(competition, code="T1"), make_target(competition, code="T2", max_points=20)]
+    top = AgencyFactory(code="R", name="Thành phố R")
+    parents = {"R": top, **{code: AgencyFactory(code=code, name=f"Cụm {code}", parent=top) for code in ("P", "Q")}}
+    values = (("A1", "P", 80), ("A2", "P", 30), ("B1", "Q", 55), ("D", "R", 70), ("E", "R", 55), ("C", None, 10))
+    for code, parent, value in (*values, ("F", "E", 40)):
+        agency = AgencyFactory(code=code, name=f"Đơn vị {code}", parent=parents.get(parent))
+        parents[code] = agency
+        make_commitment(competition, agency, targets)
+        line = CommitmentLine.objects.get(commitment__agency__code=code, target__code="T1")
+        make_submission(line, value, date(2025, 6, 30), self_points=3)
+    return competition
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every call that reads the cache of boards, as (method, keys); the gets a `get_many` makes
+    of its own (the local-memory cache's) are not counted apart."""
+    from competition.domain.scoreboard import board_cache
+
+    cache, calls, inside = board_cache(), [], []
+    get, get_many = cache.get, cache.get_many
+
+    def counted_get(key, *args, **kwargs):
+        if not inside:
+            calls.append(("get", [key]))
+        return get(key, *args, **kwargs)
+
+    def counted_get_many(keys, *args, **kwargs):
+        calls.append(("get_many", list(keys)))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    monkeypatch.setattr(cache, "get_many", counted_get_many)
+    return calls
+
+
+SLICES = ["group=P", "group=Q", "group=R", "group=E", "agency=A1", "agency=D", "agency=E", "agency=F", "agency=C"]
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_every_slice_joined_from_its_parts_is_the_cut_of_the_board_byte_for_byte(nested, client, closed):
+    from competition.domain import judging
+
+    if closed:  # the agencies' own points are public
+        judging.close_judging(nested)
+    client.get(f"{BASE}.json?as_of=2025-07-01")  # keeps the board and its parts
+    for query in SLICES:
+        response = client.get(f"{BASE}.json?as_of=2025-07-01&{query}")
+        assert response.content == cut_from_board(nested, query), query
+    whole = client.get(f"{BASE}.json?as_of=2025-07-01").content
+    assert whole == cut_from_board(nested, "")
+    assert (b'"self_points":3' in whole) is closed
+    # A slice lists the clusters that hold its agencies, at every level: F is in E and in R.
+    clusters = client.get(f"{BASE}.json?as_of=2025-07-01&agency=F").json()["clusters"]
+    assert [(cluster["code"], cluster["depth"]) for cluster in clusters] == [("E", 1), ("R", 2)]
+
+
+def test_a_slice_reads_its_own_parts_not_the_board(nested, client, reads, django_assert_num_queries):
+    from competition.domain.scoreboard import board_key
+
+    day = date(2025, 7, 1)
+    client.get(f"{BASE}.json?as_of=2025-07-01&agency=C")  # the first slice cuts the board, keeps the parts
+    board = board_key(nested, day)
+    assert any(board in keys for _method, keys in reads)
+    reads.clear()
+
+    with django_assert_num_queries(3):  # the site, the page restrictions and the competition page: no board
+        agency = client.get(f"{BASE}.json?as_of=2025-07-01&agency=A1")
+    # One round trip: the version, the floor, the agency's part and the whole board's texts.
+    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 4)]
+    reads.clear()
+    group = client.get(f"{BASE}.json?as_of=2025-07-01&group=P")
+    # A group's slice: a second round trip for its agencies' parts.
+    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 4), ("get_many", 2)]
+    assert not any(board in keys for _method, keys in reads)
+    assert (agency.content, group.content) == (cut_from_board(nested, "agency=A1"), cut_from_board(nested, "group=P"))
+
+
+def test_the_parts_are_stale_exactly_when_the_board_is(nested, client, django_capture_on_commit_callbacks):
+    from competition.domain.scoreboard import board_key, cache_entries
+    from competition.domain.slices import part_key, parts_key
+
+    base = parts_key(nested, date(2025, 7, 1))
+    keys = [board_key(nested, date(2025, 7, 1)), base, part_key(base, "group", "P"), part_key(base, "agency", "A1")]
+
+    def fresh():
+        version, _floor, found = cache_entries(nested.pk, keys)
+        return [key in found and found[key][0] == version for key in keys]
+
+    url = f"{BASE}.json?as_of=2025-07-01&group=P"
+    client.get(url)
+    assert fresh() == [True] * 4
+    line = CommitmentLine.objects.get(commitment__agency__code="A2", target__code="T1")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(line, 95, date(2025, 7, 1))
+    assert fresh() == [False] * 4
+
+    response = client.get(url)
+
+    assert [agency["code"] for agency in response.json()["agencies"]] == ["A2", "A1"]
+    assert fresh() == [True] * 4
+    assert response.content == cut_from_board(nested, "group=P")
+
+
+def test_the_background_rebuild_keeps_the_parts(nested, client, settings, reads, django_capture_on_commit_callbacks):
+    from competition.domain.scoreboard import board_key, resolve_as_of
+
+    settings.COMPETITION_REBUILD_BOARDS = "inline"
+    line = CommitmentLine.objects.get(commitment__agency__code="B1", target__code="T2")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_submission(line, 20, date(2025, 7, 1))
+    reads.clear()
+
+    data = client.get(f"{BASE}.json?agency=B1").json()  # today's board, clamped into the period
+
+    board = board_key(nested, resolve_as_of(nested))
+    assert not any(board in keys for _method, keys in reads)
+    assert data["agencies"][0]["targets"][1]["value"] == 20
+
+
+def test_a_slice_whose_part_is_missing_is_cut_from_the_board(nested, client, reads):
+    from competition.domain.scoreboard import board_cache, board_key
+    from competition.domain.slices import part_key, parts_key
+
+    url = f"{BASE}.json?as_of=2025-07-01&group=P"
+    client.get(url)
+    base = parts_key(nested, date(2025, 7, 1))
+    board_cache().delete(part_key(base, "agency", "A2"))  # evicted, say
+    reads.clear()
+
+    response = client.get(url)
+
+    assert any(board_key(nested, date(2025, 7, 1)) in keys for _method, keys in reads)
+    assert response.content == cut_from_board(nested, "group=P")
+    assert board_cache().get(part_key(base, "agency", "A2")) is not None  # kept again
+    # A code not on the board is still one, parts kept or not.
+    assert client.get(f"{BASE}.json?as_of=2025-07-01&agency=R").status_code == 404
+    assert client.get(f"{BASE}.json?as_of=2025-07-01&group=A1").status_code == 404
+
+
+def test_parts_cut_from_a_board_served_stale_are_not_kept(nested, client):
+    from competition.domain.scoreboard import board_cache, board_key, cache_state, invalidate
+    from competition.domain.slices import part_key, parts_key
+
+    url = f"{BASE}.json?as_of=2025-07-01&agency=A1"
+    client.get(url)
+    invalidate(nested.pk)
+    key = board_key(nested, date(2025, 7, 1))
+    board_cache().add(f"{key}:computing", 1)  # another process is computing the board
+    try:
+        response = client.get(url)  # served from the stale board meanwhile
+    finally:
+        board_cache().delete(f"{key}:computing")
+
+    assert response.status_code == 200
+    base = parts_key(nested, date(2025, 7, 1))
+    version, _floor, entry = cache_state(nested.pk, part_key(base, "agency", "A1"))
+    assert entry[0] < version

@@ -28,17 +28,26 @@ class InvalidSlice(ValueError):
 SLICE_PARAMETERS = ("group", "agency")
 
 
+def asked_slice(query):
+    """(`group` or `agency`, the code) of the slice a reader asks for, None for the whole board;
+    InvalidSlice for more than one code. Reads no board."""
+    asked = [(name, value) for name in SLICE_PARAMETERS for value in query.getlist(name)]
+    if not asked:
+        return None
+    if len(asked) > 1:
+        raise InvalidSlice(_("Ask for one group or one agency at a time."))
+    return asked[0][0], asked[0][1].strip()
+
+
 def board_slice(board, query):
     """The part of the board a reader asks for with `?group=CODE` (the agencies whose parent has
     that code, and that group) or `?agency=CODE` (that agency, and its group): (the slice's
     canonical query, its agencies, its groups); the whole board with an empty query. Raises
     InvalidSlice for more than one code, UnknownSlice for a code not on the board."""
-    asked = [(name, value) for name in SLICE_PARAMETERS for value in query.getlist(name)]
-    if not asked:
+    asked = asked_slice(query)
+    if asked is None:
         return {}, board.agencies, board.groups
-    if len(asked) > 1:
-        raise InvalidSlice(_("Ask for one group or one agency at a time."))
-    name, code = asked[0][0], asked[0][1].strip()
+    name, code = asked
     if name == "group":
         groups = tuple(group for group in board.groups if group.code == code)
         if not groups:

@@ -325,16 +325,26 @@ def cache_state(competition_id, key=None):
     cache round trip. An entry made at another version is stale; a stale entry made below
     `floor` is never served, not even while its replacement is being computed (after an
     unpublication or a deletion)."""
+    version, floor, found = cache_entries(competition_id, [key] if key else [])
+    return version, floor, found.get(key) if key else None
+
+
+def cache_entries(competition_id, keys):
+    """(version, floor, {key: entry} of those of `keys` the cache holds), as `cache_state`, in
+    one cache round trip."""
     cache = board_cache()
     # This process may remember the version (and floor) itself: see `versions`.
     watch = versions.current()
     if watch is not None:
         known = watch.recall(competition_id)
         if known is not None:
-            return (*known, cache.get(key) if key else None)
+            if len(keys) == 1:
+                entry = cache.get(keys[0])
+                return (*known, {} if entry is None else {keys[0]: entry})
+            return (*known, cache.get_many(keys) if keys else {})
         reading = watch.reading()
     version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
-    found = cache.get_many([version_key, floor_key, *([key] if key else [])])
+    found = cache.get_many([version_key, floor_key, *keys])
     version = found.get(version_key)
     if version is None:
         # A new version never repeats an old one (say, after the cache evicted the version but
@@ -343,10 +353,11 @@ def cache_state(competition_id, key=None):
         first = time.time_ns() // 1000
         cache.add(version_key, first, timeout=None)
         version = cache.get(version_key, first)
-    floor = found.get(floor_key, 0)
+    floor = found.pop(floor_key, 0)
+    found.pop(version_key, None)
     if watch is not None:
         watch.remember(competition_id, version, floor, reading)
-    return version, floor, found.get(key) if key else None
+    return version, floor, found
 
 
 def board_version(competition_id):
@@ -475,3 +486,15 @@ def get_board(competition, as_of=None, *, fresh=False, with_jury=None):
         if locked:
             cache.delete(lock)
     return board
+
+
+def board_and_freshness(competition, as_of=None):
+    """(the public board at `as_of` as `get_board` gives it, whether it is fresh): what is made
+    from a board served stale is not to be kept as fresh. A stale board is noted for the
+    enclosing `noting_stale_boards`, as `get_board` notes it."""
+    outer = _stale_reads.get()
+    with noting_stale_boards() as stale:
+        board = get_board(competition, as_of)
+    if stale and outer is not None:
+        outer.extend(stale)
+    return board, not stale

@@ -1,15 +1,16 @@
 """Recomputing boards when their data changes, so that readers never wait for them: after a
-commit, the boards the public pages show (today's) and the history of the competition page's
-progress chart are computed again, in a task of the task framework (competition.tasks), while readers are
-served the previous ones."""
+commit, the boards the public pages show (today's), the parts of their scoreboard.json and the
+history of the competition page's progress chart are computed again, in a task of the task
+framework (competition.tasks), while readers are served the previous ones."""
 
 import logging
 
 from .. import conf
 from ..models import CompetitionPage
+from . import slices
 from .history import kept_month_figures
 from .presentation import month_ends
-from .scoreboard import board_cache, get_board, resolve_as_of
+from .scoreboard import board_cache, board_version, get_board, resolve_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,10 @@ def rebuild(competition_id):
         return []
     days = public_board_days(competition)
     for day in days:
-        get_board(competition, day, fresh=True)
+        version = board_version(competition.pk)  # read before the board, as get_board does
+        board = get_board(competition, day, fresh=True)
+        # The parts of its scoreboard.json, for the slices (`?group=`, `?agency=`).
+        slices.keep(competition, day, slices.Parts(competition, board), version)
     today = days[0]
     kept_month_figures(competition, month_ends(competition.start_date, today)[:-1], today)
     return days
