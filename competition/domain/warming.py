@@ -31,7 +31,7 @@ def rebuild(competition_id):
     for day in days:
         get_board(competition, day, fresh=True)
     today = days[0]
-    kept_month_figures(competition, month_ends(competition.start_date, today)[:-1], today)
+    kept_month_figures(competition, month_ends(competition.start_date, today)[:-1])
     return days
 
 
