@@ -220,7 +220,7 @@ def figures_of_boards(competition, days):
 
 
 @pytest.mark.parametrize("name", ["varied", "boundary"])
-def test_the_kept_history_gives_the_boards_figures_at_every_month_end(request, name):
+def test_the_kept_history_gives_the_boards_figures_at_every_month_end(db, request, name):
     competition = request.getfixturevalue(name)
     days = month_ends(competition.start_date, competition.end_date)[:-1]
     cache.clear()
