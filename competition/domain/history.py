@@ -37,36 +37,46 @@ MARGIN = 1e-4  # in hundredths of a percent: 1e-6 of a percent
 # (section 3: a boolean runs from 0 up to 1 whatever its B, T and direction; `kind` 0 measures
 # (V - B) / (T - B) clamped into [0, 1], in either direction; 1 and 2 are the steps "V >= T" and
 # "V <= T" of a target without room to move), and its weight: its maximum points over its
-# agency's (a window over the agency's lines: the whole query a fifth faster than with a separate
-# total per agency joined back, measured). Then the change each accepted submission up to the last
+# agency's. The live targets and commitment pages are read first, on their own (MATERIALIZED on
+# PostgreSQL): joined in one go with the lines, the planner, which expects a target or two where
+# there are twenty, probed the pages once per line (66,000 times at national size) and sorted the
+# lines on disk for a window; this way the lines are hashed once, in a third of the time
+# (measured, docs/performance.md, run J). Then the change each accepted submission up to the last
 # month end makes (`changes`, below), summed by reporting date: at most one row a day.
 HISTORY_SQL = """
-WITH weighted AS (
-    SELECT y.id, y.agency_id, y.t, y.bf, y.span, y.kind,
-        CASE WHEN SUM(y.mp) OVER (PARTITION BY y.agency_id) > 0
-            THEN y.mp / SUM(y.mp) OVER (PARTITION BY y.agency_id) ELSE 0 END AS weight
-    FROM (
-        SELECT x.id, x.agency_id, CAST(x.mp AS DOUBLE PRECISION) AS mp, x.t,
-            CAST(x.b AS DOUBLE PRECISION) AS bf,
-            CAST(x.t AS DOUBLE PRECISION) - CAST(x.b AS DOUBLE PRECISION) AS span,
-            CASE
-                WHEN (x.direction = 'higher' AND x.t > x.b) OR (x.direction <> 'higher' AND x.t < x.b) THEN 0
-                WHEN x.direction = 'higher' THEN 1
-                ELSE 2
-            END AS kind
-        FROM (
-            SELECT l.id, c.agency_id, t.max_points AS mp,
-                CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
-                CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
-                CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction
-            FROM competition_commitmentline l
-            JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
-            JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
-            JOIN competition_targetpage t ON t.page_ptr_id = l.target_id
-            JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
-            WHERE c.competition_id = %(competition)s AND cp.live AND t.competition_id = %(competition)s AND tp.live
-        ) x
-    ) y
+WITH live_targets AS {materialized} (
+    SELECT t.page_ptr_id AS id, t.max_points AS mp, t.unit, t.baseline, t.target_value, t.direction
+    FROM competition_targetpage t JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
+    WHERE t.competition_id = %(competition)s AND tp.live
+),
+live_pages AS {materialized} (
+    SELECT c.page_ptr_id AS id, c.agency_id
+    FROM competition_commitmentpage c JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
+    WHERE c.competition_id = %(competition)s AND cp.live
+),
+lines AS (
+    SELECT l.id, p.agency_id, t.mp,
+        CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
+        CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
+        CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction
+    FROM competition_commitmentline l
+    JOIN live_pages p ON p.id = l.commitment_id
+    JOIN live_targets t ON t.id = l.target_id
+),
+totals AS (
+    SELECT agency_id, SUM(mp) AS mp FROM lines GROUP BY agency_id
+),
+weighted AS (
+    SELECT x.id, x.agency_id, x.t,
+        CAST(x.b AS DOUBLE PRECISION) AS bf,
+        CAST(x.t AS DOUBLE PRECISION) - CAST(x.b AS DOUBLE PRECISION) AS span,
+        CASE
+            WHEN (x.direction = 'higher' AND x.t > x.b) OR (x.direction <> 'higher' AND x.t < x.b) THEN 0
+            WHEN x.direction = 'higher' THEN 1
+            ELSE 2
+        END AS kind,
+        CASE WHEN a.mp > 0 THEN CAST(x.mp AS DOUBLE PRECISION) / CAST(a.mp AS DOUBLE PRECISION) ELSE 0 END AS weight
+    FROM lines x JOIN totals a ON a.agency_id = x.agency_id
 ),
 {changes}
 SELECT reported_on, SUM(change) FROM changes GROUP BY reported_on
@@ -114,10 +124,12 @@ PROGRESS = """(CASE
 
 def _history_sql():
     if connection.vendor == "postgresql":
-        changes, functions = CHANGES_POSTGRES, {"greatest": "GREATEST", "least": "LEAST"}
+        changes, functions, materialized = CHANGES_POSTGRES, {"greatest": "GREATEST", "least": "LEAST"}, "MATERIALIZED"
     else:
-        changes, functions = CHANGES_GENERIC, {"greatest": "MAX", "least": "MIN"}
-    return HISTORY_SQL.replace("{changes}", changes.replace("{progress}", PROGRESS.format(**functions)))
+        changes, functions, materialized = CHANGES_GENERIC, {"greatest": "MAX", "least": "MIN"}, ""
+    return HISTORY_SQL.replace("{materialized}", materialized).replace(
+        "{changes}", changes.replace("{progress}", PROGRESS.format(**functions))
+    )
 
 
 def _history_rows(competition, last):
