@@ -31,11 +31,11 @@ from .models import (
 )
 
 
-def _invalidate_later(competition_ids, *, drop_stale=False):
+def _invalidate_later(competition_ids, *, drop_stale=False, progress=True):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
     # The competitions are noted in one store per transaction, and the first callback to run after
-    # the commit invalidates all of them (each with drop_stale if any change asked for it) and
-    # enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
+    # the commit invalidates all of them (each with drop_stale, or progress, if any change asked for
+    # it) and enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
     # one each. A transaction rolled back takes its callbacks, and so its store, with it.
     ids = {pk for pk in competition_ids if pk}
     if not ids:
@@ -50,13 +50,14 @@ def _invalidate_later(competition_ids, *, drop_stale=False):
     if store is None:
         store = {}
     for pk in ids:
-        store[pk] = store.get(pk, False) or drop_stale
+        was_drop_stale, was_progress = store.get(pk, (False, False))
+        store[pk] = (was_drop_stale or drop_stale, was_progress or progress)
     transaction.on_commit(_Flush(store))  # outside a transaction: at once
 
 
 class _Flush:
     """After the commit: invalidate what the transaction's store holds ({competition id:
-    drop_stale}), once (the store is emptied; the transaction's later callbacks find nothing)."""
+    (drop_stale, progress)}), once (the store is emptied; the transaction's later callbacks find nothing)."""
 
     def __init__(self, store):
         self.store = store
@@ -69,9 +70,9 @@ class _Flush:
 
 
 def _invalidate_now(ids):
-    """Invalidate the boards of `ids` ({competition id: drop_stale}) and refresh them."""
-    for pk, drop_stale in ids.items():
-        invalidate(pk, drop_stale=drop_stale)
+    """Invalidate the boards of `ids` ({competition id: (drop_stale, progress)}) and refresh them."""
+    for pk, (drop_stale, progress) in ids.items():
+        invalidate(pk, drop_stale=drop_stale, progress=progress)
     rebuild_later(ids)
 
 
@@ -157,13 +158,34 @@ def judging_changed(instance):
     return isinstance(instance, CompetitionPage) and was is not None and was != instance.closed
 
 
+# Rows no agency's progress depends on (docs/scoring.md, sections 2, 3 and 7: only the values of
+# the lines, their targets, and which lines and agencies take part): changing them leaves the
+# history of the progress chart as it is (`scoreboard.progress_state`). Every other watched
+# row makes it stale, whichever of its fields changed.
+BESIDE_PROGRESS = (
+    Adjustment,
+    Agency,
+    Award,
+    CommendationDecision,
+    JuryScore,
+    OfficialResult,
+    SubmissionAttachment,
+    SubmissionLink,
+    AbstractDocument,
+)
+
+
+def _touches_progress(instance):
+    return not isinstance(instance, BESIDE_PROGRESS)
+
+
 def on_change(sender, instance, **kwargs):
     drop_stale = judging_changed(instance)
     if getattr(_deferred, "depth", 0):
         if drop_stale:
             _deferred.dropped.add(instance.pk)
         return
-    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale)
+    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
 
 
 def on_delete(sender, instance, **kwargs):
@@ -172,7 +194,7 @@ def on_delete(sender, instance, **kwargs):
     # Deleted pages, files and restrictions vanish from public pages at once: no stale copy of
     # them is served while the fresh ones are computed.
     drop_stale = isinstance(instance, (Page, AbstractDocument, SubmissionAttachment, PageViewRestriction))
-    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale)
+    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
 
 
 def on_restriction_saved(sender, instance, **kwargs):

@@ -16,13 +16,16 @@ from bench.generate import PRESETS, GenerationError, Size, generate
 from bench.management.commands.competition_bench import serving_lines, slice_line
 from bench.measure import (
     import_throughput,
+    page_against_board,
     public_pages,
     queries_per_board,
+    queries_per_chart,
     scoreboard_size,
     slices_against_floor,
 )
 from competition.domain import panels, scoreboard
 from competition.domain.clusters import clusters_of
+from competition.domain.presentation import progress_series
 from competition.domain.scoreboard import load_board, load_lines
 from competition.models import Agency, CommitmentLine, CompetitionPage, JuryScore, ReviewPanel, Submission
 from competition.scoring import aggregate
@@ -101,6 +104,28 @@ def test_board_queries_do_not_grow_with_the_size(db):
     small = generate("small", SMALL, seed=1).competition
     larger = generate("larger", LARGER, seed=1).competition
     assert queries_per_board(small, AS_OF) == queries_per_board(larger, AS_OF)
+    assert queries_per_chart(small, AS_OF) == queries_per_chart(larger, AS_OF) == 1
+
+
+def test_cold_competition_page_queries_are_counted(small, django_assert_num_queries):
+    """What a competition page computes when nothing is kept: its board (6 queries) and the
+    history of its progress chart (1); once the history is kept, for any other date of the
+    month or after a jury score, only the board's."""
+    cache = scoreboard.board_cache()
+    cache.clear()
+    with django_assert_num_queries(6 + 1):
+        board = scoreboard.get_board(small, AS_OF)
+        progress_series(small, board)
+    with django_assert_num_queries(0):  # both kept
+        series = progress_series(small, scoreboard.get_board(small, AS_OF))
+    scoreboard.invalidate(small.pk, progress=False)  # a jury score, say
+    with django_assert_num_queries(6):
+        assert progress_series(small, scoreboard.get_board(small, AS_OF)) == series
+    with django_assert_num_queries(6):  # another date of the month: its board
+        progress_series(small, scoreboard.get_board(small, date(2025, 10, 20)))
+    result = page_against_board(small, AS_OF, repeat=1)
+    assert (result["chart_queries"], result["kept_chart_queries"]) == (1, 0)
+    assert result["kept_ratio"] < result["ratio"]
 
 
 @pytest.mark.parametrize("with_jury", [True, False])
@@ -138,6 +163,7 @@ def test_bench_command_at_smoke_size(db, capsys):
     # Every goal of issue 24 the command measures without serving, each with its target.
     assert "competition page, cold: public board" in output
     assert "× the board (" in output and "≤ 1.5×)" in output
+    assert "competition page, cold, the chart's history kept" in output
     # Each slice with the board kept (judged against the goal), then fully cold (information).
     for state, verdict in (("board kept, response not", "≤ 1.2×)"), ("fully cold", "for information")):
         group = f"scoreboard.json?group=bench-smoke.G001, {state}:"

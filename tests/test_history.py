@@ -15,7 +15,7 @@ from competition.domain import history, judging, scoreboard
 from competition.domain.history import mean_progress, month_figures
 from competition.domain.presentation import month_ends, progress_series
 from competition.models import Adjustment, CommitmentLine, Submission, TargetPage
-from tests.factories import AgencyFactory, make_commitment, make_competition, make_submission, make_target
+from tests.factories import AgencyFactory, make_commitment, make_competition, make_score, make_submission, make_target
 
 AS_OF_EDGES = [
     date(2024, 6, 1),  # before the start: clamped to it, a single point
@@ -133,20 +133,26 @@ def test_every_kind_of_line_gives_the_boards_figures(varied):
         assert len({point["progress"] for point in series}) > (2 if as_of > date(2025, 6, 1) else 0)
 
 
-def test_a_mean_on_a_rounding_boundary_is_taken_from_the_board(db, django_assert_num_queries):
-    """12.50 % and 12.51 %: the exact mean 12.505 rounds half to even (12.50), which the
-    database's floating point cannot tell; the board of that date is built instead."""
+@pytest.fixture
+def boundary(db):
+    """A competition whose mean lies on a rounding boundary at the end of February (12.505 %)."""
     competition = make_competition(slug="boundary")
     target = make_target(competition, "T1", baseline=0, target=100, max_points=10)
     for code, value in (("A", "12.5"), ("B", "12.51")):
         page = make_commitment(competition, AgencyFactory(code=code), [target])
         make_submission(page.lines.get(), value, date(2025, 2, 10))
+    return competition
+
+
+def test_a_mean_on_a_rounding_boundary_is_taken_from_the_board(boundary, django_assert_num_queries):
+    """12.50 % and 12.51 %: the exact mean 12.505 rounds half to even (12.50), which the
+    database's floating point cannot tell; the board of that date is built instead."""
     days = [date(2025, 1, 31), date(2025, 2, 28)]
 
     with django_assert_num_queries(1 + 6):  # the history, and the board of the date on the boundary
-        figures = month_figures(competition, days)
+        figures = month_figures(boundary, days)
 
-    assert figures == [0.0, 12.5] == [mean_progress(scoreboard.load_board(competition, day)) for day in days]
+    assert figures == [0.0, 12.5] == [mean_progress(scoreboard.load_board(boundary, day)) for day in days]
 
 
 def test_rounding_away_from_a_boundary():
@@ -204,3 +210,134 @@ def test_the_competition_page_draws_the_boards_figures(varied, client):
 
     drawn = json.loads(page.find(id="chart-data").string)["progress"]
     assert drawn == [{"date": point["date"].isoformat(), "progress": point["progress"]} for point in expected]
+
+
+# The history kept (kept_month_figures): one entry per competition under its progress version.
+
+
+def figures_of_boards(competition, days):
+    return [mean_progress(scoreboard.load_board(competition, day)) for day in days]
+
+
+@pytest.mark.parametrize("name", ["varied", "boundary"])
+def test_the_kept_history_gives_the_boards_figures_at_every_month_end(db, request, name):
+    competition = request.getfixturevalue(name)
+    days = month_ends(competition.start_date, competition.end_date)[:-1]
+    cache.clear()
+    kept = history.kept_month_figures(competition, days)
+    assert kept == figures_of_boards(competition, days) == history.kept_month_figures(competition, days)
+    if name == "boundary":
+        assert kept[1] == 12.5  # 12.505 rounded half to even, from the board of February's end
+    else:
+        assert len(set(kept)) > 5
+
+
+def test_the_kept_history_serves_every_date_it_covers(varied, django_assert_num_queries):
+    """Kept up to a month end, it answers every chart whose month ends precede it, whatever its
+    date; a later date computes it again (1 query), up to its own month end, and keeps that."""
+    cache.clear()
+    october = month_ends(varied.start_date, date(2025, 10, 15))[:-1]
+    with django_assert_num_queries(1):
+        first = history.kept_month_figures(varied, october)
+    for as_of in (date(2025, 10, 1), date(2025, 10, 31), date(2025, 6, 15), date(2025, 2, 1), date(2025, 1, 31)):
+        days = month_ends(varied.start_date, as_of)[:-1]
+        with django_assert_num_queries(0):
+            figures = history.kept_month_figures(varied, days)
+        assert figures == first[: len(days)] == figures_of_boards(varied, days)
+    december = month_ends(varied.start_date, date(2025, 12, 15))[:-1]
+    with django_assert_num_queries(1):
+        later = history.kept_month_figures(varied, december)
+    assert later[: len(october)] == first
+    assert later == figures_of_boards(varied, december)
+    with django_assert_num_queries(0):
+        assert history.kept_month_figures(varied, october) == first
+
+
+def test_the_competition_page_reuses_the_history_for_another_date_in_the_month(
+    varied, client, django_assert_num_queries
+):
+    cache.clear()
+    client.get("/varied/?as_of=2025-10-15")
+    board = scoreboard.get_board(varied, date(2025, 10, 20))
+    with django_assert_num_queries(0):  # the board is kept; the history too, from the 15th
+        series = progress_series(varied, board)
+    assert series == board_series(varied, date(2025, 10, 20))
+
+
+# Committed for real, so that the signals of the fixture's saves have run (in a test's transaction
+# their callbacks wait for a commit that never comes, and would carry over into the change's).
+COMMITTED = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@COMMITTED
+def test_the_kept_history_is_stale_once_a_value_changes(varied, django_capture_on_commit_callbacks):
+    days = month_ends(varied.start_date, date(2025, 10, 15))[:-1]
+    cache.clear()
+    before = history.kept_month_figures(varied, days)
+    submission = Submission.objects.filter(line__commitment__agency__code="A", line__target__code="T1").earliest(
+        "reported_on"
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # the signals invalidate after the commit
+        submission.value = 90
+        submission.save()
+
+    after = history.kept_month_figures(varied, days)
+    assert after != before
+    assert after == figures_of_boards(varied, days)
+
+
+@COMMITTED
+@pytest.mark.parametrize("change", ["target", "line", "unpublish"])
+def test_the_kept_history_is_stale_once_a_target_or_the_lines_change(
+    varied, django_capture_on_commit_callbacks, change
+):
+    days = month_ends(varied.start_date, date(2025, 12, 31))[:-1]
+    cache.clear()
+    before = history.kept_month_figures(varied, days)
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "target":
+            target = TargetPage.objects.get(competition=varied, code="T1")
+            target.target_value = 50
+            target.save()
+        elif change == "line":
+            line = CommitmentLine.objects.get(commitment__agency__code="B", target__code="T2")
+            line.baseline = 40
+            line.save()
+        else:
+            from competition.models import CommitmentPage
+
+            CommitmentPage.objects.get(competition=varied, agency__code="D").unpublish()
+
+    after = history.kept_month_figures(varied, days)
+    assert after != before
+    assert after == figures_of_boards(varied, days)
+
+
+@COMMITTED
+def test_jury_scores_and_adjustments_leave_the_kept_history_as_it_is(
+    varied, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """Neither counts in progress (docs/scoring.md, 7): the boards are stale, the history is not."""
+    days = month_ends(varied.start_date, date(2025, 10, 15))[:-1]
+    cache.clear()
+    before = history.kept_month_figures(varied, days)
+    board_version = scoreboard.board_version(varied.pk)
+    submission = Submission.objects.filter(line__commitment__agency__code="A").latest("reported_on")
+    agency = submission.line.commitment.agency
+    with django_capture_on_commit_callbacks(execute=True):
+        make_score(submission, "juror-1", 80)
+        Adjustment.objects.create(competition=varied, agency=agency, points=3, reason="Late bonus", on=date(2025, 3, 1))
+
+    assert scoreboard.board_version(varied.pk) != board_version
+    with django_assert_num_queries(0):
+        assert history.kept_month_figures(varied, days) == before
+    assert before == figures_of_boards(varied, days)
+
+
+def test_an_invalidation_without_details_makes_the_history_stale(varied, django_assert_num_queries):
+    days = month_ends(varied.start_date, date(2025, 10, 15))[:-1]
+    cache.clear()
+    history.kept_month_figures(varied, days)
+    scoreboard.invalidate(varied.pk)  # a bulk change (an import, a queryset update) says no more
+    with django_assert_num_queries(1):
+        history.kept_month_figures(varied, days)

@@ -141,7 +141,7 @@ def progress_series(competition, board):
     public board of the page), for the line chart: the figures of the public boards of those
     dates, the last one `board` itself (domain.history: one query for all the others)."""
     days = month_ends(competition.start_date, board.as_of)
-    figures = kept_month_figures(competition, days[:-1], board.as_of) + [mean_progress(board)]
+    figures = kept_month_figures(competition, days[:-1]) + [mean_progress(board)]
     # A date, not a string: the page's table shows it in the reader's language, json_script
     # writes it as ISO for the chart.
     return [{"date": day, "progress": figure} for day, figure in zip(days, figures, strict=True)]

@@ -369,14 +369,18 @@ def board_version(competition_id):
 LISTINGS = 0
 
 
-def invalidate(competition_id, *, drop_stale=False):
+def invalidate(competition_id, *, drop_stale=False, progress=True):
     """Every cached board and page of the competition is stale from now on, and so is every
     kept listing of competitions (LISTINGS). With `drop_stale`, stale copies are not even served
     while fresh ones are computed (for data that must disappear at once, such as an unpublished
-    page)."""
+    page). With `progress` (the default), so is what depends only on the agencies' progress (the
+    history of the progress chart, `progress_version`): only a change that cannot touch any
+    line's value, target or weight, nor which lines and agencies take part, passes False."""
     if competition_id != LISTINGS:
         _bump(LISTINGS, drop_stale)
     _bump(competition_id, drop_stale)
+    if progress:
+        _bump_progress(competition_id)
 
 
 def _bump(competition_id, drop_stale):
@@ -390,6 +394,35 @@ def _bump(competition_id, drop_stale):
     if drop_stale:
         cache.set(_floor_key(competition_id), version, timeout=None)
     versions.announce(cache, competition_id)
+
+
+def _progress_version_key(competition_id):
+    return f"competition:progress-version:{competition_id}"
+
+
+def _bump_progress(competition_id):
+    cache = board_cache()
+    key = _progress_version_key(competition_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, time.time_ns() // 1000, timeout=None)
+
+
+def progress_state(competition_id, key):
+    """(the competition's progress version, the entry at `key` or None), in one cache round
+    trip: the version of what only depends on the agencies' progress, which `invalidate` changes
+    unless told that a change cannot touch it (a jury score, an adjustment, a published result).
+    Like the board's version, a missing one starts from the clock and never repeats an old one."""
+    cache = board_cache()
+    version_key = _progress_version_key(competition_id)
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        first = time.time_ns() // 1000
+        cache.add(version_key, first, timeout=None)
+        version = cache.get(version_key, first)
+    return version, found.get(key)
 
 
 _stale_reads = contextvars.ContextVar("competition_stale_reads", default=None)

@@ -35,7 +35,7 @@ def rebuild(competition_id):
         # The parts of its scoreboard.json, for the slices (`?group=`, `?agency=`).
         slices.keep(competition, day, slices.Parts(competition, board), version)
     today = days[0]
-    kept_month_figures(competition, month_ends(competition.start_date, today)[:-1], today)
+    kept_month_figures(competition, month_ends(competition.start_date, today)[:-1])
     return days
 
 

@@ -100,6 +100,13 @@ class Command(BaseCommand):
                 f"({result['months']} months, {result['chart_queries']} query) {result['chart_s'] * 1000:.0f} ms = "
                 f"{result['ratio']:.2f}× the board ({verdict}: ≤ {PAGE_TARGET}×)"
             )
+            verdict = "OK" if result["kept_ratio"] <= PAGE_TARGET else "MISSED"
+            out(
+                f"  competition page, cold, the chart's history kept (a new date, language or sort; a jury "
+                f"score): public board + chart ({result['kept_chart_queries']} queries) "
+                f"{result['kept_chart_s'] * 1000:.1f} ms = {result['kept_ratio']:.2f}× the board "
+                f"({verdict}: ≤ {PAGE_TARGET}×)"
+            )
 
             for kept in (True, False):
                 for result in measure.slices_against_floor(page, options["as_of"], repeat=options["repeat"], kept=kept):
