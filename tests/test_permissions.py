@@ -212,6 +212,35 @@ def test_unpublished_competitions_are_hidden_only_from_those_without_a_page_perm
     assert hidden("editor_a") == {"unpublished", world["competition"].slug}
 
 
+def test_the_pages_hidden_from_a_user_are_the_unpublished_competitions_and_everything_below_them(world):
+    """`hidden_pages_filter`, the Q that page choosers and the evidence downloads exclude: for an
+    editor, both unpublished competitions and the pages below each of them, never a published
+    competition or its pages; for a superuser, nothing; for an anonymous reader, the same as for
+    the editor."""
+    from wagtail.models import Page
+
+    first = make_competition(slug="draft-one", title="Draft one", publish=False)
+    second = make_competition(slug="draft-two", title="Draft two", publish=False)
+    agency_c = AgencyFactory(code="C")
+    below_first = make_commitment(first, agency_c, [make_target(first, code="D1")], publish=False)
+    below_second = make_commitment(second, agency_c, [make_target(second, code="D2")], publish=False)
+    published = world["competition"]
+    unpublished_ids = {first.pk, second.pk, below_first.pk, below_second.pk}
+    unpublished_ids |= set(Page.objects.filter(path__startswith=first.path).values_list("pk", flat=True))
+    unpublished_ids |= set(Page.objects.filter(path__startswith=second.path).values_list("pk", flat=True))
+
+    def hidden(user):
+        return set(Page.objects.filter(permissions.hidden_pages_filter(user)).values_list("pk", flat=True))
+
+    assert len(unpublished_ids) == 6  # two competitions, a target and a commitment below each
+    assert hidden(world["editor_a"]) == unpublished_ids
+    assert hidden(AnonymousUser()) == unpublished_ids
+    assert hidden(world["superuser"]) == set()
+    assert not hidden(world["editor_a"]) & set(
+        Page.objects.filter(path__startswith=published.path).values_list("pk", flat=True)
+    )
+
+
 def test_the_scopes_of_active_users_reach_what_their_roles_give_and_no_further(world):
     """The scope functions for users who may act (the guards above refuse the others): a manager
     of two competitions in separate subtrees, each reached by its own page permission, manages
