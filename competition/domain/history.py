@@ -33,17 +33,30 @@ from .scoreboard import board_cache, get_board, progress_state
 # Half-cents the database's mean may be off by before the board of the date is built instead.
 MARGIN = 1e-4  # in hundredths of a percent: 1e-6 of a percent
 
-# Each live commitment line of the competition on a live target, with what its progress needs
-# (section 3: a boolean runs from 0 up to 1 whatever its B, T and direction; `kind` 0 measures
+# The figures of a line `l` on its target `t` that its progress needs (section 3; a boolean runs
+# from 0 up to 1 whatever its B, T and direction), shared by both forms of the query below.
+LINE_FIGURES = """CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
+    CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
+    CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction"""
+# From those figures of a line `x`: its B as a float, T - B, and its `kind` (0 measures
 # (V - B) / (T - B) clamped into [0, 1], in either direction; 1 and 2 are the steps "V >= T" and
-# "V <= T" of a target without room to move), and its weight: its maximum points over its
-# agency's. On PostgreSQL the live targets and commitment pages are read first, on their own
-# (MATERIALIZED): joined in one go with the lines, the planner, which expects a target or two where
-# there are twenty, probed the pages once per line (66,000 times at national size) and sorted the
-# lines on disk for a window; this way the lines are hashed once (the query 21 % faster at
-# national size, the same at HCMC size: docs/performance.md, run J). Then the change each
-# accepted submission up to the last month end makes (`changes`, below), summed by reporting
-# date: at most one row a day.
+# "V <= T" of a target without room to move).
+SPAN_AND_KIND = """CAST(x.b AS DOUBLE PRECISION) AS bf,
+    CAST(x.t AS DOUBLE PRECISION) - CAST(x.b AS DOUBLE PRECISION) AS span,
+    CASE
+        WHEN (x.direction = 'higher' AND x.t > x.b) OR (x.direction <> 'higher' AND x.t < x.b) THEN 0
+        WHEN x.direction = 'higher' THEN 1
+        ELSE 2
+    END AS kind"""
+
+# Each live commitment line of the competition on a live target, with what its progress needs (the
+# two fragments above), and its weight: its maximum points over its agency's. On PostgreSQL the live
+# targets and commitment pages are read first, on their own (MATERIALIZED): joined in one go with
+# the lines, the planner, which expects a target or two where there are twenty, probed the pages
+# once per line (66,000 times at national size) and sorted the lines on disk for a window; this way
+# the lines are hashed once (the query 21 % faster at national size, the same at HCMC size:
+# docs/performance.md, run J). Then the change each accepted submission up to the last month end
+# makes (`changes`, below), summed by reporting date: at most one row a day.
 WEIGHTED_POSTGRES = """live_targets AS MATERIALIZED (
     SELECT t.page_ptr_id AS id, t.max_points AS mp, t.unit, t.baseline, t.target_value, t.direction
     FROM competition_targetpage t JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
@@ -56,9 +69,7 @@ live_pages AS MATERIALIZED (
 ),
 lines AS (
     SELECT l.id, p.agency_id, t.mp,
-        CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
-        CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
-        CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction
+        {LINE_FIGURES}
     FROM competition_commitmentline l
     JOIN live_pages p ON p.id = l.commitment_id
     JOIN live_targets t ON t.id = l.target_id
@@ -68,13 +79,7 @@ totals AS (
 ),
 weighted AS (
     SELECT x.id, x.agency_id, x.t,
-        CAST(x.b AS DOUBLE PRECISION) AS bf,
-        CAST(x.t AS DOUBLE PRECISION) - CAST(x.b AS DOUBLE PRECISION) AS span,
-        CASE
-            WHEN (x.direction = 'higher' AND x.t > x.b) OR (x.direction <> 'higher' AND x.t < x.b) THEN 0
-            WHEN x.direction = 'higher' THEN 1
-            ELSE 2
-        END AS kind,
+        {SPAN_AND_KIND},
         CASE WHEN a.mp > 0 THEN CAST(x.mp AS DOUBLE PRECISION) / CAST(a.mp AS DOUBLE PRECISION) ELSE 0 END AS weight
     FROM lines x JOIN totals a ON a.agency_id = x.agency_id
 ),
@@ -87,18 +92,10 @@ WEIGHTED_GENERIC = """weighted AS (
             THEN y.mp / SUM(y.mp) OVER (PARTITION BY y.agency_id) ELSE 0 END AS weight
     FROM (
         SELECT x.id, x.agency_id, CAST(x.mp AS DOUBLE PRECISION) AS mp, x.t,
-            CAST(x.b AS DOUBLE PRECISION) AS bf,
-            CAST(x.t AS DOUBLE PRECISION) - CAST(x.b AS DOUBLE PRECISION) AS span,
-            CASE
-                WHEN (x.direction = 'higher' AND x.t > x.b) OR (x.direction <> 'higher' AND x.t < x.b) THEN 0
-                WHEN x.direction = 'higher' THEN 1
-                ELSE 2
-            END AS kind
+            {SPAN_AND_KIND}
         FROM (
             SELECT l.id, c.agency_id, t.max_points AS mp,
-                CASE WHEN t.unit = 'boolean' THEN 0 ELSE COALESCE(l.baseline, t.baseline) END AS b,
-                CASE WHEN t.unit = 'boolean' THEN 1 ELSE COALESCE(l.target_value, t.target_value) END AS t,
-                CASE WHEN t.unit = 'boolean' THEN 'higher' ELSE t.direction END AS direction
+                {LINE_FIGURES}
             FROM competition_commitmentline l
             JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id
             JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
@@ -159,6 +156,7 @@ def _history_sql():
         weighted, changes, functions = WEIGHTED_POSTGRES, CHANGES_POSTGRES, {"greatest": "GREATEST", "least": "LEAST"}
     else:
         weighted, changes, functions = WEIGHTED_GENERIC, CHANGES_GENERIC, {"greatest": "MAX", "least": "MIN"}
+    weighted = weighted.replace("{LINE_FIGURES}", LINE_FIGURES).replace("{SPAN_AND_KIND}", SPAN_AND_KIND)
     return HISTORY_SQL.replace("{weighted}", weighted).replace(
         "{changes}", changes.replace("{progress}", PROGRESS.format(**functions))
     )
