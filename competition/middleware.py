@@ -92,8 +92,11 @@ def entry_size(entry):
 
 def forget_in_process():
     """Empty this process's memory of routes and kept responses (the shared cache keeps them)."""
+    from .domain import slices
+
     global local_bytes
     routes.clear()
+    slices.routes.clear()
     unrouted.clear()
     with local_lock:
         local_entries.clear()

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from wagtail.documents import get_document_model
 from wagtail.documents.models import AbstractDocument
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_slug_changed, page_unpublished, post_page_move
 
 from .domain.scoreboard import invalidate
@@ -208,6 +208,13 @@ def on_page_moved(sender, instance, **kwargs):
     _invalidate_later([*ids, *_competition_ids(instance.specific)], drop_stale=True)
 
 
+def on_site_changed(sender, instance, **kwargs):
+    # A site's host, port or root page decides the address of every page under it: no page kept
+    # under the old addresses, and no place of a competition page remembered for them
+    # (domain.slices.routes), is used again.
+    _invalidate_later(CompetitionPage.objects.values_list("pk", flat=True), drop_stale=True)
+
+
 def on_page_unpublished(sender, instance, **kwargs):
     _invalidate_later(_competition_ids(instance.specific), drop_stale=True)
 
@@ -286,3 +293,5 @@ def connect():
     post_page_move.connect(on_page_moved, dispatch_uid="competition-board-moved")
     page_slug_changed.connect(on_page_moved, dispatch_uid="competition-board-slug-changed")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="competition-board-unpublished")
+    post_save.connect(on_site_changed, sender=Site, dispatch_uid="competition-board-site-saved")
+    post_delete.connect(on_site_changed, sender=Site, dispatch_uid="competition-board-site-deleted")

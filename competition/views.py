@@ -41,6 +41,10 @@ def find_public_competition(request, page_path):
 
 @require_safe
 def scoreboard_data(request, page_path, file_format):
+    if file_format == "json":
+        kept = kept_slice_response(request, page_path)
+        if kept is not None:
+            return kept
     competition = find_public_competition(request, page_path)
     mark_cacheable(request, competition.pk)
     try:
@@ -48,7 +52,10 @@ def scoreboard_data(request, page_path, file_format):
     except InvalidDate as error:
         return JsonResponse({"error": str(error)}, status=400)
     if file_format == "json":
-        return scoreboard_json(request, competition, as_of)
+        response = scoreboard_json(request, competition, as_of)
+        if response.status_code == 200 and ("group" in request.GET or "agency" in request.GET):
+            slices.remember_route(request, page_path, competition.pk)  # for the next slices
+        return response
     board = get_board(competition, as_of)
     # One group's or one agency's part of the board (docs/opendata.md).
     try:
@@ -74,6 +81,37 @@ def scoreboard_data(request, page_path, file_format):
     return response
 
 
+def kept_slice_response(request, page_path):
+    """A slice of scoreboard.json answered from its kept parts and the competition page's place
+    remembered by this process (domain.slices.kept_slice), without a query; None when either is
+    not at the competition's current version, or the request is not a valid slice (the view then
+    finds the page and answers as usual, its errors included)."""
+    if not slices.routes:
+        return None
+    try:
+        as_of = parse_as_of(request)
+        asked = asked_slice(request.GET)
+    except (InvalidDate, InvalidSlice):
+        return None
+    kept = slices.kept_slice(request, page_path, *asked, as_of) if asked else None
+    if kept is None:
+        return None
+    route, day, text = kept
+    mark_cacheable(request, route.pk)
+    return json_response(request, text, day if as_of else None, asked)
+
+
+def json_response(request, text, day, asked):
+    """scoreboard.json's response of `text`, the board's `day` given when the request named one,
+    `asked` the slice or None."""
+    # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
+    part = dict([asked]) if asked else {}
+    note_canonical_query(request, {**({"as_of": day.isoformat()} if day else {}), **part}, redirect=False)
+    response = HttpResponse(text, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def scoreboard_json(request, competition, as_of):
     """scoreboard.json, whole or one group's or one agency's part (docs/opendata.md). A slice is
     joined from the parts kept beside the public board (domain.slices) without reading the board
@@ -95,12 +133,7 @@ def scoreboard_json(request, competition, as_of):
         if fresh:
             slices.keep(competition, day, parts, version)
         text = parts.text(*asked) if asked else parts.text()
-    # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
-    part = dict([asked]) if asked else {}
-    note_canonical_query(request, {**({"as_of": day.isoformat()} if as_of else {}), **part}, redirect=False)
-    response = HttpResponse(text, content_type="application/json")
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return json_response(request, text, day if as_of else None, asked)
 
 
 @require_safe

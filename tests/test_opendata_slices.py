@@ -240,7 +240,8 @@ def test_a_slice_reads_its_own_parts_not_the_board(nested, client, reads, django
     assert any(board in keys for _method, keys in reads)
     reads.clear()
 
-    with django_assert_num_queries(3):  # the site, the page restrictions and the competition page: no board
+    # No query: the competition page's place is remembered from the first slice (slices.routes).
+    with django_assert_num_queries(0):
         agency = client.get(f"{BASE}.json?as_of=2025-07-01&agency=A1")
     # One round trip: the version, the floor, the agency's part and the whole board's texts.
     assert [(method, len(keys)) for method, keys in reads] == [("get_many", 4)]
@@ -332,3 +333,104 @@ def test_parts_cut_from_a_board_served_stale_are_not_kept(nested, client):
     base = parts_key(nested, date(2025, 7, 1))
     version, _floor, entry = cache_state(nested.pk, part_key(base, "agency", "A1"))
     assert entry[0] < version
+
+
+# Where the competition page is, remembered by the process (slices.routes): a kept slice needs no
+# query, and the page's place is never used once the competition has changed.
+
+SLICE = f"{BASE}.json?as_of=2025-07-01&agency=A1"
+
+
+def kept_slice_queries(client, django_assert_num_queries, url=SLICE):
+    """The response of `url` asked twice more after a first time, the second without a query."""
+    client.get(url)  # finds the page, cuts the board, keeps its parts, remembers the page
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_kept_slice_of_today_and_of_a_group_costs_no_query(nested, client, django_assert_num_queries):
+    for url in (f"{BASE}.json?agency=A1", f"{BASE}.json?as_of=2025-07-01&group=P", SLICE):
+        response = kept_slice_queries(client, django_assert_num_queries, url)
+    assert response.content == cut_from_board(nested, "agency=A1")
+    # Errors are still the view's own, found with the page.
+    assert client.get(f"{SLICE}&group=P").status_code == 400
+    assert client.get(f"{BASE}.json?as_of=2025-07-32&agency=A1").status_code == 400
+    assert client.get(f"{BASE}.json?as_of=2025-07-01&agency=NOPE").status_code == 404
+
+
+@pytest.mark.parametrize("change", ["unpublish", "restrict", "restrict a parent", "move"])
+def test_a_slice_is_never_served_for_a_page_no_longer_public_there(
+    nested, client, change, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from wagtail.models import PageViewRestriction
+
+    from competition.models import CompetitionPage
+
+    kept_slice_queries(client, django_assert_num_queries)
+    page = CompetitionPage.objects.get(pk=nested.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "unpublish":
+            page.unpublish()
+        elif change == "restrict":
+            PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
+        elif change == "restrict a parent":
+            PageViewRestriction.objects.create(page=page.get_parent(), restriction_type=PageViewRestriction.LOGIN)
+        else:
+            page.slug = "renamed"
+            page.save_revision().publish()
+
+    assert client.get(SLICE).status_code == 404
+    assert client.get(SLICE).status_code == 404
+    if change == "move":
+        assert client.get(SLICE.replace("/comp/", "/renamed/")).content == cut_from_board(nested, "agency=A1")
+
+
+def test_a_site_changed_forgets_the_places_of_its_pages(
+    nested, client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from wagtail.models import Site
+
+    kept_slice_queries(client, django_assert_num_queries)
+    site = Site.objects.get(is_default_site=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        site.root_page = nested  # the competition page becomes the site's root: "/comp/" is gone
+        site.save()
+
+    assert client.get(SLICE).status_code == 404
+
+
+def test_a_new_period_or_judging_state_is_read_again(
+    nested, client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from competition.domain import judging
+
+    kept_slice_queries(client, django_assert_num_queries, f"{BASE}.json?agency=A1")  # today, clamped
+    with django_capture_on_commit_callbacks(execute=True):
+        nested.end_date = date(2025, 7, 1)
+        nested.save_revision().publish()
+    assert client.get(f"{BASE}.json?agency=A1").content == cut_from_board(nested, "agency=A1")
+    with django_capture_on_commit_callbacks(execute=True):
+        judging.close_judging(nested)
+    closed = kept_slice_queries(client, django_assert_num_queries, f"{BASE}.json?agency=A1")
+    assert closed.content == cut_from_board(nested, "agency=A1")
+    assert b'"self_points":3' in closed.content
+
+
+def test_a_place_remembered_under_an_older_version_is_not_used(nested, client, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from competition.domain import slices
+    from competition.domain.scoreboard import invalidate
+
+    slices.routes.clear()  # of the other tests
+    kept_slice_queries(client, django_assert_num_queries)
+    ((version, _route),) = slices.routes.values()
+    invalidate(nested.pk)  # a change committed, whatever it was
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(SLICE).content == cut_from_board(nested, "agency=A1")
+    assert any("wagtailcore_site" in query["sql"] for query in queries.captured_queries)  # found again
+    ((again, _route),) = slices.routes.values()
+    assert again > version

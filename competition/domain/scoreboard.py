@@ -110,7 +110,7 @@ SCORE_LIST = "array_agg(j.points)"
 
 # SQLite sorts NULL lowest, so `decided_at DESC` already puts submissions never decided last.
 LINES_GENERIC = """
-SELECT x.agency_id, x.target_id, x.baseline, x.target_value, s.value, s.reported_on, {scores}
+SELECT x.agency_id, x.target_id, x.baseline, x.target_value, s.value, {reported_on}, {scores}
 FROM (
     SELECT c.agency_id, l.target_id, l.baseline, l.target_value, (
         SELECT s.id FROM competition_submission s
@@ -133,9 +133,26 @@ _PLACES = Decimal(1).scaleb(-4)  # the 4 decimal places of every value column (d
 _from_float = Context(prec=15).create_decimal_from_float
 
 
+class _Converted(dict):
+    """`convert(key)` of each key asked for, converted once."""
+
+    def __init__(self, convert):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, key):
+        value = self[key] = self.convert(key)
+        return value
+
+
 def _generic_rows(rows):
     """SQLite hands back numbers and dates as the driver reads them: convert them the way the
-    ORM does (decimal columns quantized to their places, subquery values as read)."""
+    ORM does (decimal columns quantized to their places, subquery values as read). Each distinct
+    date and jury score text is converted once per board: a board's lines share a few report
+    dates and score texts, and converting them row by row was half of a SQLite build's Python
+    (docs/performance.md, run M)."""
+    days = _Converted(date.fromisoformat)
+    points_of = _Converted(lambda text: Decimal(text).quantize(_PLACES))
     for agency_id, target_id, baseline, target_value, value, reported_on, points in rows:
         yield (
             agency_id,
@@ -143,8 +160,8 @@ def _generic_rows(rows):
             None if baseline is None else _from_float(baseline).quantize(_PLACES),
             None if target_value is None else _from_float(target_value).quantize(_PLACES),
             None if value is None else _from_float(value),
-            reported_on if reported_on is None or isinstance(reported_on, date) else date.fromisoformat(reported_on),
-            [Decimal(text).quantize(_PLACES) for text in points.split(" ")] if points else None,
+            reported_on if reported_on is None or isinstance(reported_on, date) else days[reported_on],
+            [points_of[text] for text in points.split(" ")] if points else None,
             None,
         )
 
@@ -184,6 +201,11 @@ def iter_lines(competition, as_of, *, with_jury=True):
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             sql = LINES_GENERIC.replace("{scores}", SCORES_GENERIC if with_jury else "NULL")
+            # As text on SQLite, whose driver would parse each row's date (Django's converter of
+            # the column's declared type); _generic_rows parses each distinct date once.
+            sql = sql.replace(
+                "{reported_on}", "CAST(s.reported_on AS TEXT)" if connection.vendor == "sqlite" else "s.reported_on"
+            )
             cursor.execute(sql, {**params, "as_of": as_of.isoformat()})
             yield from _generic_rows(cursor.fetchall())
             return

@@ -18,14 +18,14 @@ round trip; a group's slice a second one for its agencies' entries) and joins te
 bytes as cutting the board (`Parts.text`)."""
 
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 from .. import conf
 from .clusters import clusters_of
 from .opendata import board_json
-from .scoreboard import board_cache, board_key, cache_entries
+from .scoreboard import board_cache, board_key, board_version, cache_entries, resolve_as_of
 from .selfassessment import self_points_of
 
 
@@ -113,14 +113,17 @@ def keep(competition, day, parts, version):
     board_cache().set_many(entries, timeout=conf.get("SCOREBOARD_CACHE_SECONDS"))
 
 
-def kept_text(competition, day, name, code):
+def kept_text(competition, day, name, code, *, at=None):
     """The text of the slice `name` (`group` or `agency`) `code` of the public board of `day`,
     joined from the kept parts; None unless every part it needs is kept at the current version
-    (none made yet, a change since, an entry evicted, or a code not on the board)."""
+    (none made yet, a change since, an entry evicted, or a code not on the board), and, given
+    `at`, unless the current version is `at`."""
     base = parts_key(competition, day)
     own_key = part_key(base, name, code)
     version, _floor, found = cache_entries(competition.pk, [own_key, base])
     whole, own = found.get(base), found.get(own_key)
+    if at is not None and version != at:
+        return None
     if whole is None or own is None or whole[0] != version or own[0] != version:
         return None
     _version, competition_text, targets, clusters = whole
@@ -135,3 +138,62 @@ def kept_text(competition, day, name, code):
             return None
         texts, groups = [kept[key][1] for key in keys], [group]
     return compose(competition_text, texts, targets, groups, [clusters[position] for position in positions])
+
+
+# Where a slice's competition page is, remembered by this process so that a kept slice is answered
+# without a query: finding the page the Wagtail way (the request's site, the restrictions, the
+# page) was nine tenths of a kept slice's time (docs/performance.md, run J).
+#
+# (host, port, page path) -> (version, Route): the live, unrestricted competition page found at
+# that address under the request's site, at the competition's cache version `version` (read
+# before the page was). Every change that can move, unpublish, restrict or delete the page, or
+# change its period or its judging state, or any site, makes the competition's version new
+# (competition.signals), so a route is used only while the version it was found at is current.
+Route = namedtuple("Route", "pk start_date end_date closed")
+MAX_ROUTES = 10_000
+routes = {}
+
+
+def route_of(request, page_path):
+    """The key of `routes` for the competition page at `page_path` of the request's host."""
+    return (request._get_raw_host(), request.get_port(), page_path)
+
+
+def remember_route(request, page_path, competition_id):
+    """Remember where the competition `competition_id`, just served at `page_path`, is: its
+    version read first, then the site and the page found again (3 queries), so that a change
+    committed meanwhile leaves the route under an older version than the competition's."""
+    from wagtail.models import Site
+
+    from ..models import CompetitionPage
+
+    version = board_version(competition_id)
+    site = Site._find_for_request(request)  # not the request's own copy: read after the version
+    if site is None:
+        return
+    row = (
+        CompetitionPage.objects.live()
+        .public()
+        .filter(pk=competition_id, url_path=site.root_page.url_path + page_path)
+        .values_list("start_date", "end_date", "closed")
+        .first()
+    )
+    if row is None:
+        return
+    if len(routes) >= MAX_ROUTES:
+        routes.clear()
+    routes[route_of(request, page_path)] = (version, Route(competition_id, *row))
+
+
+def kept_slice(request, page_path, name, code, as_of):
+    """(the competition's route, the day, the text) of the slice `name` `code` of the public
+    board at `as_of` (None: today) of the competition page at `page_path`, when this process
+    remembers the page at the competition's current version and every part is kept; None
+    otherwise. No query."""
+    known = routes.get(route_of(request, page_path))
+    if known is None:
+        return None
+    version, route = known
+    day = resolve_as_of(route, as_of)
+    text = kept_text(route, day, name, code, at=version)
+    return None if text is None else (route, day, text)
