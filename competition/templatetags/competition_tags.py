@@ -70,6 +70,18 @@ def plain_points(value):
 
 
 @register.filter
+def decimals(value, places=2):
+    """A figure rounded to at most PLACES decimals without trailing zeros, in the reader's locale:
+    3.00 -> 3, 0.600 -> 0.6 (0,6 in Vietnamese), 0.1234 -> 0.123 with 3 places."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)))
+    if not value:
+        return floatformat(0, 0)
+    return floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), int(places)))
+
+
+@register.filter
 def signed_points(value):
     """A difference of points with its sign, two decimals at most, in the reader's locale:
     +1.5, -0.25 (−0,25 in Vietnamese); 0 for none."""
