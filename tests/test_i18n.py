@@ -228,6 +228,22 @@ def test_wagtails_javascript_strings_in_the_vietnamese_admin(client, panel):  # 
 
 
 @pytest.mark.django_db
+def test_the_submission_form_shows_values_without_the_columns_trailing_zeros(client, world):  # noqa: F811
+    """The editor's form read "76.9000" and "86.0000" (issue 20): the value as written, the number
+    field's dot kept whatever the language (a comma would not parse)."""
+    submission = Submission.objects.create(
+        line=world["line_a"], reported_on=date(2025, 6, 30), value=Decimal("76.9"), self_points=Decimal("8")
+    )
+    client.force_login(world["editor_a"])
+    edit = reverse("wagtailsnippets_competition_submission:edit", args=[submission.pk])
+
+    for headers in ({}, VI):
+        form = BeautifulSoup(client.get(edit, **headers).content, "html.parser")
+        assert form.find("input", id="id_value")["value"] == "76.9"
+        assert form.find("input", id="id_self_points")["value"] == "8"
+
+
+@pytest.mark.django_db
 def test_reminder_e_mail_in_each_editors_language(world):  # noqa: F811
     competition = world["competition"]
     competition.reporting_schedule = ReportingSchedule.QUARTERLY
