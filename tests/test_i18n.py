@@ -228,6 +228,22 @@ def test_wagtails_javascript_strings_in_the_vietnamese_admin(client, panel):  # 
 
 
 @pytest.mark.django_db
+def test_wagtails_help_menu_and_inspect_labels_in_the_vietnamese_admin(client, world):  # noqa: F811
+    """The sidebar's "What's new in Wagtail 8.0" and Inspect's "Latest revision" stayed English."""
+    submission = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=40)
+    submission.save_revision(user=world["editor_a"])
+    set_admin_language(world["editor_a"], "vi")
+    client.force_login(world["editor_a"])
+
+    home = BeautifulSoup(client.get(reverse("wagtailadmin_home")).content, "html.parser")
+    inspect = client.get(reverse("wagtailsnippets_competition_submission:inspect", args=[submission.pk]))
+
+    sidebar = json.dumps(json.loads(home.find("script", id="wagtail-sidebar-props").string), ensure_ascii=False)
+    assert "Có gì mới trong Wagtail" in sidebar and "What's new in Wagtail" not in sidebar
+    assert "Phiên bản mới nhất" in inspect.content.decode() and "Latest revision" not in inspect.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_submission_form_shows_values_without_the_columns_trailing_zeros(client, world):  # noqa: F811
     """The editor's form read "76.9000" and "86.0000" (issue 20): the value as written, the number
     field's dot kept whatever the language (a comma would not parse)."""
