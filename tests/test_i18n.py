@@ -144,7 +144,7 @@ def test_commitment_and_target_pages_in_vietnamese(worked_closed, client):
     target = BeautifulSoup(client.get("/worked/target-t1/?as_of=2025-07-02", **VI).content, "html.parser")
 
     first = [cell.get_text(" ", strip=True) for cell in commitment.select("table.board-table tbody tr")[0].select("td")]
-    assert first[3:] == ["22,50", "23", "—", "23 / 30"]  # computed, jury, own points (none), awarded
+    assert first[3:] == ["22,5", "23", "—", "23 / 30"]  # computed, jury, own points (none), awarded
     assert "Minh chứng đã được chấp nhận" in commitment.get_text(" ", strip=True)
     target_text = target.get_text(" ", strip=True)
     assert "80 (mốc)" in target_text and "Giá trị mục tiêu" in target_text

@@ -43,9 +43,9 @@ def percent(value):
 
 @register.filter
 def points(value):
-    if value is None:
-        return "—"
-    return floatformat(value, -2)
+    """Points on the public pages and boards as in the admin: two decimals at most, without
+    trailing zeros (13.5 beside 15, not 13.50), in the reader's locale."""
+    return plain_points(value)
 
 
 @register.filter
