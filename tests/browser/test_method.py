@@ -93,7 +93,10 @@ def test_an_agencys_targets_read_on_a_phone_without_cut_statuses(site, public_bo
     assert abs(computed.bounding_box()["x"] - awarded.bounding_box()["x"]) < 2, "the points are not in columns"
     # On a desktop the awarded points ("19.65 / 20 *") and the expected progress stay on one line.
     page.set_viewport_size({"width": 1280, "height": 800})
-    lines = "(el) => { const r = document.createRange(); r.selectNodeContents(el); return new Set([...r.getClientRects()].map((box) => Math.round(box.top))).size; }"
+    lines = (
+        "(el) => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return new Set([...r.getClientRects()].map((box) => Math.round(box.top))).size; }"
+    )
     assert awarded.evaluate(lines) == 1, "the awarded points are broken over two lines"
     assert card.locator("small", has_text=expected_word).evaluate(lines) == 1, "the expected progress is broken"
     page.set_viewport_size(PHONE)
