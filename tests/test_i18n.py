@@ -42,6 +42,14 @@ JS_CATALOGUE = ROOT / "competition/locale_js/vi/LC_MESSAGES/djangojs.po"
 VI = {"HTTP_ACCEPT_LANGUAGE": "vi"}
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Vietnamese leaves Vietnamese active in the thread (LocaleMiddleware does not
+    restore it); the tests that make no request (the e-mails) start from the default language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def set_admin_language(user, language):
     """What the user does under Account > Preferences > Language in the Wagtail admin."""
     profile = UserProfile.get_for_user(user)
