@@ -10,6 +10,7 @@ from .enums import SubmissionStatus
 from .models import CompetitionPage, Submission
 
 LIMIT = 15
+NEWEST_FIRST = ("-decided_at", "-reported_on", "-pk")
 
 
 class EditorPanel(Component):
@@ -30,8 +31,9 @@ class EditorPanel(Component):
             "title": _("Your agency's reporting"),
             "overdue": [item for item in items if item.overdue][:LIMIT],
             "due_soon": [item for item in items if not item.overdue][:LIMIT],
-            "returned": mine.filter(status=SubmissionStatus.RETURNED).order_by("-decided_at")[:LIMIT],
-            "accepted": mine.filter(status=SubmissionStatus.ACCEPTED).order_by("-decided_at")[:5],
+            # Newest first; decisions taken together (an import, a batch) by the newest report.
+            "returned": mine.filter(status=SubmissionStatus.RETURNED).order_by(*NEWEST_FIRST)[:LIMIT],
+            "accepted": mine.filter(status=SubmissionStatus.ACCEPTED).order_by(*NEWEST_FIRST)[:5],
         }
 
 

@@ -20,6 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -120,8 +121,28 @@ def allowed_competitions(user):
     return None if user.is_superuser else set(permissions.managed_competition_ids(user))
 
 
+# What each kind of file holds, in the reader's language; the kind's own name (the files' and
+# the import command's, docs/imports.md) is shown beside it.
+KIND_LABELS = {
+    "agencies": gettext_lazy("Agencies"),
+    "competitions": gettext_lazy("Competitions"),
+    "targets": gettext_lazy("Targets"),
+    "commitments": gettext_lazy("Agency commitments"),
+    "jurors": gettext_lazy("Jurors"),
+    "values": gettext_lazy("Reported values"),
+    "scores": gettext_lazy("Jury scores"),
+    "adjustments": gettext_lazy("Adjustments"),
+    "registrations": gettext_lazy("Registrations"),
+}
+
+
+def kind_choice(kind):
+    """("values", "Reported values (values)"), in the reader's language."""
+    return kind, format_lazy("{label} ({kind})", label=KIND_LABELS[kind], kind=kind)
+
+
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=[(k, k) for k in RESOURCES])
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=[kind_choice(k) for k in RESOURCES])
     competition = forms.ModelChoiceField(
         label=gettext_lazy("Competition"),
         queryset=CompetitionPage.objects.none(),
@@ -169,8 +190,8 @@ class ImportView(TitledScreenMixin, FormView):
         from .models import ImportRecord
 
         context = super().get_context_data(**kwargs)
-        context["kinds"] = list(RESOURCES)
-        context["export_only_kinds"] = [kind for kind in EXPORT_KINDS if kind not in RESOURCES]
+        context["kinds"] = [(kind, KIND_LABELS[kind]) for kind in RESOURCES]
+        context["export_only_kinds"] = [(kind, KIND_LABELS[kind]) for kind in EXPORT_KINDS if kind not in RESOURCES]
         context["formats"] = FORMATS
         recent = ImportRecord.objects.select_related("user")
         user = self.request.user

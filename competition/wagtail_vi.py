@@ -22,6 +22,8 @@ WAGTAIL_MESSAGES = (
     gettext_noop("Help"),
     gettext_noop("Editor Guide"),
     gettext_noop("Wagtail %(current_version)s editor guide"),
+    gettext_noop("What's new in Wagtail %(version)s"),
+    gettext_noop("latest revision"),
     gettext_noop("Search…"),
     gettext_noop("Search all pages…"),
     gettext_noop("Profile"),

@@ -66,6 +66,7 @@ def check_wheel(path, version):
     required = [
         f"{PACKAGE}/static/{PACKAGE}/vendor/chart.js-LICENSE.md",
         f"{PACKAGE}/locale/vi/LC_MESSAGES/django.mo",
+        f"{PACKAGE}/locale_js/vi/LC_MESSAGES/djangojs.mo",
         f"{PACKAGE}/migrations/0001_initial.py",
         f"{PACKAGE}/templates/{PACKAGE}/pages/base_page.html",
         f"wagtail_emulation_competitions-{version}.dist-info/licenses/LICENSE",

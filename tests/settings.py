@@ -93,6 +93,8 @@ LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# Wagtail's admin JavaScript texts in Vietnamese, as docs/integration.md (Languages) tells a site.
+LOCALE_PATHS = [HERE.parent / "competition" / "locale_js"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

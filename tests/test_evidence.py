@@ -489,3 +489,26 @@ def test_submission_forms_are_saved_only_when_the_editor_says_so(client, world):
         assert response.status_code == 200
         assert response.context["autosave_enabled"] is False
         assert "w-unsaved w-autosave" not in response.content.decode()  # the controller is not attached
+
+
+@pytest.mark.django_db
+def test_recently_accepted_lists_the_newest_first_when_decided_together(world):
+    """The demo's decisions share one time (taken together), and "Recently accepted" listed July
+    before November: submissions decided together come newest report first."""
+    from django.utils import timezone
+
+    from competition.dashboard import EditorPanel
+
+    at = timezone.now()
+    for month in (7, 9, 8):
+        Submission.objects.create(
+            line=world["line_a"],
+            reported_on=date(2025, month, 28),
+            value=month,
+            status=SubmissionStatus.ACCEPTED,
+            decided_at=at,
+        )
+
+    accepted = EditorPanel(world["editor_a"]).get_context_data({})["accepted"]
+
+    assert [submission.reported_on.month for submission in accepted] == [9, 8, 7]

@@ -280,3 +280,23 @@ def test_preview_of_a_bad_row_names_its_row_column_and_message_and_offers_no_con
     assert "Confirm the import" not in content and 'name="token"' not in content
     assert "cannot be imported while any row is refused" in content
     assert table_counts() == before
+
+
+def test_the_import_screen_names_each_kind_in_the_managers_language(client, manager):
+    """The kinds read "agencies", "values", "scores"... in English in the Vietnamese admin: each is
+    now named in words, its file name (docs/imports.md) beside it."""
+    from bs4 import BeautifulSoup
+
+    client.force_login(manager)
+
+    for language, values, registrations in (
+        ("en", "Reported values (values)", "Registrations registrations"),
+        ("vi", "Giá trị đã báo cáo (values)", "Đăng ký thi đua registrations"),
+    ):
+        page = BeautifulSoup(
+            client.get(reverse("competition_import"), HTTP_ACCEPT_LANGUAGE=language).content, "html.parser"
+        )
+        options = {option["value"]: option.get_text(strip=True) for option in page.select("select[name=kind] option")}
+        rows = [row.get_text(" ", strip=True) for row in page.select("#export-heading ~ table tbody th")]
+        assert options["values"] == values, options
+        assert registrations in rows, rows

@@ -85,6 +85,24 @@ def test_blind_review(client, panel):
     assert "Strong evidence" in manager_view and "Reviewers compared" in manager_view
 
 
+def test_the_jurys_spread_is_written_without_trailing_zeros_in_the_readers_language(client, panel):
+    """The standard deviation and the reviewers' mean offsets read "3.00" and "0.600" (issue 20:
+    no trailing zeros in the admin); in Vietnamese with a decimal comma."""
+    b = panel["subs"]["b"]
+    jury.record_score(b, panel["rev_free"], Decimal(9))
+    jury.record_score(b, panel["rev_two"], Decimal(3))
+    client.force_login(panel["manager"])
+
+    english = client.get(review_url(b)).content.decode()
+    vietnamese = client.get(review_url(b), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+
+    assert re.search(r"standard deviation 3\s*[<·]", english)
+    offsets = re.findall(r"<td>(-?[0-9.,]+)</td></tr>", english)
+    assert sorted(offsets) == ["-0.6", "0.6"], offsets
+    assert "0.600" not in english and "3.00" not in english
+    assert sorted(re.findall(r"<td>(-?[0-9.,]+)</td></tr>", vietnamese)) == ["-0,6", "0,6"]
+
+
 def test_points_outside_the_range_are_refused(client, panel):
     b = panel["subs"]["b"]
     client.force_login(panel["rev_free"])

@@ -124,7 +124,7 @@ def test_commitment_page_shows_lines_points_and_adjustments(worked_closed, clien
     first = [cell.get_text(" ", strip=True) for cell in rows[0].select("td")]
     assert first[0].startswith("85") and "On track" in first[2]
     # Computed, jury, the agency's own points (public once judging is closed; none proposed), awarded.
-    assert first[3:] == ["22.50", "23", "—", "23 / 30"]
+    assert first[3:] == ["22.5", "23", "—", "23 / 30"]
     assert "+2: Initiative bonus (from June 30, 2025)" in text
     assert "Accepted evidence" in text
 

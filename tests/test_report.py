@@ -78,7 +78,7 @@ def test_report_of_an_open_competition_shows_the_public_board_of_its_date(worked
     assert "Provisional results." in text
     ranking = rows(section(page, "report-ranking").table)
     assert ranking == [
-        ["1", "Agency A A provisional", "Good", f"86.50{NBSP}%", f"84.50{NBSP}%", f"86.50{NBSP}/ 100"],
+        ["1", "Agency A A provisional", "Good", f"86.50{NBSP}%", f"84.50{NBSP}%", f"86.5{NBSP}/ 100"],
         ["2", "Agency B B provisional", "Below target", f"16.00{NBSP}%", f"19.00{NBSP}%", f"16{NBSP}/ 100"],
     ]
     assert section(page, "report-ranking").h2.get_text(strip=True) == "Ranking as of July 2, 2025"

@@ -173,7 +173,7 @@ def test_own_points_are_public_only_once_judging_is_closed(client, world):  # no
     assert lines["A"]["awarded_points"] == 6  # 60 % of 10: the own points never count
     content = client.get(page_url).content.decode()
     assert '<th scope="col" role="columnheader">Own points</th>' in content
-    assert '<td class="num" role="cell" data-label="Own points">7.50</td>' in content
+    assert '<td class="num" role="cell" data-label="Own points">7.5</td>' in content
     # An earlier date reads the earlier submission.
     early = client.get(f"{competition.url}scoreboard.json?as_of=2025-04-30").json()["agencies"]
     assert {a["code"]: a["targets"][0]["self_points"] for a in early}["A"] == 9

@@ -3,6 +3,7 @@ commitment page per agency. Only the live (published) rows count on scoreboards.
 
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,9 +26,32 @@ from .agencies import Agency
 DEFAULT_TIERS = (("Excellent", 90), ("Good", 75), ("Fair", 50), ("Below target", 0))
 
 
+class MeasuredInput(forms.NumberInput):
+    """A stored figure as people wrote it in the admin's forms: 86 and 76.9, not the column's
+    86.0000 and 76.9000. What a refused form sends back is shown as typed."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            value = format(value.normalize(), "f")
+        return super().format_value(value)
+
+
+class MeasuredDecimalField(models.DecimalField):
+    """A DecimalField whose admin form shows no needless trailing zeros (MeasuredInput). Migrations
+    see a plain DecimalField: only the form's widget differs."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("widget", MeasuredInput)
+        return super().formfield(**kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
+
+
 def decimal_field(verbose_name, **kwargs):
     """Measured values, baselines and targets: up to 14 integer digits and 4 decimals."""
-    return models.DecimalField(verbose_name, max_digits=18, decimal_places=4, **kwargs)
+    return MeasuredDecimalField(verbose_name, max_digits=18, decimal_places=4, **kwargs)
 
 
 def acting_user_field(verbose_name):

@@ -43,9 +43,9 @@ def percent(value):
 
 @register.filter
 def points(value):
-    if value is None:
-        return "—"
-    return floatformat(value, -2)
+    """Points on the public pages and boards as in the admin: two decimals at most, without
+    trailing zeros (13.5 beside 15, not 13.50), in the reader's locale."""
+    return plain_points(value)
 
 
 @register.filter
@@ -67,6 +67,18 @@ def plain_points(value):
         return "—"
     value = Decimal(str(value)).quantize(Decimal("0.01"))
     return floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), 2))
+
+
+@register.filter
+def decimals(value, places=2):
+    """A figure rounded to at most PLACES decimals without trailing zeros, in the reader's locale:
+    3.00 -> 3, 0.600 -> 0.6 (0,6 in Vietnamese), 0.1234 -> 0.123 with 3 places."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)))
+    if not value:
+        return floatformat(0, 0)
+    return floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), int(places)))
 
 
 @register.filter

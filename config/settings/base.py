@@ -227,7 +227,9 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 # Wagtail offers only its languages translated at 90% or more by default; its Vietnamese admin
 # translation is less complete, the competition screens are complete in both.
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The demo site's own texts; then the Vietnamese of Wagtail's admin JavaScript that the app ships
+# (docs/integration.md, Languages: Django reads JavaScript catalogues only from LOCALE_PATHS).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "competition" / "locale_js"]
 # Dates as "3 tháng 3 năm 2025" rather than Django's "Ngày 03 tháng 3 năm 2025" mid-sentence.
 FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"

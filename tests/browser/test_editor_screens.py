@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from competition.domain import evidence
 from competition.enums import SubmissionStatus
 from competition.models import Submission
-from tests.browser.conftest import browser_marks, set_admin_language
+from tests.browser.conftest import DESKTOP, PHONE, browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
 from tests.test_evidence import PDF, world  # noqa: F401  (the same people and lines)
 
@@ -80,6 +80,13 @@ def test_an_editor_submits_from_the_form_and_a_manager_decides_in_context(site, 
     expect(editor.get_by_role("button", name=words["submit"], exact=True)).to_be_visible()
     record(editor, f"{language}: submission form with the target's facts", found)
     shots(editor, f"editor-form-facts{suffix}")
+    # On a phone each fact's name stands above its value (side by side, the values were a narrow
+    # ragged column beside the long names).
+    editor.set_viewport_size(PHONE)
+    last = facts.locator('[data-fact="last"]')
+    name_x = last.evaluate("(dd) => dd.previousElementSibling.getBoundingClientRect().x")
+    assert abs(last.bounding_box()["x"] - name_x) < 2, "the facts' values are beside their names on a phone"
+    editor.set_viewport_size(DESKTOP)
 
     # Refused (no date): the chosen file is kept, and the facts are still there without a script.
     editor.get_by_role("spinbutton", name=words["value"]).fill("55.5")

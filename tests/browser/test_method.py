@@ -76,6 +76,30 @@ def test_an_agencys_targets_read_on_a_phone_without_cut_statuses(site, public_bo
         assert box["x"] + box["width"] <= PHONE["width"], badge.inner_text()
     status = {"en": "Status", "vi": "Tình trạng"}[language]
     assert table.locator(f'td[data-label="{status}"]').count() == 2
+    # Each card reads in even lines (the Vietnamese cards were ragged): the value's date and its
+    # source on one line beside it, the status on a line of its own, the points in two columns.
+    expected_word = {"en": "expected", "vi": "dự kiến"}[language]
+    labels = {
+        "en": ("Value", "Computed", "Awarded"),
+        "vi": ("Giá trị", "Điểm tính toán", "Điểm đạt"),
+    }[language]
+    card = table.locator("tbody tr").first
+    value, computed, awarded = (card.locator(f'td[data-label="{label}"]') for label in labels)
+    date_box = value.locator("small").first.bounding_box()
+    source_box = value.locator(".value-source").bounding_box()
+    assert abs(date_box["y"] - source_box["y"]) < 2, "the value's date and source are on different lines"
+    assert value.bounding_box()["height"] < 2 * date_box["height"] + 4, "the value takes more than a line"
+    assert card.locator(f'td[data-label="{status}"]').bounding_box()["width"] > 0.9 * card.bounding_box()["width"]
+    assert abs(computed.bounding_box()["x"] - awarded.bounding_box()["x"]) < 2, "the points are not in columns"
+    # On a desktop the awarded points ("19.65 / 20 *") and the expected progress stay on one line.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    lines = (
+        "(el) => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return new Set([...r.getClientRects()].map((box) => Math.round(box.top))).size; }"
+    )
+    assert awarded.evaluate(lines) == 1, "the awarded points are broken over two lines"
+    assert card.locator("small", has_text=expected_word).evaluate(lines) == 1, "the expected progress is broken"
+    page.set_viewport_size(PHONE)
     violations = axe_violations(page, best_practice=True)
     assert not violations, describe(violations)
     table.scroll_into_view_if_needed()
