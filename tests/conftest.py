@@ -30,6 +30,34 @@ def uses_database(item):
     )
 
 
+def transactional(item):
+    """Whether the test gets a transactional database (pytest-django's rules)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        from pytest_django.fixtures import validate_django_db
+
+        transaction, reset_sequences, _databases, serialized_rollback, _apps = validate_django_db(marker)
+        if transaction or reset_sequences or serialized_rollback:
+            return True
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & (DATABASE_FIXTURES - {"db"}))
+
+
+def share_worked_per_module(items):
+    """Run the tests that use the shared worked example (`worked`) after the other tests of their
+    module: the module's transaction holding it stays open from the first of them to the module's
+    end, and no other test may see its rows. The order is otherwise kept."""
+    for item in items:
+        if "worked" in getattr(item, "fixturenames", ()) and transactional(item):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test with a transactional database uses `worked_committed`, not `worked`"
+            )
+    first = {}
+    for item in items:
+        first.setdefault(getattr(item, "module", None), len(first))
+    items.sort(key=lambda item: (first[getattr(item, "module", None)], "worked" in getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under the package's own test settings (tests/settings.py, tox.ini) the demo site is absent:
     its tests are skipped, the package's all run.
@@ -44,6 +72,7 @@ def pytest_collection_modifyitems(config, items):
         if without:
             config.hook.pytest_deselected(items=without)
             items[:] = [item for item in items if uses_database(item)]
+    share_worked_per_module(items)
     if "home" in settings.INSTALLED_APPS:
         return
     skip = pytest.mark.skip(reason="a test of the demo site; run by `make test`")
@@ -90,9 +119,8 @@ def import_file(tmp_path):
     return run
 
 
-@pytest.fixture
-def worked(db, worked_dir):
-    """The worked example of docs/scoring.md imported through the command."""
+def import_worked(worked_dir):
+    """Import the worked example of docs/scoring.md through the command."""
     from tests.helpers import call_import
 
     for kind in IMPORT_ORDER:
@@ -101,6 +129,47 @@ def worked(db, worked_dir):
     from competition.models import CompetitionPage
 
     return CompetitionPage.objects.get(slug="worked")
+
+
+@pytest.fixture(scope="module")
+def _worked_module(django_db_setup, django_db_blocker):
+    """The worked example imported once for the tests of a module that use `worked`, inside a
+    transaction rolled back at the module's end; each test runs in a savepoint of it (pytest-django's
+    `db`), rolled back after the test, so every test starts from the same freshly imported rows.
+    Importing it took 1.5 to 3 s, and some 240 tests of each pass of `make test` use it
+    (docs/testing.md). The tests of a module that use it run after the module's other tests
+    (`share_worked_per_module`), which never see its rows."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            import_worked(WORKED)
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def worked(_worked_module, db):
+    """The worked example of docs/scoring.md imported through the command (shared by the module's
+    tests: `_worked_module`). Tests with a transactional database use `worked_committed`."""
+    from competition.models import CompetitionPage
+
+    return CompetitionPage.objects.get(slug="worked")
+
+
+@pytest.fixture
+def worked_committed(transactional_db, worked_dir):
+    """The worked example imported for this test alone, committed: for tests with a transactional
+    database (a live server, another process), which cannot run inside the module's transaction."""
+    return import_worked(worked_dir)
 
 
 @pytest.fixture
