@@ -30,6 +30,75 @@ def uses_database(item):
     )
 
 
+def transactional(item):
+    """Whether the test gets a transactional database (pytest-django's rules)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        from pytest_django.fixtures import validate_django_db
+
+        transaction, reset_sequences, _databases, serialized_rollback, _apps = validate_django_db(marker)
+        if transaction or reset_sequences or serialized_rollback:
+            return True
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & (DATABASE_FIXTURES - {"db"}))
+
+
+def django_order(item):
+    """pytest-django's group of a test (its `pytest_collection_modifyitems`, 4.14): 0 for a test
+    in a transaction rolled back after it, 1 for a transactional test (its flush empties the
+    database after it), 2 for a test without the database."""
+    from django.test import TestCase, TransactionTestCase
+    from pytest_django.fixtures import validate_django_db
+
+    cls = getattr(item, "cls", None)
+    if cls and issubclass(cls, TransactionTestCase):
+        return 0 if issubclass(cls, TestCase) else 1
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    if marker is not None:
+        transaction, reset_sequences, _databases, _serialized_rollback, _apps = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return 1
+    if "transactional_db" in names or "live_server" in names:
+        return 1
+    return 0 if marker is not None or "db" in names else 2
+
+
+def share_worked_per_module(items):
+    """Within each of pytest-django's groups (`django_order`: the tests rolled back, then the
+    transactional ones, whose flush empties the database after them, then those without it), run
+    a module's tests together, those that use the shared worked example (`worked`) after the
+    module's others: the module's transaction holding it stays open from the first of them to the
+    module's end, and no other test may see its rows. pytest-django's group stays the first key, so
+    that in each process (xdist sends every worker its tests in this order) no flush comes before
+    a module's import of the worked example. It runs last (trylast): pytest's own reordering by
+    fixture parameters, after pytest-django's sort, can move tests across its groups. The order is
+    otherwise kept."""
+    for item in items:
+        if "worked" in getattr(item, "fixturenames", ()) and transactional(item):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test with a transactional database uses `worked_committed`, not `worked`"
+            )
+    from pytest_django.plugin import pytest_collection_modifyitems as django_sort
+
+    theirs = list(items)
+    django_sort(theirs)
+    groups = [django_order(item) for item in theirs]
+    if groups != sorted(groups):
+        raise pytest.UsageError("tests/conftest.py: `django_order` no longer matches pytest-django's own sort")
+    first = {}
+    for item in items:
+        first.setdefault(getattr(item, "module", None), len(first))
+    items.sort(
+        key=lambda item: (
+            django_order(item),
+            first[getattr(item, "module", None)],
+            "worked" in getattr(item, "fixturenames", ()),
+        )
+    )
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Under the package's own test settings (tests/settings.py, tox.ini) the demo site is absent:
     its tests are skipped, the package's all run.
@@ -44,6 +113,7 @@ def pytest_collection_modifyitems(config, items):
         if without:
             config.hook.pytest_deselected(items=without)
             items[:] = [item for item in items if uses_database(item)]
+    share_worked_per_module(items)
     if "home" in settings.INSTALLED_APPS:
         return
     skip = pytest.mark.skip(reason="a test of the demo site; run by `make test`")
@@ -90,9 +160,8 @@ def import_file(tmp_path):
     return run
 
 
-@pytest.fixture
-def worked(db, worked_dir):
-    """The worked example of docs/scoring.md imported through the command."""
+def import_worked(worked_dir):
+    """Import the worked example of docs/scoring.md through the command."""
     from tests.helpers import call_import
 
     for kind in IMPORT_ORDER:
@@ -101,6 +170,96 @@ def worked(db, worked_dir):
     from competition.models import CompetitionPage
 
     return CompetitionPage.objects.get(slug="worked")
+
+
+# The open transaction of the module that holds the shared worked example (`_worked_module`):
+# (its atomic block, pytest-django's blocker), while it is open.
+WORKED_OPEN = []
+
+
+def migrated_rows_missing():
+    """What the migrations created and the worked example's tests need, if a flush removed it:
+    Wagtail's default site with its root page, the Editors and Moderators groups."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import Site
+
+    missing = []
+    if not Site.objects.filter(is_default_site=True, root_page__isnull=False).exists():
+        missing.append("the default site and its root page")
+    if Group.objects.filter(name__in=("Editors", "Moderators")).count() != 2:
+        missing.append("the Editors and Moderators groups")
+    return missing
+
+
+def end_worked_module():
+    """Roll back the module's transaction holding the worked example, if it is open."""
+    from django.db import transaction
+
+    while WORKED_OPEN:
+        atomic, blocker = WORKED_OPEN.pop()
+        with blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test that does not use `worked` never runs inside the module's transaction holding it.
+    pytest ends that transaction at the module's end; xdist may send a worker the module's
+    transactional tests right after the module's tests that use `worked` (the last module of
+    pytest-django's first group), and those would see the rows and commit nothing."""
+    if WORKED_OPEN and "worked" not in getattr(item, "fixturenames", ()):
+        end_worked_module()
+
+
+@pytest.fixture(scope="module")
+def _worked_module(django_db_setup, django_db_blocker):
+    """The worked example imported once for the tests of a module that use `worked`, inside a
+    transaction rolled back at the module's end; each test runs in a savepoint of it (pytest-django's
+    `db`), rolled back after the test, so every test starts from the same freshly imported rows.
+    Importing it took 1.5 to 3 s, and some 240 tests of each pass of `make test` use it
+    (docs/testing.md). The tests of a module that use it run after the module's other tests, and
+    before every transactional test, whose flush would remove what the migrations created
+    (`share_worked_per_module`); should one have run first, this fails instead of importing into
+    an emptied database."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        missing = migrated_rows_missing()
+        if missing:
+            pytest.fail(
+                f"The test database lacks {' and '.join(missing)}: a transactional test's flush ran "
+                "before this module's worked example (tests/conftest.py, share_worked_per_module)"
+            )
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            import_worked(WORKED)
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    WORKED_OPEN.append((atomic, django_db_blocker))
+    yield
+    end_worked_module()
+
+
+@pytest.fixture
+def worked(_worked_module, db):
+    """The worked example of docs/scoring.md imported through the command (shared by the module's
+    tests: `_worked_module`). Tests with a transactional database use `worked_committed`."""
+    from competition.models import CompetitionPage
+
+    if not WORKED_OPEN:
+        pytest.fail("`worked` after a test of its module that does not use it (tests/conftest.py)")
+    return CompetitionPage.objects.get(slug="worked")
+
+
+@pytest.fixture
+def worked_committed(transactional_db, worked_dir):
+    """The worked example imported for this test alone, committed: for tests with a transactional
+    database (a live server, another process), which cannot run inside the module's transaction."""
+    return import_worked(worked_dir)
 
 
 @pytest.fixture

@@ -81,12 +81,14 @@ def restored_database():
 
 @on_postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_backup_and_restore_give_identical_boards_rows_and_files(worked, client, settings, tmp_path, restored_database):
-    line = CommitmentLine.objects.filter(commitment__competition=worked).order_by("pk").first()
+def test_backup_and_restore_give_identical_boards_rows_and_files(
+    worked_committed, client, settings, tmp_path, restored_database
+):
+    line = CommitmentLine.objects.filter(commitment__competition=worked_committed).order_by("pk").first()
     submission = Submission.objects.create(line=line, reported_on=date(2025, 9, 1), value=50)
     for number in range(3):
         attach(submission, SimpleUploadedFile(f"evidence-{number}.pdf", PDF + bytes([number])), None)
-    board = client.get(f"{worked.url}scoreboard.json?as_of={AS_OF}").json()
+    board = client.get(f"{worked_committed.url}scoreboard.json?as_of={AS_OF}").json()
     counts = table_counts()
     backup, media = tmp_path / "backup", tmp_path / "media"
 
@@ -106,7 +108,7 @@ def test_backup_and_restore_give_identical_boards_rows_and_files(worked, client,
     restored_board = in_restored_database(
         restored_database,
         "from django.test import Client; "
-        f"print(Client().get('{worked.url}scoreboard.json?as_of={AS_OF}').content.decode())",
+        f"print(Client().get('{worked_committed.url}scoreboard.json?as_of={AS_OF}').content.decode())",
     )
     assert json.loads(restored_board) == board
     restored_counts = in_restored_database(

@@ -91,12 +91,17 @@ def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     run([*manage, "collectstatic", "--noinput", "-v0"], site, production)
     manifest = json.loads((site / "static" / "staticfiles.json").read_text())["paths"]
     assert re.fullmatch(r"competition/vendor/chart\.umd\.[0-9a-f]{12}\.js", manifest["competition/vendor/chart.umd.js"])
-    for kind in KINDS:
-        run([*manage, "competition_import", kind, str(WORKED / f"{kind}.csv")], site, env)
-    # Judging closed: the board of docs/scoring.md's worked example with the jury's points.
-    run([*manage, "competition_import", "competitions", str(WORKED / "competitions-closed.csv")], site, env)
+    # The first file through the command line, as docs/integration.md shows it; the others, then
+    # the closing of judging (the board of docs/scoring.md's worked example with the jury's
+    # points), through the same command in the process of the probe below: each process of the
+    # host site took seconds to start, a dozen of them most of this test's time.
+    run([*manage, "competition_import", KINDS[0], str(WORKED / f"{KINDS[0]}.csv")], site, env)
+    imports = [(kind, str(WORKED / f"{kind}.csv")) for kind in KINDS[1:]]
+    imports.append(("competitions", str(WORKED / "competitions-closed.csv")))
     probe = (
         "import json, competition;"
+        "from django.core.management import call_command;"
+        f"[call_command('competition_import', kind, path) for kind, path in {imports!r}];"
         "from django.test import Client;"
         "c = Client();"
         "r = c.get('/worked/scoreboard.json?as_of=2025-07-02', HTTP_HOST='localhost');"

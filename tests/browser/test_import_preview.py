@@ -34,7 +34,7 @@ def shoot(page, screenshot, name):
     page.set_viewport_size(DESKTOP)
 
 
-def test_the_import_preview_of_a_bad_file_and_of_a_good_file(site, worked, screenshot):
+def test_the_import_preview_of_a_bad_file_and_of_a_good_file(site, worked_committed, screenshot):
     manager = UserFactory(username="boss")
     manager.groups.add(ensure_roles()[MANAGERS])
     page = site.login(manager)

@@ -20,7 +20,9 @@ DESKTOP = {"width": 1280, "height": 800}
 ADJUSTMENTS = b"agency,points,reason\nA,1,Open data\nB,-1,Late\n"
 
 
-def test_a_large_import_shows_its_progress_then_its_result(site, worked, settings, monkeypatch, screenshot, request):
+def test_a_large_import_shows_its_progress_then_its_result(
+    site, worked_committed, settings, monkeypatch, screenshot, request
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # a worker's queue
     queue = []
 
