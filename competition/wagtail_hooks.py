@@ -1,10 +1,13 @@
 """Registration only: the competition app's admin menu, viewsets and page rules."""
 
+import copy
+
 from django.core.exceptions import PermissionDenied
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -350,3 +353,20 @@ def keep_pages_with_evidence(request, page):
             % {"title": page.get_admin_display_title()},
         )
         return redirect("wagtailadmin_explore", page.get_parent().pk)
+
+
+WHATS_NEW = "whats-new-in-wagtail-"
+
+
+@hooks.register("construct_help_menu")
+def whats_new_in_the_readers_language(request, menu_items):
+    """Wagtail formats the label of its "What's new in Wagtail X" item when it first builds the
+    help menu, once per process, in the language of that first admin request: every user after it
+    read that language. Each request gets a copy of the item labelled in its own language (a copy:
+    the item Wagtail keeps is shared by every request)."""
+    for position, item in enumerate(menu_items):
+        if item.name.startswith(WHATS_NEW):
+            own = copy.copy(item)
+            own.attrs = dict(item.attrs)  # rendering a dismissible item writes into its attrs
+            own.label = gettext("What's new in Wagtail %(version)s") % {"version": item.name[len(WHATS_NEW) :]}
+            menu_items[position] = own

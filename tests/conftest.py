@@ -142,6 +142,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test ends with the default language active again: the language a request activates
+    (the user's admin language, Accept-Language) stays active in the thread after it, and a test
+    run after one in Vietnamese in the same worker would read Vietnamese messages."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def worked_dir():
     return WORKED
