@@ -63,10 +63,7 @@ def measured(value):
 def plain_points(value):
     """Points rounded to two decimals without trailing zeros, in the reader's locale:
     5.00 -> 5, 4.50 -> 4.5 (4,5 in Vietnamese), 3.3333 -> 3.33."""
-    if value is None:
-        return "—"
-    value = Decimal(str(value)).quantize(Decimal("0.01"))
-    return floatformat(value, min(max(-value.normalize().as_tuple().exponent, 0), 2))
+    return decimals(value, 2)
 
 
 @register.filter
