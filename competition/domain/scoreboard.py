@@ -351,9 +351,11 @@ def cache_state(competition_id, key=None):
     return version, floor, found.get(key) if key else None
 
 
-def cache_entries(competition_id, keys):
+def cache_entries(competition_id, keys, *, floor=True):
     """(version, floor, {key: entry} of those of `keys` the cache holds), as `cache_state`, in
-    one cache round trip."""
+    one cache round trip. `floor` False: for a reader that serves no stale entry (a slice of
+    scoreboard.json), the floor is not read unless this process remembers versions (floor
+    None); one key less to read and unpickle."""
     cache = board_cache()
     # This process may remember the version (and floor) itself: see `versions`.
     watch = versions.current()
@@ -366,7 +368,11 @@ def cache_entries(competition_id, keys):
             return (*known, cache.get_many(keys) if keys else {})
         reading = watch.reading()
     version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
-    found = cache.get_many([version_key, floor_key, *keys])
+    if not floor and watch is None:
+        found = cache.get_many([version_key, *keys])
+        floor_key = None
+    else:
+        found = cache.get_many([version_key, floor_key, *keys])
     version = found.get(version_key)
     if version is None:
         # A new version never repeats an old one (say, after the cache evicted the version but
@@ -375,7 +381,7 @@ def cache_entries(competition_id, keys):
         first = time.time_ns() // 1000
         cache.add(version_key, first, timeout=None)
         version = cache.get(version_key, first)
-    floor = found.pop(floor_key, 0)
+    floor = None if floor_key is None else found.pop(floor_key, 0)
     found.pop(version_key, None)
     if watch is not None:
         watch.remember(competition_id, version, floor, reading)
