@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import conf, scoring
 from ..enums import SubmissionStatus, Unit
-from ..models import Adjustment, Agency, TargetPage
+from ..models import Adjustment, Agency, TargetMilestone, TargetPage
 from . import versions
 
 
@@ -44,32 +44,39 @@ def resolve_as_of(competition, as_of=None):
 
 
 def load_targets(competition):
-    """The competition's live targets as (page id, TargetSpec), by code (2 queries)."""
-    targets = (
+    """The competition's live targets as (page id, TargetSpec), by code (2 queries). Read as
+    values: making 20 Wagtail page instances and their milestones' instances was a tenth of a
+    SQLite board build at HCMC size (docs/performance.md, run P)."""
+    rows = list(
         TargetPage.objects.live()
         .filter(competition=competition)
-        .only("code", "title", "unit", "direction", "baseline", "target_value", "max_points", "deadline", "competition")
-        .prefetch_related("milestones")
         .order_by("code")
+        .values_list("pk", "code", "title", "unit", "direction", "baseline", "target_value", "max_points", "deadline")
     )
+    milestones = defaultdict(list)
+    if rows:
+        # In the milestones' own order (Orderable: sort_order), as the page's `milestones` gives them.
+        for page_id, on, value in TargetMilestone.objects.filter(page__in=[row[0] for row in rows]).values_list(
+            "page_id", "date", "value"
+        ):
+            milestones[page_id].append(scoring.Milestone(on=on, value=value))
     specs = []
-    for target in targets:
-        baseline, target_value = target.baseline, target.target_value
-        if target.unit == Unit.BOOLEAN:
+    for pk, code, title, unit, direction, baseline, target_value, max_points, deadline in rows:
+        if unit == Unit.BOOLEAN:
             baseline, target_value = Decimal(0), Decimal(1)
         specs.append(
             (
-                target.pk,
+                pk,
                 scoring.TargetSpec(
-                    code=target.code,
-                    title=target.title,
-                    unit=target.unit,
-                    direction=target.direction,
+                    code=code,
+                    title=title,
+                    unit=unit,
+                    direction=direction,
                     baseline=baseline,
                     target=target_value,
-                    max_points=target.max_points,
-                    deadline=target.deadline,
-                    milestones=tuple(scoring.Milestone(on=m.date, value=m.value) for m in target.milestones.all()),
+                    max_points=max_points,
+                    deadline=deadline,
+                    milestones=tuple(milestones.get(pk, ())),
                 ),
             )
         )
@@ -145,14 +152,22 @@ class _Converted(dict):
         return value
 
 
-def _generic_rows(rows):
+def _generic_rows(rows, method=None):
     """SQLite hands back numbers and dates as the driver reads them: convert them the way the
     ORM does (decimal columns quantized to their places, subquery values as read). Each distinct
     date and jury score text is converted once per board: a board's lines share a few report
     dates and score texts, and converting them row by row was half of a SQLite build's Python
-    (docs/performance.md, run M)."""
+    (docs/performance.md, run M). With `method` (the competition's jury aggregation), each
+    distinct score text is also aggregated once into the jury points (`scoring.aggregate` of
+    its scores, the figure the scorer would compute from them; 3,134 texts but 1,303 distinct at
+    HCMC size, run P), and rows carry the jury points instead of the scores, as on PostgreSQL."""
     days = _Converted(date.fromisoformat)
-    points_of = _Converted(lambda text: Decimal(text).quantize(_PLACES))
+    points_of = _Converted(lambda text: [Decimal(score).quantize(_PLACES) for score in text.split(" ")])
+    if method is None:
+        scores_of, jury_of = points_of, _Converted(lambda text: None)
+    else:
+        scores_of = _Converted(lambda text: None)
+        jury_of = _Converted(lambda text: scoring.aggregate(points_of[text], method))
     for agency_id, target_id, baseline, target_value, value, reported_on, points in rows:
         yield (
             agency_id,
@@ -161,8 +176,8 @@ def _generic_rows(rows):
             None if target_value is None else _from_float(target_value).quantize(_PLACES),
             None if value is None else _from_float(value),
             reported_on if reported_on is None or isinstance(reported_on, date) else days[reported_on],
-            [points_of[text] for text in points.split(" ")] if points else None,
-            None,
+            scores_of[points] if points else None,
+            jury_of[points] if points else None,
         )
 
 
@@ -207,7 +222,7 @@ def iter_lines(competition, as_of, *, with_jury=True):
                 "{reported_on}", "CAST(s.reported_on AS TEXT)" if connection.vendor == "sqlite" else "s.reported_on"
             )
             cursor.execute(sql, {**params, "as_of": as_of.isoformat()})
-            yield from _generic_rows(cursor.fetchall())
+            yield from _generic_rows(cursor.fetchall(), competition.jury_aggregation)
             return
         if with_jury:
             totals = SCORE_TOTALS.get(competition.jury_aggregation)
