@@ -1,6 +1,8 @@
 """The one place that reads the app's COMPETITION_* settings, each with its default."""
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULTS = {
     # The template every public page of the app extends; a host site provides its own.
@@ -47,8 +49,25 @@ DEFAULTS = {
 DERIVED = {"RESPONSE_CACHE": lambda: not settings.DEBUG}
 
 
+# The value of each setting read, until any setting changes (`setting_changed`: tests'
+# override_settings, pytest-django's `settings`). An unset setting costs Django an AttributeError
+# on every read (5-8 us); a kept slice of scoreboard.json reads four of them per request
+# (docs/performance.md, run P).
+_read = {}
+
+
 def get(name):
+    try:
+        return _read[name]
+    except KeyError:
+        pass
     value = getattr(settings, f"COMPETITION_{name}", DEFAULTS[name])
     if value is None and name in DERIVED:
-        return DERIVED[name]()
+        value = DERIVED[name]()
+    _read[name] = value
     return value
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    _read.clear()

@@ -102,8 +102,8 @@ def kept_slice_response(request, page_path):
 
 
 def json_response(request, text, day, asked):
-    """scoreboard.json's response of `text`, the board's `day` given when the request named one,
-    `asked` the slice or None."""
+    """scoreboard.json's response of `text` (its bytes: domain.slices), the board's `day` given
+    when the request named one, `asked` the slice or None."""
     # Kept only when asked for in canonical form; never redirected (see note_canonical_query).
     part = dict([asked]) if asked else {}
     note_canonical_query(request, {**({"as_of": day.isoformat()} if day else {}), **part}, redirect=False)

@@ -124,3 +124,20 @@ def test_the_response_cache_is_off_under_debug_unless_asked_for(settings, debug,
     assert conf.get("RESPONSE_CACHE") is expected
     settings.COMPETITION_RESPONSE_CACHE = True
     assert conf.get("RESPONSE_CACHE") is True
+
+
+def test_a_setting_read_once_is_read_again_after_it_changes(settings):
+    """competition.conf remembers each setting it read (run P); any change of settings (tests'
+    overrides) makes it read them again, defaults and derived values included."""
+    from competition import conf
+
+    assert conf.get("RANKING_PER_PAGE") == 50
+    settings.COMPETITION_RANKING_PER_PAGE = 7
+    assert conf.get("RANKING_PER_PAGE") == 7
+    settings.DEBUG = False
+    settings.COMPETITION_RESPONSE_CACHE = None
+    assert conf.get("RESPONSE_CACHE") is True
+    settings.DEBUG = True
+    assert conf.get("RESPONSE_CACHE") is False
+    del settings.COMPETITION_RANKING_PER_PAGE
+    assert conf.get("RANKING_PER_PAGE") == 50

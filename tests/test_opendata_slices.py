@@ -243,12 +243,13 @@ def test_a_slice_reads_its_own_parts_not_the_board(nested, client, reads, django
     # No query: the competition page's place is remembered from the first slice (slices.routes).
     with django_assert_num_queries(0):
         agency = client.get(f"{BASE}.json?as_of=2025-07-01&agency=A1")
-    # One round trip: the version, the floor, the agency's part and the whole board's texts.
-    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 4)]
+    # One round trip: the version, the agency's part and the whole board's texts (a slice serves
+    # nothing stale, so it does not read the floor).
+    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 3)]
     reads.clear()
     group = client.get(f"{BASE}.json?as_of=2025-07-01&group=P")
     # A group's slice: a second round trip for its agencies' parts.
-    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 4), ("get_many", 2)]
+    assert [(method, len(keys)) for method, keys in reads] == [("get_many", 3), ("get_many", 2)]
     assert not any(board in keys for _method, keys in reads)
     assert (agency.content, group.content) == (cut_from_board(nested, "agency=A1"), cut_from_board(nested, "group=P"))
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import conf, scoring
 from ..enums import SubmissionStatus, Unit
-from ..models import Adjustment, Agency, TargetPage
+from ..models import Adjustment, Agency, TargetMilestone, TargetPage
 from . import versions
 
 
@@ -44,32 +44,39 @@ def resolve_as_of(competition, as_of=None):
 
 
 def load_targets(competition):
-    """The competition's live targets as (page id, TargetSpec), by code (2 queries)."""
-    targets = (
+    """The competition's live targets as (page id, TargetSpec), by code (2 queries). Read as
+    values: making 20 Wagtail page instances and their milestones' instances was a tenth of a
+    SQLite board build at HCMC size (docs/performance.md, run P)."""
+    rows = list(
         TargetPage.objects.live()
         .filter(competition=competition)
-        .only("code", "title", "unit", "direction", "baseline", "target_value", "max_points", "deadline", "competition")
-        .prefetch_related("milestones")
         .order_by("code")
+        .values_list("pk", "code", "title", "unit", "direction", "baseline", "target_value", "max_points", "deadline")
     )
+    milestones = defaultdict(list)
+    if rows:
+        # In the milestones' own order (Orderable: sort_order), as the page's `milestones` gives them.
+        for page_id, on, value in TargetMilestone.objects.filter(page__in=[row[0] for row in rows]).values_list(
+            "page_id", "date", "value"
+        ):
+            milestones[page_id].append(scoring.Milestone(on=on, value=value))
     specs = []
-    for target in targets:
-        baseline, target_value = target.baseline, target.target_value
-        if target.unit == Unit.BOOLEAN:
+    for pk, code, title, unit, direction, baseline, target_value, max_points, deadline in rows:
+        if unit == Unit.BOOLEAN:
             baseline, target_value = Decimal(0), Decimal(1)
         specs.append(
             (
-                target.pk,
+                pk,
                 scoring.TargetSpec(
-                    code=target.code,
-                    title=target.title,
-                    unit=target.unit,
-                    direction=target.direction,
+                    code=code,
+                    title=title,
+                    unit=unit,
+                    direction=direction,
                     baseline=baseline,
                     target=target_value,
-                    max_points=target.max_points,
-                    deadline=target.deadline,
-                    milestones=tuple(scoring.Milestone(on=m.date, value=m.value) for m in target.milestones.all()),
+                    max_points=max_points,
+                    deadline=deadline,
+                    milestones=tuple(milestones.get(pk, ())),
                 ),
             )
         )
@@ -145,14 +152,22 @@ class _Converted(dict):
         return value
 
 
-def _generic_rows(rows):
+def _generic_rows(rows, method=None):
     """SQLite hands back numbers and dates as the driver reads them: convert them the way the
     ORM does (decimal columns quantized to their places, subquery values as read). Each distinct
     date and jury score text is converted once per board: a board's lines share a few report
     dates and score texts, and converting them row by row was half of a SQLite build's Python
-    (docs/performance.md, run M)."""
+    (docs/performance.md, run M). With `method` (the competition's jury aggregation), each
+    distinct score text is also aggregated once into the jury points (`scoring.aggregate` of
+    its scores, the figure the scorer would compute from them; 3,134 texts but 1,303 distinct at
+    HCMC size, run P), and rows carry the jury points instead of the scores, as on PostgreSQL."""
     days = _Converted(date.fromisoformat)
-    points_of = _Converted(lambda text: Decimal(text).quantize(_PLACES))
+    points_of = _Converted(lambda text: [Decimal(score).quantize(_PLACES) for score in text.split(" ")])
+    if method is None:
+        scores_of, jury_of = points_of, _Converted(lambda text: None)
+    else:
+        scores_of = _Converted(lambda text: None)
+        jury_of = _Converted(lambda text: scoring.aggregate(points_of[text], method))
     for agency_id, target_id, baseline, target_value, value, reported_on, points in rows:
         yield (
             agency_id,
@@ -161,8 +176,8 @@ def _generic_rows(rows):
             None if target_value is None else _from_float(target_value).quantize(_PLACES),
             None if value is None else _from_float(value),
             reported_on if reported_on is None or isinstance(reported_on, date) else days[reported_on],
-            [points_of[text] for text in points.split(" ")] if points else None,
-            None,
+            scores_of[points] if points else None,
+            jury_of[points] if points else None,
         )
 
 
@@ -207,7 +222,7 @@ def iter_lines(competition, as_of, *, with_jury=True):
                 "{reported_on}", "CAST(s.reported_on AS TEXT)" if connection.vendor == "sqlite" else "s.reported_on"
             )
             cursor.execute(sql, {**params, "as_of": as_of.isoformat()})
-            yield from _generic_rows(cursor.fetchall())
+            yield from _generic_rows(cursor.fetchall(), competition.jury_aggregation)
             return
         if with_jury:
             totals = SCORE_TOTALS.get(competition.jury_aggregation)
@@ -351,9 +366,11 @@ def cache_state(competition_id, key=None):
     return version, floor, found.get(key) if key else None
 
 
-def cache_entries(competition_id, keys):
+def cache_entries(competition_id, keys, *, floor=True):
     """(version, floor, {key: entry} of those of `keys` the cache holds), as `cache_state`, in
-    one cache round trip."""
+    one cache round trip. `floor` False: for a reader that serves no stale entry (a slice of
+    scoreboard.json), the floor is not read unless this process remembers versions (floor
+    None); one key less to read and unpickle."""
     cache = board_cache()
     # This process may remember the version (and floor) itself: see `versions`.
     watch = versions.current()
@@ -366,7 +383,11 @@ def cache_entries(competition_id, keys):
             return (*known, cache.get_many(keys) if keys else {})
         reading = watch.reading()
     version_key, floor_key = _version_key(competition_id), _floor_key(competition_id)
-    found = cache.get_many([version_key, floor_key, *keys])
+    if not floor and watch is None:
+        found = cache.get_many([version_key, *keys])
+        floor_key = None
+    else:
+        found = cache.get_many([version_key, floor_key, *keys])
     version = found.get(version_key)
     if version is None:
         # A new version never repeats an old one (say, after the cache evicted the version but
@@ -375,7 +396,7 @@ def cache_entries(competition_id, keys):
         first = time.time_ns() // 1000
         cache.add(version_key, first, timeout=None)
         version = cache.get(version_key, first)
-    floor = found.pop(floor_key, 0)
+    floor = None if floor_key is None else found.pop(floor_key, 0)
     found.pop(version_key, None)
     if watch is not None:
         watch.remember(competition_id, version, floor, reading)

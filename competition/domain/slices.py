@@ -12,6 +12,10 @@ change), the JSON text of each of its parts is kept:
   clusters that hold it;
 - one per group: its text, its agencies' codes in the board's order and its clusters' positions.
 
+The texts are kept encoded (UTF-8, the response's bytes): the slice joins bytes and the response
+sends them as they are, with nothing to decode when unpickled nor to encode after joining
+(docs/performance.md, run P).
+
 Each entry carries the competition's cache version, like the board: any change that makes the
 board stale makes every part stale. A slice then reads its entry and the whole board's (one
 round trip; a group's slice a second one for its agencies' entries) and joins texts: the same
@@ -35,18 +39,35 @@ def dumps(value):
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
+def encoded(value):
+    """`dumps` of `value` as the bytes of the response (UTF-8)."""
+    return dumps(value).encode()
+
+
 def compose(competition, agencies, targets, groups, clusters):
-    """The text of scoreboard.json from its parts' texts: exactly `dumps` of the whole document,
-    since the JSON text of a list or an object is its members' texts joined by commas."""
-    return (
-        f'{{"competition":{competition},"agencies":[{",".join(agencies)}],"targets":{targets},'
-        f'"groups":[{",".join(groups)}],"clusters":[{",".join(clusters)}]}}'
+    """The bytes of scoreboard.json from its parts' bytes: exactly `dumps` of the whole document,
+    encoded, since the JSON text of a list or an object is its members' texts joined by commas."""
+    return b"".join(
+        (
+            b'{"competition":',
+            competition,
+            b',"agencies":[',
+            b",".join(agencies),
+            b'],"targets":',
+            targets,
+            b',"groups":[',
+            b",".join(groups),
+            b'],"clusters":[',
+            b",".join(clusters),
+            b"]}",
+        )
     )
 
 
 def parts_key(competition, day):
-    """The key of the whole board's entry; each agency's and group's key starts with it."""
-    return f"{board_key(competition, day)}:json"
+    """The key of the whole board's entry; each agency's and group's key starts with it. (`jsonb`:
+    the parts are bytes; entries of texts kept by an earlier version of this code are not read.)"""
+    return f"{board_key(competition, day)}:jsonb"
 
 
 def part_key(base, name, code):
@@ -55,16 +76,16 @@ def part_key(base, name, code):
 
 class Parts:
     """The public JSON document of `board` (with the self-assessed points and the clusters, as
-    the view writes it: 2 queries) as the texts of its parts."""
+    the view writes it: 2 queries) as the texts of its parts, encoded."""
 
     def __init__(self, competition, board):
         clusters = clusters_of(board)
         data = board_json(board, self_points_of(competition, board), clusters)
-        self.competition = dumps(data["competition"])
-        self.targets = dumps(data["targets"])
-        self.clusters = tuple(dumps(cluster) for cluster in data["clusters"])
-        self.agencies = {agency["code"]: dumps(agency) for agency in data["agencies"]}  # board order
-        self.groups = {group["code"]: dumps(group) for group in data["groups"]}
+        self.competition = encoded(data["competition"])
+        self.targets = encoded(data["targets"])
+        self.clusters = tuple(encoded(cluster) for cluster in data["clusters"])
+        self.agencies = {agency["code"]: encoded(agency) for agency in data["agencies"]}  # board order
+        self.groups = {group["code"]: encoded(group) for group in data["groups"]}
         self.held = defaultdict(list)  # agency code -> positions of the clusters holding it
         for position, cluster in enumerate(clusters):
             for code in cluster.members:
@@ -79,8 +100,8 @@ class Parts:
         return tuple(sorted({position for code in codes for position in self.held[code]}))
 
     def text(self, name=None, code=None):
-        """The document, whole (no `name`) or the slice `name` (`group` or `agency`) `code` (a
-        code on the board: see `opendata.board_slice`), as the view answers it."""
+        """The document's bytes, whole (no `name`) or the slice `name` (`group` or `agency`) `code`
+        (a code on the board: see `opendata.board_slice`), as the view answers it."""
         if name is None:
             agencies, groups, clusters = list(self.agencies.values()), list(self.groups.values()), self.clusters
             return compose(self.competition, agencies, self.targets, groups, clusters)
@@ -114,13 +135,13 @@ def keep(competition, day, parts, version):
 
 
 def kept_text(competition, day, name, code, *, at=None):
-    """The text of the slice `name` (`group` or `agency`) `code` of the public board of `day`,
+    """The bytes of the slice `name` (`group` or `agency`) `code` of the public board of `day`,
     joined from the kept parts; None unless every part it needs is kept at the current version
     (none made yet, a change since, an entry evicted, or a code not on the board), and, given
     `at`, unless the current version is `at`."""
     base = parts_key(competition, day)
     own_key = part_key(base, name, code)
-    version, _floor, found = cache_entries(competition.pk, [own_key, base])
+    version, _floor, found = cache_entries(competition.pk, [own_key, base], floor=False)
     whole, own = found.get(base), found.get(own_key)
     if at is not None and version != at:
         return None
