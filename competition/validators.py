@@ -49,8 +49,12 @@ JOINERS = {"\u200c", "\u200d"}
 
 def invisible_characters(text, *, multiline=False):
     """The code points of `text` that validate_visible_text refuses, as "U+202E" strings."""
+    if not text or text.isprintable():
+        # Printable text has no character of the categories Cc and Cf (nor any other invisible
+        # one but the space): the common case, without a look-up per character.
+        return []
     found = []
-    for char in text or "":
+    for char in text:
         category = unicodedata.category(char)
         if (category == "Cf" and char not in JOINERS) or (category == "Cc" and not (multiline and char in "\t\r\n")):
             code = f"U+{ord(char):04X}"

@@ -4,6 +4,8 @@ digits other than 0-9, dates in another form than YYYY-MM-DD, zip bombs and over
 in the admin's forms, with nothing written."""
 
 import io
+import sys
+import unicodedata
 import zipfile
 from datetime import date
 
@@ -48,6 +50,19 @@ def world():
 )
 def test_invisible_characters(text, found):
     assert invisible_characters(text) == found
+
+
+def test_every_code_point_is_judged_by_its_category():
+    """The shortcut for printable text (no look-up per character) refuses exactly what the rule
+    says, for every code point: the format characters but the joiners, and the controls."""
+    wrong = []
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        category = unicodedata.category(char)
+        refused = (category == "Cf" and char not in "\u200c\u200d") or category == "Cc"
+        if invisible_characters(f"a{char}b") != ([f"U+{point:04X}"] if refused else []):
+            wrong.append(f"U+{point:04X}")
+    assert wrong == []
 
 
 @pytest.mark.parametrize(
