@@ -10,11 +10,28 @@ to its own, weighted by the line's share of its agency's maximum points; these c
 by reporting date and then from date to date, are the sum of every agency's progress at each
 month end.
 
+Those changes are kept in the database, summed by agency and reporting date (models.ProgressChange,
+with a row without a date for each agency taking part), so that a chart reads a few rows per
+agency, not every submission. An agency's rows depend only on its own lines, their targets and
+its submissions (a line's weight is its maximum points over its agency's), so they are recomputed
+agency by agency, by the same SQL restricted to those agencies. A change marks the agencies it
+touches out of date in its own transaction (models.ProgressDirty, written by competition.signals:
+a submission, line or commitment page marks its agency, a page moved to another agency or
+competition both; anything else that touches progress, such as a target, the period, a page moved
+in the tree, a bulk import or a call of `scoreboard.invalidate` after a queryset update, the whole
+competition). The chart's one query reads the summary rows of the agencies not marked and computes
+the marked ones from their submissions, in one statement (one snapshot); the background rebuild
+(`refresh`, from `warming.rebuild`) brings the marked agencies' rows up to date. Readers never
+write.
+
 The database adds floating-point numbers, the board exact decimals. Both lie within far less
 than 1e-6 of the exact mean (at a million lines the float error is below 1e-7), so rounding either
 to 2 decimals gives the same figure unless the mean lies within `MARGIN` of a rounding boundary
 (x.xx5); for such a date the board itself is built (rare: it happens to about one date in 500),
-so that every figure is the board's to the last digit.
+so that every figure is the board's to the last digit. The summary adds the same terms in another
+order (by agency and date, then the agencies' sums by date): a float sum of n terms of at most 1
+in any order lies within n x 2^-53 (about 1e-10 for a million terms) of the exact one, far less
+than MARGIN (1e-6 of a percent), so the argument holds whichever agencies come from the summary.
 
 What the query returns is kept (`kept_month_figures`) until something progress depends on
 changes (the progress version: not a jury score, an adjustment or a published result), for every
