@@ -25,6 +25,7 @@ from .models import (
     CompetitionPage,
     JuryScore,
     OfficialResult,
+    ProgressDirty,
     Submission,
     SubmissionAttachment,
     SubmissionLink,
@@ -233,6 +234,11 @@ def _invalidate_now_or_marked(instance, drop_stale):
 
 
 def on_delete(sender, instance, **kwargs):
+    if isinstance(instance, CompetitionPage):
+        # Its pages, deleted with it, marked their agencies: nothing is left to mark.
+        ProgressDirty.objects.filter(competition_id=instance.pk).delete()
+        _invalidate_later([instance.pk], drop_stale=True, progress=True, marked=True)
+        return
     if getattr(_deferred, "depth", 0):
         return
     # Deleted pages, files and restrictions vanish from public pages at once: no stale copy of

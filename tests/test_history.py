@@ -596,3 +596,16 @@ def test_the_chart_and_the_refresh_cost_constant_queries(db, django_assert_num_q
         assert marked_agencies(competition) == set()
         with django_assert_num_queries(1):
             month_figures(competition, days)
+
+
+def test_a_competition_with_its_pages_can_be_deleted(db):
+    """Deleting a competition deletes its commitment pages, whose signals mark their agencies: no
+    mark may be left naming the competition deleted (the constraints are checked at the end)."""
+    competition = make_competition(slug="gone")
+    make_commitment(competition, AgencyFactory(code="A"), [])  # lines would protect their targets
+    history.refresh(competition.pk)
+    pk = competition.pk
+    competition.delete()
+    connection.check_constraints()
+    assert not ProgressDirty.objects.filter(competition_id=pk).exists()
+    assert not ProgressChange.objects.filter(competition_id=pk).exists()

@@ -39,8 +39,8 @@ class Migration(migrations.Migration):
             name='ProgressDirty',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage')),
+                ('agency', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency')),
+                ('competition', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage')),
             ],
             options={
                 'indexes': [models.Index(fields=['competition', 'agency'], name='progress_dirty_agency')],

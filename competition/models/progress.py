@@ -35,8 +35,12 @@ class ProgressDirty(models.Model):
     stamp), so that the refresh, which deletes the marks it read by their ids, never deletes the
     mark of a change it did not see."""
 
-    competition = models.ForeignKey(CompetitionPage, on_delete=models.CASCADE, related_name="+")
-    agency = models.ForeignKey(Agency, null=True, on_delete=models.CASCADE, related_name="+")
+    # Without constraints in the database: the deletion of a competition deletes its commitment
+    # pages, whose signals mark their agencies in the same transaction, after the competition's
+    # marks were collected for deletion (the signals delete them again once the competition is
+    # gone: competition.signals.on_delete); a mark left naming nothing would be harmless.
+    competition = models.ForeignKey(CompetitionPage, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         indexes = [models.Index(fields=["competition", "agency"], name="progress_dirty_agency")]
