@@ -19,7 +19,7 @@ from django.urls import resolve
 from wagtail.models import Site
 
 from competition import conf
-from competition.domain.history import kept_month_figures, month_figures
+from competition.domain.history import kept_month_figures, mark, month_figures, refresh
 from competition.domain.presentation import month_ends
 from competition.domain.scoreboard import load_board, load_lines, resolve_as_of
 from competition.imports import load_dataset, run_import
@@ -81,49 +81,78 @@ def board_against_floor(competition, as_of, repeat=7):
     }
 
 
+@contextmanager
+def _marked(pairs):
+    """Within the block, these (competition, agency or None) are marked out of date; undone after."""
+    with transaction.atomic():
+        point = transaction.savepoint()
+        try:
+            mark(pairs)
+            yield
+        finally:
+            transaction.savepoint_rollback(point)
+
+
+def _timed(function):
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
 def page_against_board(competition, as_of, repeat=7):
     """What a cold competition page computes (its public board and the history of its progress
     chart, `domain.history`) against the public board alone, interleaved like
-    `board_against_floor`; the page's template is not rendered. The chart twice: fully cold
-    (`month_figures`, neither read from nor written to the cache: the first page after a change
-    to a value, a line or a target, which the background rebuild computes in production), and
-    with the history kept (`kept_month_figures`, in a fresh local-memory cache, which pickles as
-    Redis does, the untimed first run keeping it: a cold page after a jury score, an adjustment,
-    or for a new date, language or sort). Also the queries of the chart's history, cold and
-    kept."""
+    `board_against_floor`; the page's template is not rendered. The chart (`month_figures`, the
+    cache neither read nor written) in the three states of the summary it reads: (a) up to date,
+    nothing marked (`summary_`: the background rebuild has run since the last change); (b) one
+    agency marked (the keys without prefix: the first page after one decision, value or line
+    change of an agency, the case issue 24 means); (c) the whole competition marked (`whole_`:
+    after a change to a target, the period, an import). And with the history kept
+    (`kept_month_figures`, in a fresh local-memory cache, which pickles as Redis does, the untimed
+    first run keeping it: a cold page after a jury score, an adjustment, or for a new date,
+    language or sort). Also the queries of the chart, and the time of the refresh of one agency
+    and of the whole summary (`history.refresh`). The summary is brought up to date first (this
+    writes to the database measured); the marks of (b) and (c) are undone."""
     as_of = resolve_as_of(competition, as_of)
     days = month_ends(competition.start_date, as_of)[:-1]
-    board_times, chart_times, kept_times = [], [], []
+    whole_refresh = _timed(lambda: (mark([(competition.pk, None)]), refresh(competition.pk)))
+    agency = CommitmentPage.objects.live().filter(competition=competition).values_list("agency_id", flat=True).first()
+    one, whole = [(competition.pk, agency)], [(competition.pk, None)]
+    times = {name: [] for name in ("board", "summary", "one", "whole", "kept", "refresh")}
     with kept_board_views():
         for run in range(repeat + 1):
-            started = time.perf_counter()
-            load_board(competition, as_of)
-            board_s = time.perf_counter() - started
-            started = time.perf_counter()
-            month_figures(competition, days)
-            chart_s = time.perf_counter() - started
-            started = time.perf_counter()
-            kept_month_figures(competition, days)
+            measured = {"board": _timed(lambda: load_board(competition, as_of))}
+            measured["summary"] = _timed(lambda: month_figures(competition, days))
+            with _marked(one):
+                measured["one"] = _timed(lambda: month_figures(competition, days))
+                measured["refresh"] = _timed(lambda: refresh(competition.pk))
+            with _marked(whole):
+                measured["whole"] = _timed(lambda: month_figures(competition, days))
+            measured["kept"] = _timed(lambda: kept_month_figures(competition, days))
             if run > 0:
-                board_times.append(board_s)
-                chart_times.append(chart_s)
-                kept_times.append(time.perf_counter() - started)
+                for name, seconds in measured.items():
+                    times[name].append(seconds)
         with CaptureQueriesContext(connection) as kept:
             kept_month_figures(competition, days)
-    with CaptureQueriesContext(connection) as context:
+    with _marked(one), CaptureQueriesContext(connection) as context:
         month_figures(competition, days)
-    board = statistics.median(board_times)
-    chart = statistics.median(chart_times)
-    kept_chart = statistics.median(kept_times)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    board = median["board"]
     return {
         "months": len(days) + 1,
         "board_s": board,
-        "chart_s": chart,
-        "ratio": (board + chart) / board,
+        "chart_s": median["one"],
+        "ratio": (board + median["one"]) / board,
         "chart_queries": len(context.captured_queries),
-        "kept_chart_s": kept_chart,
-        "kept_ratio": (board + kept_chart) / board,
+        "summary_chart_s": median["summary"],
+        "summary_ratio": (board + median["summary"]) / board,
+        "whole_chart_s": median["whole"],
+        "whole_ratio": (board + median["whole"]) / board,
+        "kept_chart_s": median["kept"],
+        "kept_ratio": (board + median["kept"]) / board,
         "kept_chart_queries": len(kept.captured_queries),
+        "refresh_one_s": median["refresh"],
+        "refresh_whole_s": whole_refresh,
     }
 
 

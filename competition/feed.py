@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from .domain import history
 from .domain.feed_tokens import note_use
 from .enums import SubmissionSource, SubmissionStatus
 from .models import Submission, TargetPage
@@ -176,6 +177,9 @@ def _write(resource, token, result, creates, updates, status):
         note_use(token)
         if creates or updates:
             written.append(True)
+            if status == SubmissionStatus.ACCEPTED:
+                # The summary of the agency's history is out of date, in this transaction.
+                history.mark([(token.competition_id, token.agency_id)])
     new_ids = iter(ids)
     for outcome in result.values:
         if outcome["result"] == "created":

@@ -13,6 +13,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from import_export.results import RowResult
 
+from .domain import history
 from .models import ImportRecord
 from .resources import RESOURCES
 from .signals import invalidation_deferred
@@ -146,6 +147,9 @@ def run_import(
             with invalidation_deferred(written_to), transaction.atomic():
                 counts = quick.import_fast(dataset, progress=progress)
                 if counts is not None:
+                    # The history's summary of the competitions written to is out of date, in the
+                    # import's own transaction (the deferred invalidation runs after the commit).
+                    history.mark([(pk, None) for pk in quick.named_competition_ids()])
                     report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
                     _record(report, kind, user, competition, file_name)
                     written.append(True)

@@ -12,6 +12,7 @@ from wagtail.documents.models import AbstractDocument
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_slug_changed, page_unpublished, post_page_move
 
+from .domain import history
 from .domain.scoreboard import invalidate
 from .domain.warming import rebuild_later
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     CompetitionPage,
     JuryScore,
     OfficialResult,
+    ProgressDirty,
     Submission,
     SubmissionAttachment,
     SubmissionLink,
@@ -31,15 +33,20 @@ from .models import (
 )
 
 
-def _invalidate_later(competition_ids, *, drop_stale=False, progress=True):
+def _invalidate_later(competition_ids, *, drop_stale=False, progress=True, marked=False):
     # After commit, so that a reader never caches the state of a transaction being rolled back.
     # The competitions are noted in one store per transaction, and the first callback to run after
     # the commit invalidates all of them (each with drop_stale, or progress, if any change asked for
     # it) and enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
     # one each. A transaction rolled back takes its callbacks, and so its store, with it.
+    # A change that touches progress marks the summary of the history out of date at once, in its
+    # own transaction (domain.history.mark): the agencies it touched if the caller marked them
+    # (`marked`), else the whole of each competition.
     ids = {pk for pk in competition_ids if pk}
     if not ids:
         return
+    if progress and not marked:
+        history.mark([(pk, None) for pk in ids])
     connection = transaction.get_connection()
     store = None
     if connection.in_atomic_block:
@@ -72,7 +79,7 @@ class _Flush:
 def _invalidate_now(ids):
     """Invalidate the boards of `ids` ({competition id: (drop_stale, progress)}) and refresh them."""
     for pk, (drop_stale, progress) in ids.items():
-        invalidate(pk, drop_stale=drop_stale, progress=progress)
+        invalidate(pk, drop_stale=drop_stale, progress=progress, mark=False)  # marked before the commit
     rebuild_later(ids)
 
 
@@ -117,6 +124,36 @@ def _competition_ids(instance):
         agencies = [instance.pk, *instance.children.values_list("pk", flat=True)]
         return CommitmentPage.objects.filter(agency__in=agencies).values_list("competition_id", flat=True)
     return []
+
+
+def _marked_competitions(instance):
+    """For a submission, a commitment line or a commitment page (the rows whose changes touch the
+    progress of their agency only): mark the summary of that agency out of date, and of the agency
+    and competition the page had before this save if it moved (`remember_commitment`), and return
+    the competitions' ids. None for any other row."""
+    if isinstance(instance, Submission):
+        ids = history.mark_line(instance.line_id)
+    elif isinstance(instance, CommitmentLine):
+        ids = history.mark_commitment(instance.commitment_id)
+    elif isinstance(instance, CommitmentPage):
+        pairs = [(instance.competition_id, instance.agency_id), *getattr(instance, "_progress_was", ())]
+        history.mark(pairs)
+        ids = [competition_id for competition_id, _agency in pairs]
+    else:
+        return None
+    return ids
+
+
+def remember_commitment(sender, instance, update_fields=None, raw=False, **kwargs):
+    """Note the competition and agency a commitment page had, if this save may move it to others:
+    the summaries of both agencies are then out of date."""
+    instance._progress_was = ()
+    moving = {"agency", "agency_id", "competition", "competition_id"}
+    if raw or instance.pk is None or (update_fields is not None and not moving & set(update_fields)):
+        return
+    stored = CommitmentPage.objects.filter(pk=instance.pk).values_list("competition_id", "agency_id").first()
+    if stored and stored != (instance.competition_id, instance.agency_id):
+        instance._progress_was = (stored,)
 
 
 _deferred = threading.local()
@@ -185,16 +222,29 @@ def on_change(sender, instance, **kwargs):
         if drop_stale:
             _deferred.dropped.add(instance.pk)
         return
-    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
+    _invalidate_now_or_marked(instance, drop_stale)
+
+
+def _invalidate_now_or_marked(instance, drop_stale):
+    marked = _marked_competitions(instance)
+    if marked is not None:
+        _invalidate_later(marked, drop_stale=drop_stale, marked=True)
+    else:
+        _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
 
 
 def on_delete(sender, instance, **kwargs):
+    if isinstance(instance, CompetitionPage):
+        # Its pages, deleted with it, marked their agencies: nothing is left to mark.
+        ProgressDirty.objects.filter(competition_id=instance.pk).delete()
+        _invalidate_later([instance.pk], drop_stale=True, progress=True, marked=True)
+        return
     if getattr(_deferred, "depth", 0):
         return
     # Deleted pages, files and restrictions vanish from public pages at once: no stale copy of
     # them is served while the fresh ones are computed.
     drop_stale = isinstance(instance, (Page, AbstractDocument, SubmissionAttachment, PageViewRestriction))
-    _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
+    _invalidate_now_or_marked(instance, drop_stale)
 
 
 def on_restriction_saved(sender, instance, **kwargs):
@@ -216,7 +266,11 @@ def on_site_changed(sender, instance, **kwargs):
 
 
 def on_page_unpublished(sender, instance, **kwargs):
-    _invalidate_later(_competition_ids(instance.specific), drop_stale=True)
+    page = instance.specific
+    if isinstance(page, CommitmentPage):
+        _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
+    else:
+        _invalidate_later(_competition_ids(page), drop_stale=True)
 
 
 WATCHED = (
@@ -285,6 +339,7 @@ def connect():
     post_save.connect(remember_evidence, sender=SubmissionAttachment, dispatch_uid="competition-remember-evidence")
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")
+    pre_save.connect(remember_commitment, sender=CommitmentPage, dispatch_uid="competition-commitment-agency")
     for model in (*WATCHED, get_document_model()):
         post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")

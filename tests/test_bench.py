@@ -27,7 +27,16 @@ from competition.domain import panels, scoreboard
 from competition.domain.clusters import clusters_of
 from competition.domain.presentation import progress_series
 from competition.domain.scoreboard import load_board, load_lines
-from competition.models import Agency, CommitmentLine, CompetitionPage, JuryScore, ReviewPanel, Submission
+from competition.models import (
+    Agency,
+    CommitmentLine,
+    CompetitionPage,
+    JuryScore,
+    ProgressChange,
+    ProgressDirty,
+    ReviewPanel,
+    Submission,
+)
 from competition.scoring import aggregate
 
 # The demo site's settings, serving or benchmark: run by `make test`, skipped under the package's settings.
@@ -126,6 +135,14 @@ def test_cold_competition_page_queries_are_counted(small, django_assert_num_quer
     result = page_against_board(small, AS_OF, repeat=1)
     assert (result["chart_queries"], result["kept_chart_queries"]) == (1, 0)
     assert result["kept_ratio"] < result["ratio"]
+    for prefix in ("", "summary_", "whole_"):
+        assert result[f"{prefix}ratio"] == (result["board_s"] + result[f"{prefix}chart_s"]) / result["board_s"]
+    assert result["refresh_one_s"] > 0 and result["refresh_whole_s"] > 0
+    # The summary left up to date, the marks of the cases measured undone.
+    assert not ProgressDirty.objects.filter(competition=small).exists()
+    assert ProgressChange.objects.filter(competition=small, reported_on=None).count() == len(
+        scoreboard.get_board(small, AS_OF).agencies
+    )
 
 
 @pytest.mark.parametrize("with_jury", [True, False])
@@ -161,7 +178,13 @@ def test_bench_command_at_smoke_size(db, capsys):
     assert "rows/s" in output
     assert CompetitionPage.objects.filter(slug="bench-smoke").exists()
     # Every goal of issue 24 the command measures without serving, each with its target.
-    assert "competition page, cold: public board" in output
+    for case in (
+        "after one change to one agency (the first page after a decision: issue 24's goal)",
+        "after the background rebuild",
+        "after a change to a target, the period or an import (the whole competition out of date)",
+    ):
+        assert f"competition page, cold, {case}" in output
+    assert "refresh of the chart's summary: one agency" in output
     assert "× the board (" in output and "≤ 1.5×)" in output
     assert "competition page, cold, the chart's history kept" in output
     # Each slice with the board kept (judged against the goal), then fully cold (information).

@@ -10,11 +10,22 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection, transaction
 
-from competition.domain import history, judging, scoreboard
+from competition.domain import evidence, history, judging, scoreboard
 from competition.domain.history import mean_progress, month_figures
 from competition.domain.presentation import month_ends, progress_series
-from competition.models import Adjustment, CommitmentLine, Submission, TargetPage
+from competition.enums import SubmissionStatus
+from competition.imports import load_dataset, run_import
+from competition.models import (
+    Adjustment,
+    CommitmentLine,
+    CommitmentPage,
+    ProgressChange,
+    ProgressDirty,
+    Submission,
+    TargetPage,
+)
 from tests.factories import AgencyFactory, make_commitment, make_competition, make_score, make_submission, make_target
 
 AS_OF_EDGES = [
@@ -341,3 +352,260 @@ def test_an_invalidation_without_details_makes_the_history_stale(varied, django_
     scoreboard.invalidate(varied.pk)  # a bulk change (an import, a queryset update) says no more
     with django_assert_num_queries(1):
         history.kept_month_figures(varied, days)
+
+
+# The summary kept in the database (models.ProgressChange) and its marks (models.ProgressDirty):
+# after every kind of change, the agencies it touched are marked in its own transaction, the chart
+# computes them from the submissions until the refresh, and the refresh brings their rows up to
+# what a full recomputation gives.
+
+
+def summary_rows(competition):
+    rows = ProgressChange.objects.filter(competition=competition).values_list("agency__code", "reported_on", "change")
+    return sorted(rows, key=lambda row: (row[0], row[1] or date.min))
+
+
+def full_summary(competition):
+    """The summary recomputed for every agency (undone afterwards)."""
+    point = transaction.savepoint()
+    history.mark([(competition.pk, None)])
+    history.refresh(competition.pk)
+    rows = summary_rows(competition)
+    transaction.savepoint_rollback(point)
+    return rows
+
+
+def assert_same_summary(competition):
+    kept, full = summary_rows(competition), full_summary(competition)
+    assert [row[:2] for row in kept] == [row[:2] for row in full]
+    assert [row[2] for row in kept] == pytest.approx([row[2] for row in full], abs=1e-12)
+
+
+def marked_agencies(competition):
+    """The codes of the agencies marked out of date (None: the whole competition)."""
+    marks = ProgressDirty.objects.filter(competition=competition).values_list("agency__code", flat=True)
+    return set(marks)
+
+
+def line_of(code, target):
+    return CommitmentLine.objects.get(commitment__agency__code=code, target__code=target)
+
+
+def accepted_of(code, target, latest=False):
+    submissions = Submission.objects.filter(
+        line=line_of(code, target), status=SubmissionStatus.ACCEPTED, decided_at__isnull=False
+    )
+    return submissions.latest("reported_on") if latest else submissions.earliest("reported_on")
+
+
+def _accept(competition, ready):
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", "pass-word-123")
+    evidence.decide(Submission.objects.get(line=line_of("C", "T6"), status=SubmissionStatus.SUBMITTED), boss, "accept")
+    return {"C"}
+
+
+def _status(code, target, status):
+    submission = accepted_of(code, target)
+    submission.status = status
+    submission.save()
+    return {code}
+
+
+def _edit(competition, ready):
+    submission = accepted_of("A", "T1")
+    submission.value = 90
+    submission.save()
+    return {"A"}
+
+
+def _delete(competition, ready):
+    draft = make_submission(line_of("D", "T1"), 80, date(2025, 3, 31), status=SubmissionStatus.DRAFT)
+    ready()
+    draft.delete()
+    return {"D"}
+
+
+def _import(competition, ready):
+    header = "competition,agency,target,reported_on,value,note\n"
+    report = run_import("values", load_dataset(f"{header}varied,D,T1,2025-03-31,80,\n".encode(), "csv"))
+    assert report.ok and report.created == 1
+    return {None}  # an import marks each competition it wrote to as a whole
+
+
+def _remove_line(competition, ready):
+    line_of("A", "T2").delete()  # no submission: A's remaining lines weigh more
+    return {"A"}
+
+
+def _add_line(competition, ready):
+    line = line_of("A", "T2")
+    commitment, target = line.commitment_id, line.target_id
+    line.delete()
+    ready()  # the agency without the line, as it was before
+    CommitmentLine.objects.create(commitment_id=commitment, target_id=target)
+    return {"A"}
+
+
+def _line_baseline(competition, ready):
+    line = line_of("B", "T2")
+    line.baseline = 40
+    line.save()
+    return {"B"}
+
+
+def _target(**fields):
+    def change(competition, ready):
+        target = TargetPage.objects.get(competition=competition, code="T1")
+        for name, value in fields.items():
+            setattr(target, name, value)
+        target.save()
+        return {None}
+
+    return change
+
+
+def _unpublish_commitment(competition, ready):
+    CommitmentPage.objects.get(competition=competition, agency__code="D").unpublish()
+    return {"D"}
+
+
+def _unpublish_target(competition, ready):
+    TargetPage.objects.get(competition=competition, code="T1").unpublish()
+    return {None}
+
+
+def _move_commitment(competition, ready):
+    page = CommitmentPage.objects.get(competition=competition, agency__code="C")
+    page.agency = AgencyFactory(code="F", parent=None)
+    page.save()
+    return {"C", "F"}  # the same progress under another agency: the chart's figures stay
+
+
+CHANGES = {
+    "accept": _accept,
+    "return": lambda competition, ready: _status("A", "T1", SubmissionStatus.RETURNED),
+    "withdraw": lambda competition, ready: _status("B", "T2", SubmissionStatus.DRAFT),
+    "edit an accepted value": _edit,
+    "delete a submission": _delete,
+    "import values": _import,
+    "remove a line": _remove_line,
+    "add a line": _add_line,
+    "change a line's baseline": _line_baseline,
+    "target's max points": _target(max_points=40),
+    "target's direction": _target(direction="lower"),
+    "target's value": _target(target_value=50),
+    "unpublish a commitment page": _unpublish_commitment,
+    "unpublish a target": _unpublish_target,
+    "move a commitment page to another agency": _move_commitment,
+}
+SAME_FIGURES = {"delete a submission", "move a commitment page to another agency"}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_each_change_the_chart_gives_the_boards_figures_before_and_after_the_refresh(varied, change):
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    figures = []
+
+    def ready():
+        """The summary up to date, nothing marked: the state the change starts from."""
+        history.refresh(varied.pk)
+        assert marked_agencies(varied) == set()
+        figures[:] = [month_figures(varied, days)]
+        assert figures[0] == figures_of_boards(varied, days)
+
+    ready()
+    assert CHANGES[change](varied, ready) == marked_agencies(varied)  # marked in the change's transaction
+
+    boards = figures_of_boards(varied, days)
+    assert (boards == figures[0]) == (change in SAME_FIGURES)
+    assert month_figures(varied, days) == boards  # the marked agencies computed from their submissions
+    assert history.refresh(varied.pk) > 0
+    assert marked_agencies(varied) == set()
+    assert month_figures(varied, days) == boards  # from the summary alone
+    assert_same_summary(varied)
+
+
+def test_a_competition_is_computed_from_its_submissions_until_its_summary_is_built(varied):
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    assert None in marked_agencies(varied)  # a new competition: wholly out of date
+    assert not ProgressChange.objects.filter(competition=varied).exists()
+    figures = month_figures(varied, days)
+    assert figures == figures_of_boards(varied, days)
+    history.refresh(varied.pk)
+    assert {row[0] for row in summary_rows(varied)} == {"A", "B", "C", "D"}  # E's page is not live
+    assert history.refresh(varied.pk) == 0  # nothing left to do
+    assert month_figures(varied, days) == figures
+
+
+def test_a_queryset_update_marks_the_competition_through_invalidate(varied):
+    """Bulk updates send no signals; whoever makes one calls `scoreboard.invalidate`."""
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    history.refresh(varied.pk)
+    Submission.objects.filter(line__commitment__agency__code="A").update(value=0)
+    scoreboard.invalidate(varied.pk)
+    assert marked_agencies(varied) == {None}
+    assert month_figures(varied, days) == figures_of_boards(varied, days)
+
+
+def test_a_refresh_keeps_a_mark_it_did_not_read(varied):
+    """A change committed after the refresh read the marks stays marked (its mark is deleted by
+    id only if read)."""
+    history.refresh(varied.pk)
+    stale = ProgressDirty.objects.create(competition=varied, agency=line_of("A", "T1").commitment.agency)
+    original = ProgressDirty.objects.filter
+
+    def reading_then_marking(*args, **kwargs):
+        found = original(*args, **kwargs)
+        if kwargs.get("competition_id") == varied.pk:
+            found = list(found.values_list("pk", "agency_id"))
+            ProgressDirty.objects.create(competition=varied, agency=line_of("B", "T1").commitment.agency)
+            return FakeMarks(found)
+        return found
+
+    class FakeMarks(list):
+        def values_list(self, *fields):
+            return self
+
+    ProgressDirty.objects.filter = reading_then_marking
+    try:
+        assert history.refresh(varied.pk) == 1
+    finally:
+        del ProgressDirty.objects.filter
+    assert not ProgressDirty.objects.filter(pk=stale.pk).exists()
+    assert marked_agencies(varied) == {"B"}
+
+
+def test_the_chart_and_the_refresh_cost_constant_queries(db, django_assert_num_queries):
+    from bench.generate import Size, generate
+
+    small = generate("small", Size(agencies=6, groups=2, targets=8, reports=4), seed=1).competition
+    larger = generate("larger", Size(agencies=30, groups=3, targets=8, reports=8), seed=1).competition
+    days = month_ends(small.start_date, date(2025, 10, 15))
+    locking = 1 if connection.vendor == "postgresql" else 0
+    for competition in (small, larger):
+        agencies = list(CommitmentPage.objects.filter(competition=competition).values_list("agency_id", flat=True))
+        # The whole competition, a few agencies, then nothing out of date.
+        for marks in ([(competition.pk, None)], [(competition.pk, agency) for agency in agencies[:3]]):
+            history.mark(marks)
+            with django_assert_num_queries(1):
+                month_figures(competition, days)
+            # The lock, the marks, the rows deleted, the rows inserted, the marks deleted (and the
+            # savepoint and its release: the test runs in a transaction).
+            with django_assert_num_queries(locking + 4 + 2):
+                history.refresh(competition.pk)
+        assert marked_agencies(competition) == set()
+        with django_assert_num_queries(1):
+            month_figures(competition, days)
+
+
+def test_a_competition_with_its_pages_can_be_deleted(db):
+    """Deleting a competition deletes its commitment pages, whose signals mark their agencies: no
+    mark may be left naming the competition deleted (the constraints are checked at the end)."""
+    competition = make_competition(slug="gone")
+    make_commitment(competition, AgencyFactory(code="A"), [])  # lines would protect their targets
+    history.refresh(competition.pk)
+    pk = competition.pk
+    competition.delete()
+    connection.check_constraints()
+    assert not ProgressDirty.objects.filter(competition_id=pk).exists()
+    assert not ProgressChange.objects.filter(competition_id=pk).exists()

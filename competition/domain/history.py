@@ -10,21 +10,39 @@ to its own, weighted by the line's share of its agency's maximum points; these c
 by reporting date and then from date to date, are the sum of every agency's progress at each
 month end.
 
+Those changes are kept in the database, summed by agency and reporting date (models.ProgressChange,
+with a row without a date for each agency taking part), so that a chart reads a few rows per
+agency, not every submission. An agency's rows depend only on its own lines, their targets and
+its submissions (a line's weight is its maximum points over its agency's), so they are recomputed
+agency by agency, by the same SQL restricted to those agencies. A change marks the agencies it
+touches out of date in its own transaction (models.ProgressDirty, written by competition.signals:
+a submission, line or commitment page marks its agency, a page moved to another agency or
+competition both; anything else that touches progress, such as a target, the period, a page moved
+in the tree, a bulk import or a call of `scoreboard.invalidate` after a queryset update, the whole
+competition). The chart's one query reads the summary rows of the agencies not marked and computes
+the marked ones from their submissions, in one statement (one snapshot); the background rebuild
+(`refresh`, from `warming.rebuild`) brings the marked agencies' rows up to date. Readers never
+write.
+
 The database adds floating-point numbers, the board exact decimals. Both lie within far less
 than 1e-6 of the exact mean (at a million lines the float error is below 1e-7), so rounding either
 to 2 decimals gives the same figure unless the mean lies within `MARGIN` of a rounding boundary
 (x.xx5); for such a date the board itself is built (rare: it happens to about one date in 500),
-so that every figure is the board's to the last digit.
+so that every figure is the board's to the last digit. The summary adds the same terms in another
+order (by agency and date, then the agencies' sums by date): a float sum of n terms of at most 1
+in any order lies within n x 2^-53 (about 1e-10 for a million terms) of the exact one, far less
+than MARGIN (1e-6 of a percent), so the argument holds whichever agencies come from the summary.
 
 What the query returns is kept (`kept_month_figures`) until something progress depends on
 changes (the progress version: not a jury score, an adjustment or a published result), for every
 chart whose month ends it covers, whatever the chart's date: a new `as_of`, language or sort,
 or a change of the jury's scores, costs a cold competition page its board and a cache read."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .. import conf
 from ..enums import SubmissionStatus
@@ -65,7 +83,7 @@ WEIGHTED_POSTGRES = """live_targets AS MATERIALIZED (
 live_pages AS MATERIALIZED (
     SELECT c.page_ptr_id AS id, c.agency_id
     FROM competition_commitmentpage c JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
-    WHERE c.competition_id = %(competition)s AND cp.live
+    WHERE c.competition_id = %(competition)s AND cp.live{scope}
 ),
 lines AS (
     SELECT l.id, p.agency_id, t.mp,
@@ -101,24 +119,56 @@ WEIGHTED_GENERIC = """weighted AS (
             JOIN wagtailcore_page cp ON cp.id = c.page_ptr_id
             JOIN competition_targetpage t ON t.page_ptr_id = l.target_id
             JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
-            WHERE c.competition_id = %(competition)s AND cp.live AND t.competition_id = %(competition)s AND tp.live
+            WHERE c.competition_id = %(competition)s AND cp.live AND t.competition_id = %(competition)s
+                AND tp.live{scope}
         ) x
     ) y
 ),
 """
+# The history a chart reads (1 statement, so one snapshot): the summary rows of the agencies not
+# marked out of date, and, for those marked, the changes computed from their submissions (the
+# fragments above, restricted to their lines by `{scope}`: `DIRTY`), summed by reporting date; then
+# the number of agencies taking part, counted the same two ways.
 HISTORY_SQL = """
 WITH {weighted}{changes}
-SELECT reported_on, SUM(change) FROM changes GROUP BY reported_on
+SELECT reported_on, SUM(change) FROM (
+    SELECT s.reported_on, s.change FROM competition_progresschange s
+    WHERE s.competition_id = %(competition)s AND s.reported_on <= %(last)s AND NOT {clean}
+    UNION ALL
+    SELECT reported_on, change FROM changes
+) c GROUP BY reported_on
 UNION ALL
-SELECT NULL, COUNT(DISTINCT agency_id) FROM weighted
+SELECT NULL, (
+    SELECT COUNT(*) FROM competition_progresschange s
+    WHERE s.competition_id = %(competition)s AND s.reported_on IS NULL AND NOT {clean}
+) + (SELECT COUNT(DISTINCT agency_id) FROM weighted)
 """
+# Whether the agency of `{alias}` is marked out of date (or the whole competition is).
+MARKED = """EXISTS (
+    SELECT 1 FROM competition_progressdirty d
+    WHERE d.competition_id = %(competition)s AND (d.agency_id IS NULL OR d.agency_id = {alias}.agency_id)
+)"""
+DIRTY = " AND " + MARKED.replace("{alias}", "c")
+
+# The refresh of the summary (`refresh`): the same changes for the agencies given (`{scope}`:
+# `AGENCIES_POSTGRES` or `AGENCIES_GENERIC`, or every agency), by agency and reporting date, and a
+# row without a date for each agency taking part.
+SUMMARY_SQL = """
+WITH {weighted}{changes}
+INSERT INTO competition_progresschange (competition_id, agency_id, reported_on, change)
+SELECT %(competition)s, agency_id, reported_on, SUM(change) FROM changes GROUP BY agency_id, reported_on
+UNION ALL
+SELECT %(competition)s, agency_id, NULL, 0 FROM weighted GROUP BY agency_id
+"""
+AGENCIES_POSTGRES = " AND c.agency_id = ANY(%(agencies)s)"
+AGENCIES_GENERIC = " AND c.agency_id IN (SELECT value FROM json_each(%(agencies)s))"
 
 # The change each accepted submission makes to its line's weighted progress: its progress P less
 # that of the submission before it in section 2's order (LEAD, newest first; 0 for the first).
 # PostgreSQL reads each line's submissions in the order of the `submission_chosen` index (an
 # index-only scan, no sort); SQLite, which has no LATERAL, sorts them all for one window.
 CHANGES_POSTGRES = """changes AS (
-    SELECT r.reported_on, w.weight * r.change AS change
+    SELECT w.agency_id, r.reported_on, w.weight * r.change AS change
     FROM weighted w CROSS JOIN LATERAL (
         SELECT x.reported_on, x.p - LEAD(x.p, 1, CAST(0 AS DOUBLE PRECISION)) OVER (
             ORDER BY x.reported_on DESC, x.decided_at DESC NULLS LAST, x.id DESC
@@ -133,12 +183,12 @@ CHANGES_POSTGRES = """changes AS (
 )"""
 # SQLite sorts NULL lowest, so `decided_at DESC` already puts submissions never decided last.
 CHANGES_GENERIC = """reading AS (
-    SELECT s.line_id, s.reported_on, s.decided_at, s.id, w.weight, {progress} AS p
+    SELECT s.line_id, w.agency_id, s.reported_on, s.decided_at, s.id, w.weight, {progress} AS p
     FROM competition_submission s JOIN weighted w ON w.id = s.line_id
     WHERE s.status = %(accepted)s AND s.reported_on <= %(last)s
 ),
 changes AS (
-    SELECT reported_on, weight * (p - LEAD(p, 1, 0.0) OVER (
+    SELECT agency_id, reported_on, weight * (p - LEAD(p, 1, 0.0) OVER (
         PARTITION BY line_id ORDER BY reported_on DESC, decided_at DESC, id DESC
     )) AS change
     FROM reading
@@ -151,15 +201,27 @@ PROGRESS = """(CASE
     ELSE (CASE WHEN s.value <= w.t THEN 1 ELSE 0 END) END)"""
 
 
-def _history_sql():
+def _sql(template, scope):
+    """`template` (HISTORY_SQL or SUMMARY_SQL) with the fragments of this database, the lines
+    restricted by `scope` (a condition on the commitment page `c`, or "")."""
     if connection.vendor == "postgresql":
         weighted, changes, functions = WEIGHTED_POSTGRES, CHANGES_POSTGRES, {"greatest": "GREATEST", "least": "LEAST"}
     else:
         weighted, changes, functions = WEIGHTED_GENERIC, CHANGES_GENERIC, {"greatest": "MAX", "least": "MIN"}
-    weighted = weighted.replace("{LINE_FIGURES}", LINE_FIGURES).replace("{SPAN_AND_KIND}", SPAN_AND_KIND)
-    return HISTORY_SQL.replace("{weighted}", weighted).replace(
-        "{changes}", changes.replace("{progress}", PROGRESS.format(**functions))
+    weighted = (
+        weighted.replace("{LINE_FIGURES}", LINE_FIGURES)
+        .replace("{SPAN_AND_KIND}", SPAN_AND_KIND)
+        .replace("{scope}", scope)
     )
+    return (
+        template.replace("{weighted}", weighted)
+        .replace("{changes}", changes.replace("{progress}", PROGRESS.format(**functions)))
+        .replace("{clean}", MARKED.replace("{alias}", "s"))
+    )
+
+
+def _history_sql():
+    return _sql(HISTORY_SQL, DIRTY)
 
 
 def _history_rows(competition, last):
@@ -185,6 +247,100 @@ def _history_rows(competition, last):
             changes.append((day, float(total or 0)))
     changes.sort()
     return agencies, changes
+
+
+# The summary (models.ProgressChange) and its marks (models.ProgressDirty).
+
+# For a change in the same transaction as the row it changes: mark the agency of the line of a
+# submission, or of a commitment page's line, and return the competition (1 statement each).
+MARK_BY_LINE = """INSERT INTO competition_progressdirty (competition_id, agency_id)
+SELECT c.competition_id, c.agency_id FROM competition_commitmentline l
+JOIN competition_commitmentpage c ON c.page_ptr_id = l.commitment_id WHERE l.id = %s
+RETURNING competition_id"""
+MARK_BY_COMMITMENT = """INSERT INTO competition_progressdirty (competition_id, agency_id)
+SELECT c.competition_id, c.agency_id FROM competition_commitmentpage c WHERE c.page_ptr_id = %s
+RETURNING competition_id"""
+
+
+def mark_line(line_id):
+    """Mark the summary of the agency of the line `line_id` out of date (in the transaction of
+    the change, before it commits); return [its competition's id] ([] for a line that is gone)."""
+    return _mark(MARK_BY_LINE, line_id)
+
+
+def mark_commitment(commitment_id):
+    """The same for the agency of the commitment page `commitment_id`."""
+    return _mark(MARK_BY_COMMITMENT, commitment_id)
+
+
+def _mark(sql, pk):
+    if pk is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def mark(pairs):
+    """Mark these (competition id, agency id or None: every agency of the competition) out of
+    date, in one statement, in the current transaction (the change's)."""
+    from ..models import ProgressDirty
+
+    marks = sorted({(competition, agency) for competition, agency in pairs if competition}, key=str)
+    if marks:
+        ProgressDirty.objects.bulk_create(ProgressDirty(competition_id=c, agency_id=a) for c, a in marks)
+
+
+# Held by a refresh until it commits, so that two refreshes of one competition never run at
+# once (the second would not see the rows the first inserts, and insert them again).
+LOCK_NAMESPACE = 24_0001
+
+
+def refresh(competition_id):
+    """Bring the summary of the agencies of the competition marked out of date up to date: delete
+    their rows, insert them computed again from the submissions (one INSERT ... SELECT), and
+    delete the marks read, by their ids: a mark committed after they were read stays, for the next
+    refresh. In one transaction (readers see the summary and the marks change together), in a
+    constant number of queries. Returns the number of marks cleared.
+
+    Why no change is lost, on PostgreSQL in READ COMMITTED (each statement sees what was committed
+    when it began; SQLite runs one writer at a time): a change and its mark commit together.
+    A mark this refresh reads was committed before the read, so its change is seen by the INSERT,
+    which begins later; a mark committed after the read is not deleted (the DELETE names the ids
+    read), so its agency stays out of date, readers compute it from the submissions, and the
+    refresh enqueued after that change's commit brings it up to date. Two refreshes of one
+    competition are serialised by a transaction-level advisory lock taken first, so the second
+    reads the marks and rows the first left."""
+    from ..models import ProgressChange, ProgressDirty
+
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, competition_id])
+        marks = list(ProgressDirty.objects.filter(competition_id=competition_id).values_list("pk", "agency_id"))
+        if not marks:
+            return 0
+        agencies = sorted({agency for _pk, agency in marks if agency is not None})
+        whole = any(agency is None for _pk, agency in marks)
+        stale = ProgressChange.objects.filter(competition_id=competition_id)
+        if whole:
+            scope, chosen = "", None
+        else:
+            stale = stale.filter(agency_id__in=agencies)
+            scope = AGENCIES_POSTGRES if postgres else AGENCIES_GENERIC
+            chosen = agencies if postgres else json.dumps(agencies)
+        stale.delete()
+        params = {
+            "competition": competition_id,
+            "accepted": SubmissionStatus.ACCEPTED.value,
+            "last": date.max if postgres else date.max.isoformat(),
+            "agencies": chosen,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_sql(SUMMARY_SQL, scope), params)
+        ProgressDirty.objects.filter(pk__in=[pk for pk, _agency in marks]).delete()
+    return len(marks)
 
 
 def _sums_at(changes, days):

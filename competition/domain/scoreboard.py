@@ -412,13 +412,21 @@ def board_version(competition_id):
 LISTINGS = 0
 
 
-def invalidate(competition_id, *, drop_stale=False, progress=True):
+def invalidate(competition_id, *, drop_stale=False, progress=True, mark=True):
     """Every cached board and page of the competition is stale from now on, and so is every
     kept listing of competitions (LISTINGS). With `drop_stale`, stale copies are not even served
     while fresh ones are computed (for data that must disappear at once, such as an unpublished
     page). With `progress` (the default), so is what depends only on the agencies' progress (the
     history of the progress chart, `progress_version`): only a change that cannot touch any
-    line's value, target or weight, nor which lines and agencies take part, passes False."""
+    line's value, target or weight, nor which lines and agencies take part, passes False. Such a
+    change also marks the whole summary of the competition's history out of date
+    (`history.mark`), unless `mark` is False: the signals (competition.signals) mark the agencies
+    a change touches in its own transaction, before this runs after the commit; a direct call
+    (after a queryset update or raw SQL, which send no signals) knows no more than the competition."""
+    if progress and mark and competition_id != LISTINGS:
+        from .history import mark as mark_history
+
+        mark_history([(competition_id, None)])
     if competition_id != LISTINGS:
         _bump(LISTINGS, drop_stale)
     _bump(competition_id, drop_stale)

@@ -8,7 +8,7 @@ import logging
 from .. import conf
 from ..models import CompetitionPage
 from . import slices
-from .history import kept_month_figures
+from .history import kept_month_figures, refresh
 from .presentation import month_ends
 from .scoreboard import board_cache, board_version, get_board, resolve_as_of
 
@@ -22,12 +22,15 @@ def public_board_days(competition):
 
 
 def rebuild(competition_id):
-    """Compute the public boards of a live competition again (each under the cache lock, so
-    that no other process computes the same board meanwhile), and the history of its progress
-    chart. Returns the dates of the boards computed."""
+    """Bring the summary of the history of its progress chart up to date (`history.refresh`:
+    the agencies marked out of date since the last refresh), compute the public boards of a live
+    competition again (each under the cache lock, so that no other process computes the same
+    board meanwhile), and the history of its progress chart. Returns the dates of the boards
+    computed."""
     competition = CompetitionPage.objects.live().filter(pk=competition_id).first()
     if competition is None:
         return []
+    refresh(competition.pk)
     days = public_board_days(competition)
     for day in days:
         version = board_version(competition.pk)  # read before the board, as get_board does

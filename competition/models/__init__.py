@@ -16,6 +16,7 @@ from .pages import (
     TargetMilestone,
     TargetPage,
 )
+from .progress import ProgressChange, ProgressDirty
 from .registration import Registration, RegistrationLine, RegistrationStatus
 from .results import Award, AwardBasis, AwardRule, CommendationDecision, OfficialResult
 
@@ -37,6 +38,8 @@ __all__ = [
     "DeclaredConflict",
     "EvidenceFile",
     "FeedToken",
+    "ProgressChange",
+    "ProgressDirty",
     "Registration",
     "RegistrationLine",
     "RegistrationStatus",
