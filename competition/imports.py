@@ -158,7 +158,11 @@ def run_import(
         if written:
             return report
 
-    with invalidation_deferred(touched):
+    # One transaction around the import and the end of the deferred invalidation, which marks the
+    # summary of the history of the competitions written to out of date (domain.history.mark):
+    # the rows and their marks commit together, or neither does. A dry run writes nothing, so
+    # nothing is invalidated or marked.
+    with transaction.atomic(), invalidation_deferred(() if dry_run else touched):
         result = resource.import_data(
             dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
         )

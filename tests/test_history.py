@@ -425,9 +425,11 @@ def _delete(competition, ready):
     return {"D"}
 
 
-def _import(competition, ready):
-    header = "competition,agency,target,reported_on,value,note\n"
-    report = run_import("values", load_dataset(f"{header}varied,D,T1,2025-03-31,80,\n".encode(), "csv"))
+VALUES = "competition,agency,target,reported_on,value,note\nvaried,D,T1,2025-03-31,80,\n"
+
+
+def _import(competition, ready, *, fast=True):
+    report = run_import("values", load_dataset(VALUES.encode(), "csv"), fast=fast)
     assert report.ok and report.created == 1
     return {None}  # an import marks each competition it wrote to as a whole
 
@@ -488,6 +490,7 @@ CHANGES = {
     "edit an accepted value": _edit,
     "delete a submission": _delete,
     "import values": _import,
+    "import values row by row": lambda competition, ready: _import(competition, ready, fast=False),
     "remove a line": _remove_line,
     "add a line": _add_line,
     "change a line's baseline": _line_baseline,
@@ -523,6 +526,27 @@ def test_after_each_change_the_chart_gives_the_boards_figures_before_and_after_t
     assert marked_agencies(varied) == set()
     assert month_figures(varied, days) == boards  # from the summary alone
     assert_same_summary(varied)
+
+
+class MarkFailed(Exception):
+    pass
+
+
+@COMMITTED
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "row by row"])
+def test_an_import_and_the_marks_of_its_competitions_commit_together(varied, monkeypatch, fast):
+    """Both paths of an import mark the summary out of date in the import's own transaction: had
+    the rows been committed first, a failure in between would leave the summary out of date
+    unmarked, and the chart wrong until the next change."""
+    submissions = Submission.objects.count()
+
+    def failing(pairs):
+        raise MarkFailed
+
+    monkeypatch.setattr(history, "mark", failing)
+    with pytest.raises(MarkFailed):
+        run_import("values", load_dataset(VALUES.encode(), "csv"), fast=fast)
+    assert Submission.objects.count() == submissions  # nothing written
 
 
 def test_a_competition_is_computed_from_its_submissions_until_its_summary_is_built(varied):
