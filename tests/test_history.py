@@ -3,6 +3,7 @@ month end, exactly the figure the public board of that date gives (the mean of i
 progress, rounded to 2 decimals), on the worked example, a hand-made competition with every kind
 of line, and a generated one; in a constant number of queries."""
 
+import io
 import json
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from competition.domain import evidence, history, judging, scoreboard
@@ -559,6 +561,22 @@ def test_a_competition_is_computed_from_its_submissions_until_its_summary_is_bui
     assert {row[0] for row in summary_rows(varied)} == {"A", "B", "C", "D"}  # E's page is not live
     assert history.refresh(varied.pk) == 0  # nothing left to do
     assert month_figures(varied, days) == figures
+
+
+def test_the_refresh_command_builds_the_summary_of_every_live_competition(varied):
+    """After an upgrade every competition is wholly marked (migration 0011); the command
+    refreshes them at once, as the background rebuild would after a change."""
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    with pytest.raises(CommandError, match="no-such-competition"):
+        call_command("competition_refresh", "varied", "no-such-competition")
+    assert None in marked_agencies(varied)  # nothing was refreshed
+    out = io.StringIO()
+    call_command("competition_refresh", stdout=out)
+    assert out.getvalue().startswith("varied: refreshed")
+    assert marked_agencies(varied) == set()
+    assert {row[0] for row in summary_rows(varied)} == {"A", "B", "C", "D"}
+    assert month_figures(varied, days) == figures_of_boards(varied, days)
+    assert_same_summary(varied)
 
 
 def test_a_queryset_update_marks_the_competition_through_invalidate(varied):
