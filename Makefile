@@ -120,14 +120,19 @@ fonts:
 
 # Each pass ends with its slowest tests, to see where the time of `make test` goes.
 DURATIONS := --durations=25 --durations-min=5
+# xdist deals the tests out one at a time as each worker finishes one (each worker still runs its
+# tests in the order of tests/conftest.py): by default it handed out runs of up to a quarter of
+# what was left, and a run holding the browser tests or the wheel test kept one worker busy for
+# minutes after the other had finished (docs/testing.md).
+XDIST := -n 2 --dist load --maxschedchunk 1
 
 # The browser tests run on the SQLite pass only (they skip themselves on PostgreSQL).
 test-sqlite: venv static chromium redis fonts
-	DATABASE_URL= $(PY) -m pytest -q -n 2 $(DURATIONS) $(PYTEST_ARGS)
+	DATABASE_URL= $(PY) -m pytest -q $(XDIST) $(DURATIONS) $(PYTEST_ARGS)
 
 # The PostgreSQL pass runs the tests that use the database (tests/conftest.py).
 test-postgres: venv static redis fonts
-	COMPETITION_TESTS_DATABASE_ONLY=1 scripts/with_postgres.sh $(PY) -m pytest -q -n 2 $(DURATIONS) $(PYTEST_ARGS)
+	COMPETITION_TESTS_DATABASE_ONLY=1 scripts/with_postgres.sh $(PY) -m pytest -q $(XDIST) $(DURATIONS) $(PYTEST_ARGS)
 
 # The benchmark of docs/performance.md (minutes; not part of `make test`): HCMC and national sizes
 # on a throw-away PostgreSQL cluster, HCMC on a temporary SQLite file. BENCH_ARGS passes options.

@@ -73,7 +73,11 @@ def share_worked_per_module(items):
     that in each process (xdist sends every worker its tests in this order) no flush comes before
     a module's import of the worked example. It runs last (trylast): pytest's own reordering by
     fixture parameters, after pytest-django's sort, can move tests across its groups. The order is
-    otherwise kept."""
+    otherwise kept, but for the modules holding a test marked `slow` (tens of seconds or more),
+    which run first in their group, and first of all when they need no database: xdist deals the
+    tests out one at a time (the Makefile's `--maxschedchunk 1`), so a long test started early is
+    balanced by the other worker's many short ones, while one left near the end of a pass ran on
+    alone (docs/testing.md)."""
     for item in items:
         if "worked" in getattr(item, "fixturenames", ()) and transactional(item):
             raise pytest.UsageError(
@@ -89,9 +93,17 @@ def share_worked_per_module(items):
     first = {}
     for item in items:
         first.setdefault(getattr(item, "module", None), len(first))
+    slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+
+    def group(item):
+        order = django_order(item)
+        # A long test without the database first of all (`slow_first`).
+        return -1 if order == 2 and getattr(item, "module", None) in slow else order
+
     items.sort(
         key=lambda item: (
-            django_order(item),
+            group(item),
+            getattr(item, "module", None) not in slow,
             first[getattr(item, "module", None)],
             "worked" in getattr(item, "fixturenames", ()),
         )

@@ -95,6 +95,7 @@ def test_hanoi_reports_at_the_end_of_each_quarter():
     assert {row["reported_on"] for row in rows("hanoi", "scores")} == {"2025-12-31"}
 
 
+@pytest.mark.slow  # 20 to 40 s: the module first of its group (tests/conftest.py)
 @pytest.mark.django_db
 def test_demo_setup_follows_the_reports():
     call_command("demo_setup", stdout=io.StringIO())

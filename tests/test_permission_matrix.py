@@ -1330,6 +1330,7 @@ def wrote(queries):
     )
 
 
+@pytest.mark.slow  # 15 to 45 s a role: the module first of the rolled-back tests (tests/conftest.py)
 @pytest.mark.django_db
 @pytest.mark.parametrize("role_name", list(ROLES))
 def test_permission_matrix(client, world, role_name):

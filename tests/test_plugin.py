@@ -41,6 +41,7 @@ def test_no_module_of_the_app_imports_the_demo_site():
     assert offenders == []
 
 
+@pytest.mark.slow  # 70 to 120 s: first of all (tests/conftest.py)
 def test_wheel_installs_into_a_fresh_wagtail_site(tmp_path):
     python = sys.executable
     # Build from a copy, so that no build/ folder of an earlier run leaks stale files in.

@@ -12,13 +12,16 @@ class Item:
 
     cls = None
 
-    def __init__(self, nodeid, module, fixtures=("db",), marker=None):
+    def __init__(self, nodeid, module, fixtures=("db",), marker=None, slow=False):
         self.nodeid = nodeid
         self.module = module
         self.fixturenames = list(fixtures)
         self.marker = marker
+        self.slow = slow
 
     def get_closest_marker(self, name):
+        if name == "slow":
+            return pytest.mark.slow.mark if self.slow else None
         return self.marker if name == "django_db" else None
 
     def __repr__(self):
@@ -40,6 +43,35 @@ def test_transactional_tests_of_an_earlier_module_run_after_the_worked_example_o
     # pytest-django's groups first (rolled back, transactional, no database), then the module,
     # then the tests that use the worked example last in their module.
     assert items == [plain_a, plain_b, worked_b, worked_c, flushing, live, no_database]
+
+
+def test_modules_with_a_slow_test_run_first_in_their_group_and_first_of_all_without_the_database():
+    plain_a = Item("a::plain", "a")
+    flushing_a = Item("a::flushing", "a", ("transactional_db",))
+    worked_b = Item("b::worked", "b", ("worked", "_worked_module", "db"))
+    plain_b = Item("b::plain", "b")
+    slow_c = Item("c::slow", "c", slow=True)
+    flushing_c = Item("c::flushing", "c", ("transactional_db",))
+    no_database_c = Item("c::no_database", "c", ())
+    no_database_d = Item("d::no_database", "d", ())
+    slow_e = Item("e::slow", "e", (), slow=True)
+    items = [plain_a, flushing_a, worked_b, plain_b, slow_c, flushing_c, no_database_c, no_database_d, slow_e]
+
+    conftest.share_worked_per_module(items)
+
+    # The modules with a slow test first in each group, and those of their tests that need no
+    # database first of all; a transactional test still never comes before a rolled-back one.
+    assert items == [
+        no_database_c,
+        slow_e,
+        slow_c,
+        plain_a,
+        plain_b,
+        worked_b,
+        flushing_c,
+        flushing_a,
+        no_database_d,
+    ]
 
 
 def test_a_transactional_test_may_not_use_the_shared_worked_example():
