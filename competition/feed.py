@@ -165,7 +165,7 @@ def _write(resource, token, result, creates, updates, status):
         # Submitted values do not count until accepted: only accepted ones change the boards.
         return [token.competition_id] if written and status == SubmissionStatus.ACCEPTED else []
 
-    with invalidation_deferred(changed_boards), transaction.atomic():
+    with invalidation_deferred(changed_boards, marked=True), transaction.atomic():
         ids = []
         if creates:
             ids = resource._insert_accepted(

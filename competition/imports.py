@@ -144,12 +144,12 @@ def run_import(
             return quick.named_competition_ids() if written else []
 
         try:
-            with invalidation_deferred(written_to), transaction.atomic():
+            with invalidation_deferred(written_to, marked=True), transaction.atomic():
                 counts = quick.import_fast(dataset, progress=progress)
                 if counts is not None:
-                    # The history's summary of the competitions written to is out of date, in the
+                    # The history's summary of the agencies written to is out of date, in the
                     # import's own transaction (the deferred invalidation runs after the commit).
-                    history.mark([(pk, None) for pk in quick.named_competition_ids()])
+                    history.mark(quick.changed_agencies)
                     report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
                     _record(report, kind, user, competition, file_name)
                     written.append(True)

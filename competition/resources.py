@@ -1399,6 +1399,9 @@ class ValueResource(CompetitionResource):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._created = []
+        # (competition id, agency id) of each row `import_fast` writes: the agencies whose
+        # summary of the progress history it makes out of date (domain.history.mark).
+        self.changed_agencies = set()
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
@@ -1573,6 +1576,7 @@ class ValueResource(CompetitionResource):
                 created.append((line, day, value, note))
             else:
                 updated.append((found[0], value, note))
+            self.changed_agencies.add((line.commitment.competition_id, line.commitment.agency_id))
             if progress is not None:
                 progress(number, total)
         if created:

@@ -160,10 +160,11 @@ _deferred = threading.local()
 
 
 @contextmanager
-def invalidation_deferred(competition_ids):
+def invalidation_deferred(competition_ids, *, marked=False):
     """Within the block, saves do not look up their competition one by one; at the end the
     boards of `competition_ids` (None: every competition) are invalidated once. For bulk work
-    such as imports."""
+    such as imports. The summary of their progress history is marked out of date as a whole,
+    unless the block `marked` the agencies it changed itself (domain.history.mark)."""
     if not getattr(_deferred, "depth", 0):
         _deferred.dropped = set()
     _deferred.depth = getattr(_deferred, "depth", 0) + 1
@@ -178,7 +179,7 @@ def invalidation_deferred(competition_ids):
             dropped, _deferred.dropped = _deferred.dropped, set()
             _invalidate_later(dropped, drop_stale=True)
             ids = set(ids) - dropped
-        _invalidate_later(list(ids))
+        _invalidate_later(list(ids), marked=marked)
 
 
 def remember_judging(sender, instance, **kwargs):

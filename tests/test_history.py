@@ -14,7 +14,8 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from competition.domain import evidence, history, judging, scoreboard
+from competition import feed
+from competition.domain import evidence, feed_tokens, history, judging, scoreboard
 from competition.domain.history import mean_progress, month_figures
 from competition.domain.presentation import month_ends, progress_series
 from competition.enums import SubmissionStatus
@@ -23,6 +24,7 @@ from competition.models import (
     Adjustment,
     CommitmentLine,
     CommitmentPage,
+    FeedToken,
     ProgressChange,
     ProgressDirty,
     Submission,
@@ -433,7 +435,29 @@ VALUES = "competition,agency,target,reported_on,value,note\nvaried,D,T1,2025-03-
 def _import(competition, ready, *, fast=True):
     report = run_import("values", load_dataset(VALUES.encode(), "csv"), fast=fast)
     assert report.ok and report.created == 1
-    return {None}  # an import marks each competition it wrote to as a whole
+    # The fast path marks the agencies it wrote to; row by row, the whole competition.
+    return {"D"} if fast else {None}
+
+
+def _import_changed_value(competition, ready):
+    day = accepted_of("A", "T1").reported_on.isoformat()
+    file = f"competition,agency,target,reported_on,value,note\nvaried,A,T1,{day},55,\nvaried,B,T1,{day},1,\n"
+    report = run_import("values", load_dataset(file.encode(), "csv"))
+    assert report.ok and report.updated == 1 and report.created == 1
+    return {"A", "B"}
+
+
+def _feed(competition, ready):
+    competition.accept_feed_values = True
+    competition.save_revision().publish()
+    ready()
+    manager = get_user_model().objects.create_superuser("feeder", "feeder@example.org", "pass-word-123")
+    token = FeedToken(name="Document system", competition=competition, agency=line_of("D", "T1").commitment.agency)
+    token.expires_on = date.today() + timedelta(days=30)
+    feed_tokens.issue(token, manager)
+    result = feed.post_values(token, [{"target": "T1", "reported_on": "2025-03-31", "value": "80"}])
+    assert result.count("created") == 1 and not result.errors, result
+    return {"D"}
 
 
 def _remove_line(competition, ready):
@@ -493,6 +517,8 @@ CHANGES = {
     "delete a submission": _delete,
     "import values": _import,
     "import values row by row": lambda competition, ready: _import(competition, ready, fast=False),
+    "import a changed value": _import_changed_value,
+    "a data feed's accepted value": _feed,
     "remove a line": _remove_line,
     "add a line": _add_line,
     "change a line's baseline": _line_baseline,

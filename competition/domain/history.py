@@ -18,11 +18,11 @@ agency by agency, by the same SQL restricted to those agencies. A change marks t
 touches out of date in its own transaction (models.ProgressDirty, written by competition.signals:
 a submission, line or commitment page marks its agency, a page moved to another agency or
 competition both; anything else that touches progress, such as a target, the period, a page moved
-in the tree, a bulk import or a call of `scoreboard.invalidate` after a queryset update, the whole
-competition). The chart's one query reads the summary rows of the agencies not marked and computes
-the marked ones from their submissions, in one statement (one snapshot); the background rebuild
-(`refresh`, from `warming.rebuild`) brings the marked agencies' rows up to date. Readers never
-write.
+in the tree, an import run row by row or a call of `scoreboard.invalidate` after a queryset update,
+the whole competition; a values import and a data feed mark the agencies they wrote to). The
+chart's one query reads the summary rows of the agencies not marked and computes the marked ones
+from their submissions, in one statement (one snapshot); the background rebuild (`refresh`, from
+`warming.rebuild`) brings the marked agencies' rows up to date. Readers never write.
 
 The database adds floating-point numbers, the board exact decimals. Both lie within far less
 than 1e-6 of the exact mean (at a million lines the float error is below 1e-7), so rounding either
