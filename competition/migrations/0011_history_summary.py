@@ -26,12 +26,14 @@ class Migration(migrations.Migration):
             name='ProgressChange',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reported_on', models.DateField(null=True)),
-                ('change', models.FloatField()),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage')),
+                ('reported_on', models.DateField(null=True, verbose_name='reporting date')),
+                ('change', models.FloatField(verbose_name='change of progress')),
+                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency', verbose_name='agency')),
+                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage', verbose_name='competition')),
             ],
             options={
+                'verbose_name': 'progress summary row',
+                'verbose_name_plural': 'progress summary rows',
                 'indexes': [models.Index(fields=['competition', 'agency'], name='progress_change_agency')],
             },
         ),
@@ -39,10 +41,12 @@ class Migration(migrations.Migration):
             name='ProgressDirty',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency')),
-                ('competition', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage')),
+                ('agency', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.agency', verbose_name='agency')),
+                ('competition', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competition.competitionpage', verbose_name='competition')),
             ],
             options={
+                'verbose_name': 'out-of-date progress summary mark',
+                'verbose_name_plural': 'out-of-date progress summary marks',
                 'indexes': [models.Index(fields=['competition', 'agency'], name='progress_dirty_agency')],
             },
         ),

@@ -6,6 +6,7 @@ from the submissions until the background refresh brings their summary up to dat
 edited by anyone: both are derived data, written by the signals and the refresh only."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .agencies import Agency
 from .pages import CompetitionPage
@@ -17,12 +18,16 @@ class ProgressChange(models.Model):
     less P of the one before it in the order of docs/scoring.md, section 2); `reported_on` NULL
     (and `change` 0) marks an agency that takes part (has a live line on a live target)."""
 
-    competition = models.ForeignKey(CompetitionPage, on_delete=models.CASCADE, related_name="+")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    reported_on = models.DateField(null=True)
-    change = models.FloatField()
+    competition = models.ForeignKey(
+        CompetitionPage, verbose_name=_("competition"), on_delete=models.CASCADE, related_name="+"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.CASCADE, related_name="+")
+    reported_on = models.DateField(_("reporting date"), null=True)
+    change = models.FloatField(_("change of progress"))
 
     class Meta:
+        verbose_name = _("progress summary row")
+        verbose_name_plural = _("progress summary rows")
         indexes = [models.Index(fields=["competition", "agency"], name="progress_change_agency")]
 
     def __str__(self):
@@ -39,10 +44,20 @@ class ProgressDirty(models.Model):
     # pages, whose signals mark their agencies in the same transaction, after the competition's
     # marks were collected for deletion (the signals delete them again once the competition is
     # gone: competition.signals.on_delete); a mark left naming nothing would be harmless.
-    competition = models.ForeignKey(CompetitionPage, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    agency = models.ForeignKey(Agency, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    competition = models.ForeignKey(
+        CompetitionPage,
+        verbose_name=_("competition"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
+        verbose_name = _("out-of-date progress summary mark")
+        verbose_name_plural = _("out-of-date progress summary marks")
         indexes = [models.Index(fields=["competition", "agency"], name="progress_dirty_agency")]
 
     def __str__(self):
