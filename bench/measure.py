@@ -85,12 +85,11 @@ def board_against_floor(competition, as_of, repeat=7):
 def _marked(pairs):
     """Within the block, these (competition, agency or None) are marked out of date; undone after."""
     with transaction.atomic():
-        point = transaction.savepoint()
         try:
             mark(pairs)
             yield
         finally:
-            transaction.savepoint_rollback(point)
+            transaction.set_rollback(True)  # the block's own transaction or savepoint
 
 
 def _timed(function):

@@ -371,11 +371,11 @@ def summary_rows(competition):
 
 def full_summary(competition):
     """The summary recomputed for every agency (undone afterwards)."""
-    point = transaction.savepoint()
-    history.mark([(competition.pk, None)])
-    history.refresh(competition.pk)
-    rows = summary_rows(competition)
-    transaction.savepoint_rollback(point)
+    with transaction.atomic():
+        history.mark([(competition.pk, None)])
+        history.refresh(competition.pk)
+        rows = summary_rows(competition)
+        transaction.set_rollback(True)  # back to the savepoint of this block
     return rows
 
 
