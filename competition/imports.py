@@ -103,6 +103,16 @@ class ImportReport:
         return not self.errors
 
 
+# What the rows of a kind can change of the progress history (domain.history), imported row by
+# row: the figures, weights or lines of any agency of the competitions they name (the summary of
+# each is marked out of date as a whole), the values of the agencies they name (`values`: those
+# agencies are marked), or nothing the summary reads (the other kinds: marked nothing). The kinds
+# whose rows no agency's progress depends on leave the chart's kept history too
+# (signals.BESIDE_PROGRESS); a competition's period decides the chart's dates.
+SUMMARY_WHOLE = {"targets", "commitments"}
+BESIDE_PROGRESS = {"agencies", "jurors", "scores", "adjustments"}
+
+
 def run_import(
     kind,
     dataset,
@@ -162,10 +172,17 @@ def run_import(
     # summary of the history of the competitions written to out of date (domain.history.mark):
     # the rows and their marks commit together, or neither does. A dry run writes nothing, so
     # nothing is invalidated or marked.
-    with transaction.atomic(), invalidation_deferred(() if dry_run else touched):
+    with (
+        transaction.atomic(),
+        invalidation_deferred(
+            () if dry_run else touched, marked=kind not in SUMMARY_WHOLE, progress=kind not in BESIDE_PROGRESS
+        ),
+    ):
         result = resource.import_data(
             dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
         )
+        if kind == "values" and not dry_run and not (result.has_errors() or result.has_validation_errors()):
+            history.mark(resource.changed_agencies)
     report = ImportReport(result=result)
     for error in result.base_errors:
         report.file_errors.append(_message_of(error.error))

@@ -1399,8 +1399,8 @@ class ValueResource(CompetitionResource):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._created = []
-        # (competition id, agency id) of each row `import_fast` writes: the agencies whose
-        # summary of the progress history it makes out of date (domain.history.mark).
+        # (competition id, agency id) of each row written (by `import_fast` or row by row): the
+        # agencies whose summary of the progress history it makes out of date (domain.history.mark).
         self.changed_agencies = set()
 
     def before_import(self, dataset, **kwargs):
@@ -1467,6 +1467,8 @@ class ValueResource(CompetitionResource):
         )
 
     def save(self, submission, is_create, parsed):
+        commitment = submission.line.commitment
+        self.changed_agencies.add((commitment.competition_id, commitment.agency_id))
         if is_create:
             now = timezone.now()
             submission.created_by = submission.submitted_by = submission.decided_by = self.user

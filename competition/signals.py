@@ -40,8 +40,9 @@ def _invalidate_later(competition_ids, *, drop_stale=False, progress=True, marke
     # it) and enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
     # one each. A transaction rolled back takes its callbacks, and so its store, with it.
     # A change that touches progress marks the summary of the history out of date at once, in its
-    # own transaction (domain.history.mark): the agencies it touched if the caller marked them
-    # (`marked`), else the whole of each competition.
+    # own transaction (domain.history.mark): the whole of each competition, unless the caller
+    # `marked` the agencies it touched itself, or the change cannot touch the summary (`marked`
+    # too: see `_summary_marked`).
     ids = {pk for pk in competition_ids if pk}
     if not ids:
         return
@@ -160,11 +161,13 @@ _deferred = threading.local()
 
 
 @contextmanager
-def invalidation_deferred(competition_ids, *, marked=False):
+def invalidation_deferred(competition_ids, *, marked=False, progress=True):
     """Within the block, saves do not look up their competition one by one; at the end the
-    boards of `competition_ids` (None: every competition) are invalidated once. For bulk work
-    such as imports. The summary of their progress history is marked out of date as a whole,
-    unless the block `marked` the agencies it changed itself (domain.history.mark)."""
+    boards of `competition_ids` (None: every competition) are invalidated once, and what depends
+    on progress too unless the block changed nothing progress depends on (`progress=False`). For
+    bulk work such as imports. The summary of their progress history is marked out of date as a
+    whole, unless the block `marked` the agencies it changed itself (domain.history.mark), or
+    changed nothing the summary reads."""
     if not getattr(_deferred, "depth", 0):
         _deferred.dropped = set()
     _deferred.depth = getattr(_deferred, "depth", 0) + 1
@@ -177,9 +180,9 @@ def invalidation_deferred(competition_ids, *, marked=False):
             ids = CompetitionPage.objects.values_list("pk", flat=True)
         if not _deferred.depth:
             dropped, _deferred.dropped = _deferred.dropped, set()
-            _invalidate_later(dropped, drop_stale=True)
+            _invalidate_later(dropped, drop_stale=True, marked=marked)
             ids = set(ids) - dropped
-        _invalidate_later(list(ids), marked=marked)
+        _invalidate_later(list(ids), marked=marked, progress=progress)
 
 
 def remember_judging(sender, instance, **kwargs):
@@ -226,12 +229,27 @@ def on_change(sender, instance, **kwargs):
     _invalidate_now_or_marked(instance, drop_stale)
 
 
+def _summary_marked(instance):
+    """Whether a change to this row (not a submission, line or commitment page: those mark their
+    agencies) leaves the summary of the progress history as it is. The summary reads the live
+    targets and commitment pages of a competition by their foreign keys, their lines and the
+    submissions (domain.history): a competition page (its period, judging, texts), the tree, a
+    site or a view restriction never change it, so they mark nothing. A target, whose figures and
+    weight every agency's progress depends on, marks the whole competition."""
+    return not isinstance(instance, TargetPage)
+
+
 def _invalidate_now_or_marked(instance, drop_stale):
     marked = _marked_competitions(instance)
     if marked is not None:
         _invalidate_later(marked, drop_stale=drop_stale, marked=True)
     else:
-        _invalidate_later(list(_competition_ids(instance)), drop_stale=drop_stale, progress=_touches_progress(instance))
+        _invalidate_later(
+            list(_competition_ids(instance)),
+            drop_stale=drop_stale,
+            progress=_touches_progress(instance),
+            marked=_summary_marked(instance),
+        )
 
 
 def on_delete(sender, instance, **kwargs):
@@ -249,21 +267,21 @@ def on_delete(sender, instance, **kwargs):
 
 
 def on_restriction_saved(sender, instance, **kwargs):
-    _invalidate_later(_competition_ids(instance), drop_stale=True)
+    _invalidate_later(_competition_ids(instance), drop_stale=True, marked=True)
 
 
 def on_page_moved(sender, instance, **kwargs):
     # Competitions below a moved or renamed page have new URLs: their old ones must not be served
     # from the cache (a move saves the moved page only, not its descendants).
     ids = CompetitionPage.objects.filter(path__startswith=instance.path).values_list("pk", flat=True)
-    _invalidate_later([*ids, *_competition_ids(instance.specific)], drop_stale=True)
+    _invalidate_later([*ids, *_competition_ids(instance.specific)], drop_stale=True, marked=True)
 
 
 def on_site_changed(sender, instance, **kwargs):
     # A site's host, port or root page decides the address of every page under it: no page kept
     # under the old addresses, and no place of a competition page remembered for them
     # (domain.slices.routes), is used again.
-    _invalidate_later(CompetitionPage.objects.values_list("pk", flat=True), drop_stale=True)
+    _invalidate_later(CompetitionPage.objects.values_list("pk", flat=True), drop_stale=True, marked=True)
 
 
 def on_page_unpublished(sender, instance, **kwargs):
@@ -271,7 +289,7 @@ def on_page_unpublished(sender, instance, **kwargs):
     if isinstance(page, CommitmentPage):
         _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
     else:
-        _invalidate_later(_competition_ids(page), drop_stale=True)
+        _invalidate_later(_competition_ids(page), drop_stale=True, marked=_summary_marked(page))
 
 
 WATCHED = (

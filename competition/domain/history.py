@@ -17,9 +17,10 @@ its submissions (a line's weight is its maximum points over its agency's), so th
 agency by agency, by the same SQL restricted to those agencies. A change marks the agencies it
 touches out of date in its own transaction (models.ProgressDirty, written by competition.signals:
 a submission, line or commitment page marks its agency, a page moved to another agency or
-competition both; anything else that touches progress, such as a target, the period, a page moved
-in the tree, an import run row by row or a call of `scoreboard.invalidate` after a queryset update,
-the whole competition; a values import and a data feed mark the agencies they wrote to). The
+competition both; a values import, either path, and a data feed the agencies they wrote to; a
+target, an import of targets or commitments run row by row, or a call of `scoreboard.invalidate`
+after a queryset update, the whole competition; and a change to nothing the summary reads, such
+as a competition page's period or texts, the tree, a site or an agency's name, nothing). The
 chart's one query reads the summary rows of the agencies not marked and computes the marked ones
 from their submissions, in one statement (one snapshot); the background rebuild (`refresh`, from
 `warming.rebuild`) brings the marked agencies' rows up to date. Readers never write.
@@ -73,8 +74,12 @@ SPAN_AND_KIND = """CAST(x.b AS DOUBLE PRECISION) AS bf,
 # the lines, the planner, which expects a target or two where there are twenty, probed the pages
 # once per line (66,000 times at national size) and sorted the lines on disk for a window; this way
 # the lines are hashed once (the query 21 % faster at national size, the same at HCMC size:
-# docs/performance.md, run J). Then the change each accepted submission up to the last month end
-# makes (`changes`, below), summed by reporting date: at most one row a day.
+# docs/performance.md, run J). The weights are a window over the lines, not a join with their
+# agencies' totals: restricted to the marked agencies, the pages' estimate falls to one row, and
+# the planner then ran the totals' aggregate once per line (3,680 times at HCMC size when the
+# whole competition was marked: 59 of the query's 110 ms; run R). Then the change each accepted
+# submission up to the last month end makes (`changes`, below), summed by reporting date: at most
+# one row a day.
 WEIGHTED_POSTGRES = """live_targets AS MATERIALIZED (
     SELECT t.page_ptr_id AS id, t.max_points AS mp, t.unit, t.baseline, t.target_value, t.direction
     FROM competition_targetpage t JOIN wagtailcore_page tp ON tp.id = t.page_ptr_id
@@ -92,14 +97,13 @@ lines AS (
     JOIN live_pages p ON p.id = l.commitment_id
     JOIN live_targets t ON t.id = l.target_id
 ),
-totals AS (
-    SELECT agency_id, SUM(mp) AS mp FROM lines GROUP BY agency_id
-),
 weighted AS (
     SELECT x.id, x.agency_id, x.t,
         {SPAN_AND_KIND},
-        CASE WHEN a.mp > 0 THEN CAST(x.mp AS DOUBLE PRECISION) / CAST(a.mp AS DOUBLE PRECISION) ELSE 0 END AS weight
-    FROM lines x JOIN totals a ON a.agency_id = x.agency_id
+        CASE WHEN SUM(x.mp) OVER (PARTITION BY x.agency_id) > 0
+            THEN CAST(x.mp AS DOUBLE PRECISION) / CAST(SUM(x.mp) OVER (PARTITION BY x.agency_id) AS DOUBLE PRECISION)
+            ELSE 0 END AS weight
+    FROM lines x
 ),
 """
 # SQLite, which has no statistics to mislead it, runs main's form (one join, a window for the
