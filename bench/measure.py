@@ -106,7 +106,8 @@ def page_against_board(competition, as_of, repeat=7):
     nothing marked (`summary_`: the background rebuild has run since the last change); (b) one
     agency marked (the keys without prefix: the first page after one decision, value or line
     change of an agency, the case issue 24 means); (c) the whole competition marked (`whole_`:
-    after a change to a target, an import of targets or commitments). And with the history kept
+    only after the upgrade to 0011 until `competition_refresh`: a change to many agencies brings
+    the summary up to date in its own transaction). And with the history kept
     (`kept_month_figures`, in a fresh local-memory cache, which pickles as Redis does, the untimed
     first run keeping it: a cold page after a jury score, an adjustment, or for a new date,
     language or sort). Also the queries of the chart, and the time of the refresh of one agency

@@ -157,9 +157,9 @@ def run_import(
             with invalidation_deferred(written_to, marked=True), transaction.atomic():
                 counts = quick.import_fast(dataset, progress=progress)
                 if counts is not None:
-                    # The history's summary of the agencies written to is out of date, in the
+                    # The history's summary of the agencies written to, brought up to date in the
                     # import's own transaction (the deferred invalidation runs after the commit).
-                    history.mark(quick.changed_agencies)
+                    history.mark_and_refresh(quick.changed_agencies)
                     report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
                     _record(report, kind, user, competition, file_name)
                     written.append(True)
@@ -182,7 +182,7 @@ def run_import(
             dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
         )
         if kind == "values" and not dry_run and not (result.has_errors() or result.has_validation_errors()):
-            history.mark(resource.changed_agencies)
+            history.mark_and_refresh(resource.changed_agencies)
     report = ImportReport(result=result)
     for error in result.base_errors:
         report.file_errors.append(_message_of(error.error))

@@ -39,15 +39,15 @@ def _invalidate_later(competition_ids, *, drop_stale=False, progress=True, marke
     # the commit invalidates all of them (each with drop_stale, or progress, if any change asked for
     # it) and enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
     # one each. A transaction rolled back takes its callbacks, and so its store, with it.
-    # A change that touches progress marks the summary of the history out of date at once, in its
-    # own transaction (domain.history.mark): the whole of each competition, unless the caller
-    # `marked` the agencies it touched itself, or the change cannot touch the summary (`marked`
-    # too: see `_summary_marked`).
+    # A change that touches progress brings the summary of the history up to date at once, in its
+    # own transaction: the whole of each competition (domain.history.summarise), unless the caller
+    # `marked` the agencies it touched (domain.history.mark), or the change cannot touch the
+    # summary (`marked` too: see `_summary_marked`).
     ids = {pk for pk in competition_ids if pk}
     if not ids:
         return
     if progress and not marked:
-        history.mark([(pk, None) for pk in ids])
+        history.summarise(ids)
     connection = transaction.get_connection()
     store = None
     if connection.in_atomic_block:
@@ -229,14 +229,49 @@ def on_change(sender, instance, **kwargs):
     _invalidate_now_or_marked(instance, drop_stale)
 
 
+# The fields of a target the summary reads (domain.history: its figures, its weight, its
+# competition, whether it is live).
+TARGET_SUMMARY_FIELDS = ("max_points", "unit", "baseline", "target_value", "direction", "competition_id", "live")
+_UNKNOWN = object()
+
+
+def remember_target(sender, instance, update_fields=None, raw=False, **kwargs):
+    """Note what the summary reads of a target as stored before this save (None: a new target,
+    which no line names yet), unless the save writes none of it (a draft: Wagtail saves the
+    latest revision and the draft title)."""
+    instance._summary_was = _UNKNOWN
+    if raw:
+        return
+    if update_fields is not None and not {field.removesuffix("_id") for field in update_fields} & {
+        field.removesuffix("_id") for field in TARGET_SUMMARY_FIELDS
+    }:
+        instance._summary_was = _summary_of(instance)
+        return
+    instance._summary_was = (
+        TargetPage.objects.filter(pk=instance.pk).values_list(*TARGET_SUMMARY_FIELDS).first()
+        if instance.pk is not None
+        else None
+    )
+
+
+def _summary_of(target):
+    return tuple(getattr(target, field) for field in TARGET_SUMMARY_FIELDS)
+
+
 def _summary_marked(instance):
     """Whether a change to this row (not a submission, line or commitment page: those mark their
     agencies) leaves the summary of the progress history as it is. The summary reads the live
     targets and commitment pages of a competition by their foreign keys, their lines and the
     submissions (domain.history): a competition page (its period, judging, texts), the tree, a
-    site or a view restriction never change it, so they mark nothing. A target, whose figures and
-    weight every agency's progress depends on, marks the whole competition."""
-    return not isinstance(instance, TargetPage)
+    site or a view restriction never change it; nor does a new target (no line names it yet), or
+    a save that leaves what it reads of a target as it was (`remember_target`: a draft, a new
+    title). Any other change to a target (or its deletion), whose figures and weight every
+    agency's progress depends on, makes the whole summary stale."""
+    if not isinstance(instance, TargetPage):
+        return True
+    was = getattr(instance, "_summary_was", _UNKNOWN)
+    instance._summary_was = _UNKNOWN  # once per save
+    return was is not _UNKNOWN and (was is None or was == _summary_of(instance))
 
 
 def _invalidate_now_or_marked(instance, drop_stale):
@@ -258,6 +293,8 @@ def on_delete(sender, instance, **kwargs):
         ProgressDirty.objects.filter(competition_id=instance.pk).delete()
         _invalidate_later([instance.pk], drop_stale=True, progress=True, marked=True)
         return
+    if isinstance(instance, TargetPage):
+        instance._summary_was = _UNKNOWN  # deleted: not what a save left
     if getattr(_deferred, "depth", 0):
         return
     # Deleted pages, files and restrictions vanish from public pages at once: no stale copy of
@@ -289,7 +326,8 @@ def on_page_unpublished(sender, instance, **kwargs):
     if isinstance(page, CommitmentPage):
         _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
     else:
-        _invalidate_later(_competition_ids(page), drop_stale=True, marked=_summary_marked(page))
+        # A target unpublished was saved not live: its save (on_change) made its summary.
+        _invalidate_later(_competition_ids(page), drop_stale=True, marked=True)
 
 
 WATCHED = (
@@ -359,6 +397,7 @@ def connect():
     pre_delete.connect(refuse_deleting_submitted_evidence, sender=Submission, dispatch_uid="competition-keep-evidence")
     pre_save.connect(remember_judging, sender=CompetitionPage, dispatch_uid="competition-judging-state")
     pre_save.connect(remember_commitment, sender=CommitmentPage, dispatch_uid="competition-commitment-agency")
+    pre_save.connect(remember_target, sender=TargetPage, dispatch_uid="competition-target-summary")
     for model in (*WATCHED, get_document_model()):
         post_save.connect(on_change, sender=model, dispatch_uid=f"competition-board-save-{model.__name__}")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")

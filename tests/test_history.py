@@ -437,7 +437,7 @@ VALUES = "competition,agency,target,reported_on,value,note\nvaried,D,T1,2025-03-
 def _import(competition, ready, *, fast=True):
     report = run_import("values", load_dataset(VALUES.encode(), "csv"), fast=fast)
     assert report.ok and report.created == 1
-    return {"D"}  # both paths mark the agencies they wrote to
+    return set()  # both paths bring the agencies they wrote to up to date in their transaction
 
 
 def _import_changed_value(competition, ready, *, fast=True):
@@ -445,7 +445,7 @@ def _import_changed_value(competition, ready, *, fast=True):
     file = f"competition,agency,target,reported_on,value,note\nvaried,A,T1,{day},55,\nvaried,B,T1,{day},1,\n"
     report = run_import("values", load_dataset(file.encode(), "csv"), fast=fast)
     assert report.ok and report.updated == 1 and report.created == 1
-    return {"A", "B"}
+    return set()
 
 
 def _feed(competition, ready):
@@ -488,7 +488,7 @@ def _target(**fields):
         for name, value in fields.items():
             setattr(target, name, value)
         target.save()
-        return {None}
+        return set()  # the whole summary computed again in the change's transaction
 
     return change
 
@@ -500,7 +500,7 @@ def _unpublish_commitment(competition, ready):
 
 def _unpublish_target(competition, ready):
     TargetPage.objects.get(competition=competition, code="T1").unpublish()
-    return {None}
+    return set()
 
 
 def _move_commitment(competition, ready):
@@ -547,12 +547,16 @@ def test_after_each_change_the_chart_gives_the_boards_figures_before_and_after_t
         assert figures[0] == figures_of_boards(varied, days)
 
     ready()
-    assert CHANGES[change](varied, ready) == marked_agencies(varied)  # marked in the change's transaction
+    # Marked in the change's transaction, or (a bulk change, a target) brought up to date in it.
+    marked = CHANGES[change](varied, ready)
+    assert marked == marked_agencies(varied)
+    if not marked:
+        assert_same_summary(varied)
 
     boards = figures_of_boards(varied, days)
     assert (boards == figures[0]) == (change in SAME_FIGURES)
     assert month_figures(varied, days) == boards  # the marked agencies computed from their submissions
-    assert history.refresh(varied.pk) > 0
+    assert (history.refresh(varied.pk) > 0) == bool(marked)
     assert marked_agencies(varied) == set()
     assert month_figures(varied, days) == boards  # from the summary alone
     assert_same_summary(varied)
@@ -618,6 +622,30 @@ def test_changes_the_summary_does_not_read_mark_nothing(varied, change):
     assert_same_summary(varied)
 
 
+def test_a_target_s_draft_leaves_the_summary_and_its_publication_computes_it_again(varied, monkeypatch):
+    """A draft of a target saves its revision, not its figures: nothing to compute. Publishing
+    new figures computes the whole summary once, in the publication's transaction; publishing
+    the same figures again, nothing."""
+    history.refresh(varied.pk)
+    refreshed = []
+    original = history.refresh
+    monkeypatch.setattr(history, "refresh", lambda pk, **kw: refreshed.append((pk, kw)) or original(pk, **kw))
+    target = TargetPage.objects.get(competition=varied, code="T1")
+    target.target_value = 50
+    revision = target.save_revision()
+    assert refreshed == []
+    revision.publish()
+    assert refreshed == [(varied.pk, {"whole": True})]
+    refreshed.clear()
+    target.title = "Renamed"  # published again, its figures as they were
+    target.save_revision().publish()
+    assert refreshed == []
+    assert marked_agencies(varied) == set()
+    assert_same_summary(varied)
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    assert month_figures(varied, days) == figures_of_boards(varied, days)
+
+
 class MarkFailed(Exception):
     pass
 
@@ -641,8 +669,9 @@ def test_an_import_and_the_marks_of_its_competitions_commit_together(varied, mon
 
 def test_a_competition_is_computed_from_its_submissions_until_its_summary_is_built(varied):
     days = month_ends(varied.start_date, varied.end_date)[:-1]
-    assert None in marked_agencies(varied)  # a new competition: wholly out of date
-    assert not ProgressChange.objects.filter(competition=varied).exists()
+    ProgressChange.objects.filter(competition=varied).delete()
+    history.mark([(varied.pk, None)])  # as migration 0011 leaves every competition
+    assert None in marked_agencies(varied)
     figures = month_figures(varied, days)
     assert figures == figures_of_boards(varied, days)
     history.refresh(varied.pk)
@@ -655,6 +684,7 @@ def test_the_refresh_command_builds_the_summary_of_every_live_competition(varied
     """After an upgrade every competition is wholly marked (migration 0011); the command
     refreshes them at once, as the background rebuild would after a change."""
     days = month_ends(varied.start_date, varied.end_date)[:-1]
+    history.mark([(varied.pk, None)])
     with pytest.raises(CommandError, match="no-such-competition"):
         call_command("competition_refresh", "varied", "no-such-competition")
     assert None in marked_agencies(varied)  # nothing was refreshed
@@ -667,13 +697,17 @@ def test_the_refresh_command_builds_the_summary_of_every_live_competition(varied
     assert_same_summary(varied)
 
 
-def test_a_queryset_update_marks_the_competition_through_invalidate(varied):
-    """Bulk updates send no signals; whoever makes one calls `scoreboard.invalidate`."""
+def test_a_queryset_update_brings_the_summary_up_to_date_through_invalidate(varied):
+    """Bulk updates send no signals; whoever makes one calls `scoreboard.invalidate`, which
+    computes the whole summary again."""
     days = month_ends(varied.start_date, varied.end_date)[:-1]
     history.refresh(varied.pk)
+    before = summary_rows(varied)
     Submission.objects.filter(line__commitment__agency__code="A").update(value=0)
     scoreboard.invalidate(varied.pk)
-    assert marked_agencies(varied) == {None}
+    assert marked_agencies(varied) == set()
+    assert summary_rows(varied) != before
+    assert_same_summary(varied)
     assert month_figures(varied, days) == figures_of_boards(varied, days)
 
 

@@ -98,10 +98,16 @@ class Command(BaseCommand):
             for label, prefix in (
                 ("after one change to one agency (the first page after a decision: issue 24's goal)", ""),
                 ("after the background rebuild (the summary up to date)", "summary_"),
-                ("after a change to a target, the period or an import (the whole competition out of date)", "whole_"),
+                (
+                    "with the whole competition out of date (only after the upgrade to 0011, until "
+                    "competition_refresh: a change to many agencies brings the summary up to date itself)",
+                    "whole_",
+                ),
             ):
                 ratio = result[f"{prefix}ratio"]
                 verdict = "OK" if ratio <= PAGE_TARGET else "MISSED"
+                if prefix == "whole_":
+                    verdict = f"for information, {verdict}"
                 out(
                     f"  competition page, cold, {label}: public board {board_ms:.0f} ms + progress chart "
                     f"({result['months']} months, {result['chart_queries']} query) "
@@ -115,8 +121,9 @@ class Command(BaseCommand):
                 f"({verdict}: ≤ {PAGE_TARGET}×)"
             )
             out(
-                f"  refresh of the chart's summary: one agency {result['refresh_one_s'] * 1000:.0f} ms, "
-                f"the whole competition {result['refresh_whole_s'] * 1000:.0f} ms (in the background rebuild)"
+                f"  refresh of the chart's summary: one agency {result['refresh_one_s'] * 1000:.0f} ms "
+                f"(in the background rebuild); the whole competition {result['refresh_whole_s'] * 1000:.0f} ms "
+                "(paid by a change to a target, in its own transaction)"
             )
 
             for kept in (True, False):
