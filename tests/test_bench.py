@@ -181,10 +181,12 @@ def test_bench_command_at_smoke_size(db, capsys):
     for case in (
         "after one change to one agency (the first page after a decision: issue 24's goal)",
         "after the background rebuild",
-        "after a change to a target, the period or an import (the whole competition out of date)",
+        "with the whole competition out of date (only after the upgrade to 0011",
     ):
         assert f"competition page, cold, {case}" in output
+    assert "for information, " in output
     assert "refresh of the chart's summary: one agency" in output
+    assert "paid by a change to a target, in its own transaction" in output
     assert "× the board (" in output and "≤ 1.5×)" in output
     assert "competition page, cold, the chart's history kept" in output
     # Each slice with the board kept (judged against the goal), then fully cold (information).
