@@ -39,10 +39,11 @@ def _invalidate_later(competition_ids, *, drop_stale=False, progress=True, marke
     # the commit invalidates all of them (each with drop_stale, or progress, if any change asked for
     # it) and enqueues one refresh each: the many saves of one form or admin action make one rebuild, not
     # one each. A transaction rolled back takes its callbacks, and so its store, with it.
-    # A change that touches progress brings the summary of the history up to date at once, in its
-    # own transaction: the whole of each competition (domain.history.summarise), unless the caller
-    # `marked` the agencies it touched (domain.history.mark), or the change cannot touch the
-    # summary (`marked` too: see `_summary_marked`).
+    # A change that touches progress marks the summary of the history out of date at once, in its
+    # own transaction, and has it computed again right after its commit: the whole of each
+    # competition (domain.history.summarise), unless the caller `marked` the agencies it touched
+    # (domain.history.mark), or the change cannot touch the summary (`marked` too: see
+    # `_summary_marked`).
     ids = {pk for pk in competition_ids if pk}
     if not ids:
         return
@@ -326,8 +327,9 @@ def on_page_unpublished(sender, instance, **kwargs):
     if isinstance(page, CommitmentPage):
         _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
     else:
-        # A target unpublished was saved not live: its save (on_change) made its summary.
-        _invalidate_later(_competition_ids(page), drop_stale=True, marked=True)
+        # A target unpublished through a plain Page (its expiry, the admin's bulk unpublish,
+        # PageQuerySet.unpublish) sends no signal of its own save: its summary is stale here.
+        _invalidate_later(_competition_ids(page), drop_stale=True, marked=not isinstance(page, TargetPage))
 
 
 WATCHED = (

@@ -20,9 +20,10 @@ a submission, line or commitment page marks its agency, a page moved to another 
 competition both, a data feed's values the agency of its token). The chart's one query reads the
 summary rows of the agencies not marked and computes the marked ones from their submissions, in
 one statement (one snapshot); the background rebuild (`refresh`, from `warming.rebuild`) brings
-the marked agencies' rows up to date. A change to many agencies at once brings the summary up to
-date itself, in its own transaction, so that no reader computes them all from their submissions
-(2.6 times a board at HCMC size): a values import, either path, the agencies it wrote to
+the marked agencies' rows up to date. A change to many agencies at once marks them too, and
+refreshes them itself right after its commit rather than waiting for the background task, so
+that readers compute them all from their submissions (2.6 times a board at HCMC size) only for
+the moment the refresh takes: a values import, either path, the agencies it wrote to
 (`mark_and_refresh`); a target's figures, weight or publication, an import of targets or
 commitments run row by row, or a call of `scoreboard.invalidate` after a queryset update, the
 whole competition (`summarise`). A change to nothing the summary reads (a competition page's
@@ -304,13 +305,14 @@ def mark(pairs):
 LOCK_NAMESPACE = 24_0001
 
 
-def refresh(competition_id, *, whole=False):
-    """Bring the summary of the agencies of the competition marked out of date up to date (or of
-    every agency, `whole`, marked or not): delete their rows, insert them computed again from the
-    submissions (one INSERT ... SELECT), and delete the marks read, by their ids: a mark committed
-    after they were read stays, for the next refresh. In one transaction (readers see the summary
-    and the marks change together; inside a change's transaction, with it), in a constant number
-    of queries. Returns the number of marks cleared.
+def refresh(competition_id):
+    """Bring the summary of the agencies of the competition marked out of date up to date: delete
+    their rows, insert them computed again from the submissions (one INSERT ... SELECT), and
+    delete the marks read, by their ids: a mark committed after they were read stays, for the next
+    refresh. In one transaction (readers see the summary and the marks change together), in a
+    constant number of queries. Returns the number of marks cleared. Never inside a change's
+    transaction: its lock would then be held to the end of it, with the rows the change holds
+    (a deadlock with another change taking them in the other order).
 
     Why no change is lost, on PostgreSQL in READ COMMITTED (each statement sees what was committed
     when it began; SQLite runs one writer at a time): a change and its mark commit together.
@@ -328,10 +330,10 @@ def refresh(competition_id, *, whole=False):
             if postgres:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, competition_id])
         marks = list(ProgressDirty.objects.filter(competition_id=competition_id).values_list("pk", "agency_id"))
-        if not marks and not whole:
+        if not marks:
             return 0
         agencies = sorted({agency for _pk, agency in marks if agency is not None})
-        whole = whole or any(agency is None for _pk, agency in marks)
+        whole = any(agency is None for _pk, agency in marks)
         stale = ProgressChange.objects.filter(competition_id=competition_id)
         if whole:
             scope, chosen = "", None
@@ -348,28 +350,43 @@ def refresh(competition_id, *, whole=False):
         }
         with connection.cursor() as cursor:
             cursor.execute(_sql(SUMMARY_SQL, scope), params)
-        if marks:
-            ProgressDirty.objects.filter(pk__in=[pk for pk, _agency in marks]).delete()
+        ProgressDirty.objects.filter(pk__in=[pk for pk, _agency in marks]).delete()
     return len(marks)
 
 
 def mark_and_refresh(pairs):
-    """For a bulk change to the values of many agencies (an import): mark these (competition id,
-    agency id) out of date and bring each competition's marked agencies up to date at once, in
-    the change's own transaction (`refresh`)."""
+    """For a change to many agencies at once (a values import): mark these (competition id,
+    agency id) out of date in the change's transaction, and refresh their competitions right after
+    it commits (`refresh_after_commit`)."""
     mark(pairs)
-    for competition_id in sorted({competition for competition, _agency in pairs if competition}):
-        refresh(competition_id)
+    refresh_after_commit(competition for competition, _agency in pairs)
 
 
 def summarise(competition_ids):
-    """For a change that touches every agency's progress (a target's figures or weight, a bulk
-    change): the whole summary of each competition computed again at once, in the change's own
-    transaction (`refresh`, whole), so that no reader ever computes the whole competition from
-    its submissions. The writer pays for it: 0.1 s at HCMC size, 1 s at national size
-    (docs/performance.md)."""
-    for competition_id in sorted(set(competition_ids)):
-        refresh(competition_id, whole=True)
+    """For a change that touches every agency's progress (a target's figures, weight or
+    publication; a bulk update): mark the whole summary of each competition out of date in the
+    change's transaction, and compute it again right after it commits (`refresh_after_commit`)."""
+    ids = sorted({pk for pk in competition_ids if pk})
+    mark([(pk, None) for pk in ids])
+    refresh_after_commit(ids)
+
+
+def refresh_after_commit(competition_ids):
+    """Refresh these competitions (`refresh`, each in its own transaction) as soon as the current
+    transaction commits (at once outside one), in this process, rather than when the background
+    rebuild gets to them: a change to many agencies would otherwise leave readers computing them
+    all from their submissions (2.6 times a board at HCMC size) for as long as the task waits in
+    its queue. The writer's request pays for it (0.1 s at HCMC size, 1 s national;
+    docs/performance.md, run R). Should it fail, the marks stay, readers stay exact, and the
+    background rebuild refreshes them."""
+    ids = sorted({pk for pk in competition_ids if pk})
+
+    def run():
+        for pk in ids:
+            refresh(pk)
+
+    if ids:
+        transaction.on_commit(run, robust=True)
 
 
 def _sums_at(changes, days):

@@ -419,11 +419,11 @@ def invalidate(competition_id, *, drop_stale=False, progress=True, mark=True):
     page). With `progress` (the default), so is what depends only on the agencies' progress (the
     history of the progress chart, `progress_version`): only a change that cannot touch any
     line's value, target or weight, nor which lines and agencies take part, passes False. Such a
-    change also brings the whole summary of the competition's history up to date at once
-    (`history.summarise`), unless `mark` is False: the signals (competition.signals) mark the
-    agencies a change touches in its own transaction, before this runs after the commit; a direct
-    call (after a queryset update or raw SQL, which send no signals) knows no more than the
-    competition."""
+    change also marks the whole summary of the competition's history out of date, to be
+    computed again right after the commit (`history.summarise`), unless `mark` is False: the
+    signals (competition.signals) mark the agencies a change touches in its own transaction,
+    before this runs after the commit; a direct call (after a queryset update or raw SQL, which
+    send no signals) knows no more than the competition."""
     if progress and mark and competition_id != LISTINGS:
         from .history import summarise
 
