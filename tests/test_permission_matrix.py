@@ -22,6 +22,7 @@ a refused POST changes nothing, and an allowed one changes only rows the role ma
 never leaves a row pointing at another agency's or competition's objects."""
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -106,6 +107,18 @@ ROLES = {
 }
 # Roles holding the Django model permissions on agencies, editors, jurors and adjustments.
 MODEL_PERMS = {"manager", "manager_other", "superuser"}
+# The roles that run on the SQLite pass of `make test` only, each with the role of the same kind
+# that still runs on PostgreSQL: a deactivated user's requests are an anonymous visitor's (Django
+# signs them out before any view), and the others make the same requests through the same scopes
+# as their twin, with another agency's or competition's ids. What PostgreSQL can change is the SQL
+# a request runs, and every kind of role still runs all its cases there (docs/testing.md).
+SQLITE_ONLY_ROLES = {
+    "inactive": "anonymous",
+    "editor_b": "editor_a",
+    "reviewer_a": "reviewer_two",
+    "manager_other": "manager",
+}
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
 # --- Objects and who may do what to them --------------------------------------------------------
@@ -1332,7 +1345,19 @@ def wrote(queries):
 
 @pytest.mark.slow  # 15 to 45 s a role: the module first of the rolled-back tests (tests/conftest.py)
 @pytest.mark.django_db
-@pytest.mark.parametrize("role_name", list(ROLES))
+@pytest.mark.parametrize(
+    "role_name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                ON_POSTGRES and name in SQLITE_ONLY_ROLES,
+                reason=f"SQLite pass only: {SQLITE_ONLY_ROLES.get(name)}, a role of its kind, runs here",
+            ),
+        )
+        for name in ROLES
+    ],
+)
 def test_permission_matrix(client, world, role_name):
     client.raise_request_exception = False
     user = world["users"].get(role_name)
