@@ -157,8 +157,9 @@ def run_import(
             with invalidation_deferred(written_to, marked=True), transaction.atomic():
                 counts = quick.import_fast(dataset, progress=progress)
                 if counts is not None:
-                    # The history's summary of the agencies written to, brought up to date in the
-                    # import's own transaction (the deferred invalidation runs after the commit).
+                    # The history's summary of the agencies written to: marked out of date in the
+                    # import's own transaction, computed again right after its commit (as is the
+                    # deferred invalidation).
                     history.mark_and_refresh(quick.changed_agencies)
                     report = ImportReport(created=counts[0], updated=counts[1], unchanged=counts[2])
                     _record(report, kind, user, competition, file_name)
