@@ -878,3 +878,146 @@ def test_a_competition_with_its_pages_can_be_deleted(db):
     connection.check_constraints()
     assert not ProgressDirty.objects.filter(competition_id=pk).exists()
     assert not ProgressChange.objects.filter(competition_id=pk).exists()
+
+
+def _unpublish_specific(target):
+    target.unpublish()  # what the admin's unpublish view runs (no transaction around it)
+
+
+def _publish_revision(target):
+    target.max_points = 40
+    revision = target.save_revision()
+    revision.publish()  # what publish_scheduled runs for a revision whose time has come
+
+
+AUTOCOMMIT_CHANGES = {
+    "expired (publish_scheduled)": _expire,
+    "unpublished (admin view)": _unpublish_specific,
+    "a revision published (publish_scheduled)": _publish_revision,
+    "unpublished as a plain page": lambda target: Page.objects.get(pk=target.pk).unpublish(),
+    "unpublished in bulk (PageQuerySet)": lambda target: Page.objects.filter(pk=target.pk).unpublish(),
+    "its commitment page expired": lambda target: _expire(line_of("A", "T1").commitment),
+}
+
+
+@COMMITTED
+@pytest.mark.parametrize("change", AUTOCOMMIT_CHANGES)
+def test_a_target_change_outside_a_transaction_and_its_mark_commit_together(varied, monkeypatch, change):
+    """Review 2: Wagtail runs these without a transaction, and Django sends post_save (and
+    page_unpublished) after the page's save has committed: a failure (or a killed process)
+    between the save and the mark leaves the target changed and the summary unmarked."""
+    history.refresh(varied.pk)
+    target = TargetPage.objects.get(competition=varied, code="T1")
+    commitment = line_of("A", "T1").commitment
+    before = (
+        TargetPage.objects.filter(pk=target.pk).values_list("live", "max_points").get(),
+        Page.objects.get(pk=commitment.pk).live,
+    )
+
+    def failing(pairs):
+        raise MarkFailed
+
+    monkeypatch.setattr(history, "mark", failing)
+    with pytest.raises(MarkFailed):
+        AUTOCOMMIT_CHANGES[change](target)
+    monkeypatch.undo()
+    after = (
+        TargetPage.objects.filter(pk=target.pk).values_list("live", "max_points").get(),
+        Page.objects.get(pk=commitment.pk).live,
+    )
+    # Either the change was undone with its mark, or the summary is marked (it is not: mark failed).
+    assert after == before or marked_agencies(varied), (before, after)
+
+
+@COMMITTED
+def test_no_reader_sees_an_expired_target_counted_before_its_mark(varied, monkeypatch):
+    """Review 2: between the expired page's committed save and `page_unpublished` Wagtail writes
+    its audit log; a chart read then must still give the boards' figures."""
+    import wagtail.actions.unpublish as unpublish_action
+
+    history.refresh(varied.pk)
+    target = TargetPage.objects.get(competition=varied, code="T1")
+    days = month_ends(varied.start_date, varied.end_date)[:-1]
+    seen = []
+    original = unpublish_action.log
+
+    def reading_log(*args, **kwargs):
+        seen.append((month_figures(varied, days), figures_of_boards(varied, days), marked_agencies(varied)))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(unpublish_action, "log", reading_log)
+    _expire(target)
+    assert seen
+    chart, boards, marked = seen[0]
+    assert chart == boards, (marked, chart, boards)
+
+
+@COMMITTED
+def test_a_target_changed_by_another_editor_between_the_read_and_the_save_is_marked(varied):
+    """Review 2: `remember_target` reads the stored figures without locking the row. X saves T1
+    as X loaded it (a new title; the figures X's form held); Y changes T1's figures, commits and
+    refreshes after X's read but before X's UPDATE; X's save writes the old figures back over
+    Y's, and finds them equal to what it read: nothing marked, the summary holds Y's figures."""
+    import threading
+
+    from django.db.models.signals import pre_save
+
+    from competition import signals
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: X's read and Y's commit cannot interleave")
+    history.refresh(varied.pk)
+    pk = TargetPage.objects.get(competition=varied, code="T1").pk
+    x_read, y_done, errors = threading.Event(), threading.Event(), []
+
+    def pause(sender, instance, **kwargs):  # runs after remember_target (connected later)
+        if threading.current_thread().name == "X":
+            x_read.set()
+            for _ in range(100):  # until Y has committed, or waits for a lock X holds
+                if y_done.wait(0.1):
+                    break
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    if cursor.fetchone()[0]:
+                        break
+
+    def run(body):
+        try:
+            body()
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    def x():
+        target = TargetPage.objects.get(pk=pk)
+        target.title = "Renamed by X"
+        target.save()  # Wagtail's Page.save: its own transaction
+
+    def y():
+        x_read.wait(30)
+        try:
+            target = TargetPage.objects.get(pk=pk)
+            target.target_value = 55
+            with transaction.atomic():
+                target.save()
+        finally:
+            y_done.set()
+
+    from django.db import connections
+
+    pre_save.connect(pause, sender=TargetPage, dispatch_uid="review2-pause")
+    try:
+        threads = [threading.Thread(target=run, args=(body,), name=name) for name, body in (("X", x), ("Y", y))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        pre_save.disconnect(sender=TargetPage, dispatch_uid="review2-pause")
+    assert not errors, errors
+    assert signals.remember_target  # connected before `pause`
+    stored = TargetPage.objects.get(pk=pk)
+    assert stored.title == "Renamed by X"
+    assert marked_agencies(varied) or summary_rows(varied) == full_summary(varied)
+    assert_same_summary(varied)
