@@ -1017,7 +1017,7 @@ def test_a_target_changed_by_another_editor_between_the_read_and_the_save_is_mar
         pre_save.disconnect(sender=TargetPage, dispatch_uid="review2-pause")
     assert not errors, errors
     assert signals.remember_target  # connected before `pause`
-    stored = TargetPage.objects.get(pk=pk)
-    assert stored.title == "Renamed by X"
+    # Whichever save came last wrote its whole instance (Wagtail has no optimistic locking): the
+    # summary must agree with what is stored, or be marked.
     assert marked_agencies(varied) or summary_rows(varied) == full_summary(varied)
     assert_same_summary(varied)
