@@ -153,7 +153,12 @@ def remember_commitment(sender, instance, update_fields=None, raw=False, **kwarg
     moving = {"agency", "agency_id", "competition", "competition_id"}
     if raw or instance.pk is None or (update_fields is not None and not moving & set(update_fields)):
         return
-    stored = CommitmentPage.objects.filter(pk=instance.pk).values_list("competition_id", "agency_id").first()
+    stored = (
+        CommitmentPage.objects.select_for_update()
+        .filter(pk=instance.pk)
+        .values_list("competition_id", "agency_id")
+        .first()
+    )
     if stored and stored != (instance.competition_id, instance.agency_id):
         instance._progress_was = (stored,)
 
@@ -248,8 +253,11 @@ def remember_target(sender, instance, update_fields=None, raw=False, **kwargs):
     }:
         instance._summary_was = _summary_of(instance)
         return
+    # Locked to the end of the save's transaction (Page.save is atomic), so that no other
+    # editor's change commits between this read and the UPDATE: the save would write the figures
+    # it read back over that change and find nothing changed (review 2).
     instance._summary_was = (
-        TargetPage.objects.filter(pk=instance.pk).values_list(*TARGET_SUMMARY_FIELDS).first()
+        TargetPage.objects.select_for_update().filter(pk=instance.pk).values_list(*TARGET_SUMMARY_FIELDS).first()
         if instance.pk is not None
         else None
     )
