@@ -340,6 +340,35 @@ def on_page_unpublished(sender, instance, **kwargs):
         _invalidate_later(_competition_ids(page), drop_stale=True, marked=not isinstance(page, TargetPage))
 
 
+def remember_plain_page(sender, instance, update_fields=None, raw=False, **kwargs):
+    """A target or commitment page saved as a plain Page (Wagtail's expiry, a bulk or
+    PageQuerySet unpublication) sends none of its own signals: note whether it was live, read
+    and locked in Page.save's transaction, for `on_plain_page_saved`."""
+    instance._live_was = _UNKNOWN
+    if raw or type(instance) is not Page or instance.pk is None:
+        return
+    if update_fields is not None and "live" not in update_fields:
+        return
+    if instance.specific_class not in (TargetPage, CommitmentPage):
+        return
+    instance._live_was = Page.objects.select_for_update().filter(pk=instance.pk).values_list("live", flat=True).first()
+
+
+def on_plain_page_saved(sender, instance, **kwargs):
+    """Mark the summary when a plain Page save changed whether a target (its whole competition) or
+    a commitment page (its agency) is live: in the save's own transaction (Page.save is atomic),
+    not after it as `page_unpublished` is sent."""
+    was = getattr(instance, "_live_was", _UNKNOWN)
+    instance._live_was = _UNKNOWN
+    if was is _UNKNOWN or was is None or was == instance.live:
+        return
+    page = instance.specific
+    if isinstance(page, CommitmentPage):
+        _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
+    else:
+        _invalidate_later([page.competition_id], drop_stale=True, marked=False)
+
+
 WATCHED = (
     Adjustment,
     Agency,
@@ -413,6 +442,8 @@ def connect():
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"competition-board-delete-{model.__name__}")
     post_save.connect(on_restriction_saved, sender=PageViewRestriction, dispatch_uid="competition-board-restricted")
     post_delete.connect(on_delete, sender=PageViewRestriction, dispatch_uid="competition-board-unrestricted")
+    pre_save.connect(remember_plain_page, sender=Page, dispatch_uid="competition-plain-page-live")
+    post_save.connect(on_plain_page_saved, sender=Page, dispatch_uid="competition-plain-page-saved")
     post_page_move.connect(on_page_moved, dispatch_uid="competition-board-moved")
     page_slug_changed.connect(on_page_moved, dispatch_uid="competition-board-slug-changed")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="competition-board-unpublished")
