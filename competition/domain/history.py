@@ -17,7 +17,9 @@ its submissions (a line's weight is its maximum points over its agency's), so th
 agency by agency, by the same SQL restricted to those agencies. A change to one agency marks it
 out of date in the change's own transaction (models.ProgressDirty, written by competition.signals:
 a submission, line or commitment page marks its agency, a page moved to another agency or
-competition both, a data feed's values the agency of its token). The chart's one query reads the
+competition both, a data feed's values the agency of its token; a target or commitment page
+unpublished as a plain Page, by Wagtail's expiry or a bulk unpublication, marks in its save's own
+transaction too, and the rows these read before a save are locked). The chart's one query reads the
 summary rows of the agencies not marked and computes the marked ones from their submissions, in
 one statement (one snapshot); the background rebuild (`refresh`, from `warming.rebuild`) brings
 the marked agencies' rows up to date. A change to many agencies at once marks them too, and
