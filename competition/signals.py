@@ -238,6 +238,7 @@ def on_change(sender, instance, **kwargs):
 # The fields of a target the summary reads (domain.history: its figures, its weight, its
 # competition, whether it is live).
 TARGET_SUMMARY_FIELDS = ("max_points", "unit", "baseline", "target_value", "direction", "competition_id", "live")
+_TARGET_SUMMARY_NAMES = {field.removesuffix("_id") for field in TARGET_SUMMARY_FIELDS}  # as in update_fields
 _UNKNOWN = object()
 
 
@@ -248,9 +249,7 @@ def remember_target(sender, instance, update_fields=None, raw=False, **kwargs):
     instance._summary_was = _UNKNOWN
     if raw:
         return
-    if update_fields is not None and not {field.removesuffix("_id") for field in update_fields} & {
-        field.removesuffix("_id") for field in TARGET_SUMMARY_FIELDS
-    }:
+    if update_fields is not None and not {field.removesuffix("_id") for field in update_fields} & _TARGET_SUMMARY_NAMES:
         instance._summary_was = _summary_of(instance)
         return
     # Locked to the end of the save's transaction (Page.save is atomic), so that no other
