@@ -334,9 +334,12 @@ def on_page_unpublished(sender, instance, **kwargs):
     if isinstance(page, CommitmentPage):
         _invalidate_later(_marked_competitions(page), drop_stale=True, marked=True)
     else:
-        # A target unpublished through a plain Page (its expiry, the admin's bulk unpublish,
-        # PageQuerySet.unpublish) sends no signal of its own save: its summary is stale here.
-        _invalidate_later(_competition_ids(page), drop_stale=True, marked=not isinstance(page, TargetPage))
+        # A target's summary was marked by the save that unpublished it, in that save's
+        # transaction: by `on_change` (the target saved as itself) or `on_plain_page_saved` (as a
+        # plain Page: its expiry, the admin's bulk unpublish, PageQuerySet.unpublish). Marking it
+        # again here computed the whole summary a second time (about 1 s at national size); an
+        # unpublication that saves nothing (`unpublish(commit=False)`) changed nothing to mark.
+        _invalidate_later(_competition_ids(page), drop_stale=True, marked=True)
 
 
 def remember_plain_page(sender, instance, update_fields=None, raw=False, **kwargs):
