@@ -268,3 +268,38 @@ def test_how_scores_are_computed_of_an_unpublished_competition_is_not_found(db, 
     make_competition(slug="draft-method", publish=False)
 
     assert client.get("/draft-method/method/").status_code == 404
+
+
+@pytest.mark.parametrize("how", ["unpublished", "expired"])
+def test_a_competition_taken_off_the_site_takes_its_target_and_commitment_pages_with_it(client, how):
+    """Wagtail serves a live page below one that is not: a competition unpublished without its
+    child pages (the Unpublish screen's default), or expired, would still show its targets and
+    every agency's figures to anyone. Its pages answer 404 with it; a preview in the admin, of a
+    competition being prepared, still shows them."""
+    from django.core.management import call_command
+    from django.urls import reverse
+    from django.utils import timezone
+    from wagtail.models import Page
+
+    from competition.models import CommitmentPage, TargetPage
+    from tests.factories import UserFactory
+
+    competition = make_competition(slug="gone", title="Gone competition")
+    target = make_target(competition, code="T1")
+    commitment = make_commitment(competition, AgencyFactory(code="A"), [target])
+    urls = [TargetPage.objects.get(pk=target.pk).url, CommitmentPage.objects.get(pk=commitment.pk).url]
+    assert [client.get(url).status_code for url in urls] == [200, 200]
+
+    if how == "unpublished":
+        Page.objects.get(pk=competition.pk).specific.unpublish()
+    else:
+        Page.objects.filter(pk=competition.pk).update(expire_at=timezone.now())
+        call_command("publish_scheduled")
+
+    assert not Page.objects.get(pk=competition.pk).live
+    assert Page.objects.get(pk=target.pk).live and Page.objects.get(pk=commitment.pk).live
+    assert [client.get(url).status_code for url in [competition.url or "/gone/", *urls]] == [404, 404, 404]
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    preview = client.get(reverse("wagtailadmin_pages:view_draft", args=[target.pk]))
+    assert preview.status_code == 200
+    assert "Gone competition" in preview.content.decode()

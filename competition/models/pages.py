@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -381,6 +382,15 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
         if self.competition_id is None:
             self.competition = self.get_parent().specific
         return super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        # Wagtail serves a live page below a page that is not live: a competition unpublished
+        # (or expired) without its child pages would still show its targets and every agency's
+        # figures. Its pages are gone from the public site with it; a preview (in the admin, of a
+        # competition being prepared) still shows them.
+        if not self.competition.live and not getattr(request, "is_preview", False):
+            raise Http404
+        return super().serve(request, *args, **kwargs)
 
 
 class TargetPage(CompetitionChildPage):
