@@ -425,6 +425,14 @@ def filter_competitions(request):
     return CompetitionPage.objects.exclude(pk__in=permissions.hidden_competitions(user).values("pk")).order_by("title")
 
 
+def competition_filterset(model):
+    """The filter set of a listing of `model` by its `competition`: `filter_competitions`' choices
+    (Wagtail's `list_filter = ["competition"]` would offer every competition page)."""
+    meta = type("Meta", (), {"model": model, "fields": ["competition"]})
+    competition = django_filters.ModelChoiceFilter(label=_("Competition"), queryset=filter_competitions)
+    return type(f"{model.__name__}FilterSet", (WagtailFilterSet,), {"competition": competition, "Meta": meta})
+
+
 class SubmissionFilterSet(WagtailFilterSet):
     # Named as before (the query parameter stays), labelled in the domain's word.
     line__commitment__competition = django_filters.ModelChoiceFilter(
@@ -656,14 +664,18 @@ class GuardedDeleteView(DeleteView):
             with transaction.atomic():
                 return super().form_valid(form)
         except (ProtectedError, RestrictedError) as error:
-            found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
-            kinds = sorted({str(row._meta.verbose_name_plural) for row in found})
             messages.error(
                 self.request,
                 _("“%(object)s” cannot be deleted: %(kinds)s still refer to it.")
-                % {"object": self.object, "kinds": ", ".join(kinds)},
+                % {"object": self.object, "kinds": referring_kinds(error)},
             )
             return redirect(self.get_delete_url())
+
+
+def referring_kinds(error):
+    """The kinds of rows (plural names, comma-separated) that stopped a deletion."""
+    found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
+    return ", ".join(sorted({str(row._meta.verbose_name_plural) for row in found}))
 
 
 class ScopedSnippetViewSet(SnippetViewSet):
@@ -740,7 +752,7 @@ class JurorViewSet(ScopedSnippetViewSet):
     icon = "crosshairs"
     menu_label = _("Jurors")
     list_display = ["user", "competition", "agency"]
-    list_filter = ["competition"]
+    filterset_class = competition_filterset(Juror)
     search_fields = ["user__username", "agency__code"]
     search_backend_name = None
     list_select_related = ("user", "competition", "agency")
@@ -818,7 +830,7 @@ class ReviewPanelViewSet(ScopedSnippetViewSet):
     icon = "group"
     menu_label = _("Review panels")
     list_display = ["name", "competition"]
-    list_filter = ["competition"]
+    filterset_class = competition_filterset(ReviewPanel)
     search_fields = ["name"]
     search_backend_name = None
     list_select_related = ("competition",)
@@ -840,7 +852,7 @@ class AdjustmentViewSet(ScopedSnippetViewSet):
     icon = "plus-inverse"
     menu_label = _("Adjustments")
     list_display = ["agency", "points", "reason", "effective_on", "competition"]
-    list_filter = ["competition"]
+    filterset_class = competition_filterset(Adjustment)
     list_export = ["competition", "agency", "points", "reason", "on"]
     search_fields = ["reason", "agency__code", "agency__name"]
     search_backend_name = None
@@ -903,22 +915,12 @@ class FeedTokenRevokeView(DeleteView):
         return redirect(self.get_success_url())
 
 
-class FeedTokenFilterSet(WagtailFilterSet):
-    competition = django_filters.ModelChoiceFilter(
-        label=_("Competition"), queryset=lambda request: filter_competitions(request)
-    )
-
-    class Meta:
-        model = FeedToken
-        fields = ["competition"]
-
-
 class FeedTokenViewSet(ScopedSnippetViewSet):
     model = FeedToken
     icon = "key"
     menu_label = _("Feed tokens")
     list_display = ["name", "agency", "competition", "prefix", "expires_on", "get_state_display", "last_used_at"]
-    filterset_class = FeedTokenFilterSet
+    filterset_class = competition_filterset(FeedToken)
     search_fields = ["name", "agency__code", "agency__name", "prefix"]
     search_backend_name = None
     list_select_related = ("agency", "competition")
@@ -939,6 +941,19 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
     @classproperty
     def models(cls):
         return [Submission, Agency, AgencyMembership, Juror, Adjustment, ReviewPanel]
+
+    def form_valid(self, form):
+        # Wagtail deletes the chosen rows in one query, in a transaction: a row other rows still
+        # refer to stops it, and with it the whole deletion. Said as the single delete view says it.
+        try:
+            return super().form_valid(form)
+        except (ProtectedError, RestrictedError) as error:
+            messages.error(
+                self.request,
+                _("Nothing was deleted: %(kinds)s still refer to some of the chosen items.")
+                % {"kinds": referring_kinds(error)},
+            )
+            return redirect(self.next_url)
 
     def get_actionable_objects(self):
         # Asked again after the deletion (for the hooks): answer from the first lookup.

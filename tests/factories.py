@@ -103,3 +103,25 @@ def make_score(submission, username, points, agency=None):
         competition=competition, user=UserFactory(username=username), defaults={"agency": agency}
     )
     return JuryScore.objects.create(submission=submission, juror=juror, points=Decimal(points))
+
+
+def manager_of(competition, username):
+    """A manager of `competition` only: the managers' model permissions, and the page
+    permissions on that competition's page alone."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission
+
+    from competition.domain.roles import MANAGER_MODEL_PERMISSIONS
+
+    group = Group.objects.create(name=f"{username} group")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for dotted in MANAGER_MODEL_PERMISSIONS:
+        app_label, codename = dotted.split(".")
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=group, page=competition, permission=Permission.objects.get(codename=codename)
+        )
+    user = UserFactory(username=username)
+    user.groups.add(group)
+    return user

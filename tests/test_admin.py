@@ -193,3 +193,60 @@ def test_the_system_check_asks_for_the_page_chooser_middleware(settings):
 
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("PageChooserMiddleware")]
     assert [warning.id for warning in check_evidence_download_middleware(None)] == ["competition.W003"]
+
+
+@pytest.mark.parametrize("model", ["juror", "adjustment", "reviewpanel", "feedtoken"])
+def test_the_competition_filter_of_a_listing_names_no_competition_hidden_from_the_user(client, model):
+    """A manager of one competition only opens a listing with a filter by competition: an
+    unpublished competition they hold no permission on is not among its choices (Wagtail's
+    `list_filter` offered every competition page); their own competition is."""
+    from tests.factories import manager_of
+
+    mine = make_competition(slug="mine", title="My competition")
+    make_competition(slug="secret", title="Secret draft plan", publish=False)
+    client.force_login(manager_of(mine, "manager-of-mine"))
+
+    response = client.get(reverse(f"wagtailsnippets_competition_{model}:list"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "My competition" in content
+    assert "Secret draft plan" not in content
+
+
+@pytest.fixture
+def scored_world():
+    """tests.security's world with a submission of agency A scored by the reviewer (a juror)."""
+    from datetime import date
+
+    from competition.domain import jury
+    from competition.models import Submission
+    from tests.security import build_world
+
+    world = build_world()
+    submission = Submission.objects.create(
+        line=world["line_a"], reported_on=date(2025, 6, 30), value=40, created_by=world["editor_a"]
+    )
+    Submission.objects.filter(pk=submission.pk).update(status="submitted")
+    jury.record_score(Submission.objects.get(pk=submission.pk), world["reviewer"], 1)
+    return world
+
+
+def test_a_bulk_deletion_stopped_by_rows_that_refer_to_a_chosen_item_deletes_nothing_and_says_why(client, scored_world):
+    """The listing's bulk Delete of two jurors, one of whom has scored: the database refuses to
+    delete the one scores refer to, so nothing is deleted (not even the other juror), and the
+    manager reads why, as on the single delete screen, instead of a server error."""
+    from competition.models import Juror
+
+    idle = Juror.objects.create(competition=scored_world["competition"], user=UserFactory(username="idle"))
+    chosen = [scored_world["juror"].pk, idle.pk]
+    client.force_login(scored_world["manager"])
+    url = reverse("wagtail_bulk_action", args=("competition", "juror", "delete"))
+    listing = reverse("wagtailsnippets_competition_juror:list")
+
+    response = client.post(f"{url}?next={listing}&id={chosen[0]}&id={chosen[1]}", {}, follow=True)
+
+    assert response.redirect_chain == [(listing, 302)]
+    assert Juror.objects.filter(pk__in=chosen).count() == 2
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["Nothing was deleted: jury scores still refer to some of the chosen items."], shown

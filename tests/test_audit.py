@@ -7,37 +7,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from openpyxl import load_workbook
 from wagtail.log_actions import log
-from wagtail.models import GroupPagePermission
 
 from competition.domain import evidence, jury
-from competition.domain.roles import EDITORS, MANAGER_MODEL_PERMISSIONS, REVIEWERS, ensure_roles
+from competition.domain.roles import EDITORS, REVIEWERS, ensure_roles
 from competition.models import Adjustment, AgencyMembership, CommitmentLine, CompetitionLogEntry, Juror, Submission
-from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
+from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target, manager_of
 
 pytestmark = pytest.mark.django_db
 
 SITE_HISTORY = "/admin/reports/site-history/"
-
-
-def manager_of(competition, username):
-    """A manager of `competition` only: the managers' model permissions, and the page
-    permissions on that competition's page alone."""
-    group = Group.objects.create(name=f"{username} group")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for dotted in MANAGER_MODEL_PERMISSIONS:
-        app_label, codename = dotted.split(".")
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    for codename in ("add_page", "change_page", "publish_page"):
-        GroupPagePermission.objects.create(
-            group=group, page=competition, permission=Permission.objects.get(codename=codename)
-        )
-    user = UserFactory(username=username)
-    user.groups.add(group)
-    return user
 
 
 @pytest.fixture
