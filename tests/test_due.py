@@ -106,3 +106,44 @@ def test_dashboard_query_count_does_not_grow(client, world, django_assert_max_nu
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/admin/")
+
+
+def test_nothing_is_due_for_a_competition_whose_judging_is_closed(client, world):  # noqa: F811
+    """Once judging is closed every new value is refused (docs/results.md) until a manager reopens
+    it: no deadline of the competition is listed as overdue or due on the editors' and managers'
+    dashboards, and no reminder asks for a report or for a returned submission to be sent again.
+    Reopening judging brings them back."""
+    from django.core.exceptions import PermissionDenied
+    from django.urls import reverse
+
+    from competition.domain import judging
+
+    competition = world["competition"]
+    competition.reporting_schedule = ReportingSchedule.QUARTERLY
+    competition.save()
+    returned = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 12, 31), value=5)
+    evidence.submit(returned, world["editor_a"])
+    evidence.decide(returned, world["manager"], "return", "Wrong month")
+    judging.close_judging(competition, world["manager"])
+    with pytest.raises(PermissionDenied):  # what a reminder would ask for is refused
+        evidence.submit(Submission.objects.get(pk=returned.pk), world["editor_a"])
+    mail.outbox.clear()
+    agencies = [world["line_a"].commitment.agency_id, world["line_b"].commitment.agency_id]
+
+    assert due_items(lines_for_agencies(agencies), today=date(2026, 1, 15)) == []
+    assert send_reminders(within_days=7, today=date(2026, 1, 15)) == (0, 0)
+    client.force_login(world["editor_b"])
+    assert "Dec. 31, 2025" not in client.get(reverse("wagtailadmin_home")).content.decode()
+    client.force_login(world["manager"])
+    assert "0 agencies are overdue" in client.get(reverse("wagtailadmin_home")).content.decode()
+
+    judging.reopen_judging(competition, world["manager"], "A late correction")
+
+    assert [item.deadline for item in due_items(lines_for_agencies(agencies[1:]), today=date(2026, 1, 15))] == [
+        date(2025, 3, 31),
+        date(2025, 6, 30),
+        date(2025, 9, 30),
+        date(2025, 12, 31),
+    ]
+    assert send_reminders(within_days=7, today=date(2026, 1, 15)) == (2, 0)
+    assert "returned to you: Wrong month" in {m.to[0]: m.body for m in mail.outbox}["editor_a@example.org"]

@@ -61,9 +61,14 @@ def due_items(lines, today=None, within_days=14):
     return sorted(items, key=lambda item: (item.deadline, item.line.commitment.agency.code, item.line.target.code))
 
 
+# A competition whose judging is closed refuses every new value until a manager reopens it
+# (permissions.can_change_submission): nothing is due there, and nobody is told to report.
+OPEN = {"commitment__live": True, "target__live": True, "commitment__competition__closed": False}
+
+
 def lines_for_agencies(agency_ids):
     return (
-        CommitmentLine.objects.filter(commitment__agency_id__in=agency_ids, commitment__live=True, target__live=True)
+        CommitmentLine.objects.filter(commitment__agency_id__in=agency_ids, **OPEN)
         .select_related("commitment__agency", "commitment__competition", "target")
         .prefetch_related("commitment__competition__reporting_deadlines")
     )
@@ -71,9 +76,7 @@ def lines_for_agencies(agency_ids):
 
 def lines_for_competitions(competition_ids):
     return (
-        CommitmentLine.objects.filter(
-            commitment__competition_id__in=competition_ids, commitment__live=True, target__live=True
-        )
+        CommitmentLine.objects.filter(commitment__competition_id__in=competition_ids, **OPEN)
         .select_related("commitment__agency", "commitment__competition", "target")
         .prefetch_related("commitment__competition__reporting_deadlines")
     )

@@ -20,8 +20,11 @@ from .registration import reminder_lines as registration_reminders
 
 def reminder_text(user, agency_ids, today, within_days):
     items = due_items(lines_for_agencies(agency_ids), today=today, within_days=within_days)
+    # A returned submission of a competition whose judging is closed cannot be sent again.
     returned = Submission.objects.filter(
-        line__commitment__agency_id__in=agency_ids, status=SubmissionStatus.RETURNED
+        line__commitment__agency_id__in=agency_ids,
+        status=SubmissionStatus.RETURNED,
+        line__commitment__competition__closed=False,
     ).select_related("line__commitment__agency", "line__target")
     lines = []
     for item in items:
