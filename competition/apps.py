@@ -16,6 +16,7 @@ class CompetitionConfig(AppConfig):
         from .account_forms import use_account_name_email_form
         from .checks import check_evidence_download_middleware, check_evidence_not_served_as_media, check_shared_cache
         from .models import Submission
+        from .page_types_report import hide_unseen_pages_in_page_types_report
         from .permission_policies import SubmissionPermissionPolicy, scoped_policies
         from .site_history import use_flat_site_history_union
 
@@ -25,6 +26,7 @@ class CompetitionConfig(AppConfig):
         signals.connect()
         use_account_name_email_form()
         use_flat_site_history_union()
+        hide_unseen_pages_in_page_types_report()
         checks.register(check_evidence_download_middleware, checks.Tags.security)
         checks.register(check_shared_cache, checks.Tags.caches)
         checks.register(check_evidence_not_served_as_media, checks.Tags.security, checks.Tags.urls)

@@ -250,3 +250,23 @@ def test_a_bulk_deletion_stopped_by_rows_that_refer_to_a_chosen_item_deletes_not
     assert Juror.objects.filter(pk__in=chosen).count() == 2
     shown = [str(message) for message in response.context["messages"]]
     assert shown == ["Nothing was deleted: jury scores still refer to some of the chosen items."], shown
+
+
+def test_the_page_types_usage_report_names_no_page_hidden_from_the_user(client):
+    """Reports > Page types usage names, for each page type, the page of that type edited last: a
+    manager of one competition only is never shown the title of another, unpublished competition
+    (or of a page below it); a superuser is."""
+    from tests.factories import make_target, manager_of
+
+    mine = make_competition(slug="mine", title="My competition")
+    secret = make_competition(slug="secret", title="Secret draft plan", publish=False)
+    make_target(secret, code="S1", title="Secret target")
+    secret.save_revision()  # the competition page edited last
+    url = reverse("wagtailadmin_reports:page_types_usage")
+    client.force_login(manager_of(mine, "manager-of-mine"))
+
+    content = client.get(url).content.decode()
+
+    assert "Secret" not in content
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    assert "Secret draft plan" in client.get(url).content.decode()
