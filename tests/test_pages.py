@@ -303,3 +303,23 @@ def test_a_competition_taken_off_the_site_takes_its_target_and_commitment_pages_
     preview = client.get(reverse("wagtailadmin_pages:view_draft", args=[target.pk]))
     assert preview.status_code == 200
     assert "Gone competition" in preview.content.decode()
+
+
+def test_sorting_the_ranking_by_another_column_starts_at_its_first_page(client):
+    """On page 2 of the ranking, a column's sort link leads to the first page of the new order
+    (page 2 of another order shows other agencies: a reader would miss the first ones); the page
+    size, date and cluster stay."""
+    from urllib.parse import parse_qs, urlsplit
+
+    competition = make_competition(slug="many")
+    target = make_target(competition, code="T1")
+    for number in range(25):
+        make_commitment(competition, AgencyFactory(code=f"X{number:02}"), [target])
+
+    page = soup(client.get("/many/?as_of=2025-06-30&page=2&per_page=10"))
+
+    header_links = page.select("table.board-table")[0].select("thead th a")
+    queries = [parse_qs(urlsplit(link["href"]).query) for link in header_links]
+    assert queries and all("page" not in query for query in queries), queries
+    assert all(query["per_page"] == ["10"] and query["as_of"] == ["2025-06-30"] for query in queries)
+    assert all("sort" in query for query in queries)
