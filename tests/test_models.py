@@ -140,6 +140,15 @@ def test_adjustment_rules(setup):
     Adjustment(competition=competition, agency=agency, points=-2, reason="Late").full_clean()
 
 
+@pytest.mark.parametrize(("points", "shown"), [("2.0000", "+2"), ("-0.5000", "-0.5"), ("1.2500", "+1.25")])
+def test_an_adjustment_is_named_with_its_points_as_the_pages_write_them(setup, points, shown):
+    """Its name (the listings' and history's titles, the delete confirmation) writes the points
+    without the column's trailing zeros."""
+    _competition, _targets, agency, _lines = setup
+
+    assert str(Adjustment(agency=agency, points=Decimal(points), reason="Late")) == f"{agency.code} {shown} Late"
+
+
 def test_target_rules(setup):
     competition, targets, _agency, _lines = setup
     target = targets["pct"]

@@ -252,7 +252,10 @@ class Adjustment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.agency.code} {self.points:+} {self.reason}"
+        from ..templatetags.competition_tags import signed_points
+
+        # As the listings and public pages write points: "+2", "-0.5", not "+2.0000".
+        return f"{self.agency.code} {signed_points(self.points)} {self.reason}"
 
     def clean(self):
         super().clean()
