@@ -267,3 +267,24 @@ def test_superusers_keep_the_whole_library(client, world):
     assert document.title in client.get(reverse("wagtaildocs:index")).content.decode()
     assert document.title in client.get(reverse("wagtailadmin_api:documents:listing")).content.decode()
     assert client.get(reverse("wagtaildocs:edit", args=[document.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["delete", "add_tags", "add_to_collection"])
+@pytest.mark.parametrize("who", ["Editors", "editor_b"])
+def test_the_bulk_actions_confirmation_page_never_names_an_evidence_file(client, world, action, who):
+    """Wagtail's confirmation page of a document bulk action lists the selected documents the
+    user may not act on by title ("no access"): selecting agency A's evidence file by id would
+    name it to any admin user (a member of Wagtail's default groups, another agency's editor).
+    It is left out, and a selection of nothing visible is a 404; the ordinary document selected
+    with it is still offered."""
+    document, ordinary = world["document"], world["ordinary"]
+    client.force_login(wagtail_group_member(who) if who == "Editors" else world[who])
+    url = reverse("wagtail_bulk_action", args=("wagtaildocs", "document", action))
+
+    alone = client.get(f"{url}?id={document.pk}")
+    both = client.get(f"{url}?id={document.pk}&id={ordinary.pk}")
+
+    assert alone.status_code == 404, alone.status_code
+    assert both.status_code == 200, both.status_code
+    assert document.title not in both.content.decode()
+    assert ordinary.title in both.content.decode()
