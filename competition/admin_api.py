@@ -1,6 +1,8 @@
 """Wagtail's admin API (`/admin/api/main/documents/`, `/images/`) lists only what the user may
-choose: the same documents and images as the choosers and libraries. Wagtail's own endpoints
-list every one of them to any admin user, evidence files of every agency included."""
+choose: the same documents and images as the choosers and libraries, as the registered
+permission policy says (for documents `competition.permission_policies.DocumentPermissionPolicy`,
+which leaves evidence out for everyone but superusers). Wagtail's own endpoints list every one of
+them to any admin user, evidence files of every agency included."""
 
 from wagtail.documents import get_document_model
 from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet

@@ -3,9 +3,12 @@ and listings ask them, and they answer from `competition.permissions` per object
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from wagtail.documents import get_document_model_string
 from wagtail.permission_policies.base import BaseDjangoAuthPermissionPolicy, ModelPermissionPolicy
+from wagtail.permission_policies.collections import CollectionOwnershipPermissionPolicy
 
 from . import permissions
+from .domain import attachments
 
 
 class SubmissionPermissionPolicy(BaseDjangoAuthPermissionPolicy):
@@ -115,3 +118,56 @@ def scoped_policies():
             DeclaredConflict, lambda user: permissions.competition_scope(user, "juror__")
         ),
     }
+
+
+class DocumentPermissionPolicy(CollectionOwnershipPermissionPolicy):
+    """Wagtail's document policy (collection permissions, ownership), with evidence taken out of
+    it for everyone but active superusers: collection permissions, whether inherited from an
+    ancestor collection (Wagtail's default "Editors" and "Moderators" groups hold add, change
+    and choose on the root collection) or granted on the Evidence collections themselves, give
+    no action on an evidence file (`attachments.evidence_documents_filter`) and no upload into
+    the Evidence collections. Every document screen asks this policy (the library and its
+    search, edit and file replacement, delete, usage, the chooser, the bulk actions, the
+    multiple upload, the admin API through `competition.admin_api.choosable`); downloads are
+    decided by `attachments.can_download`. Other documents keep Wagtail's rules."""
+
+    def __init__(self):
+        super().__init__(
+            get_document_model_string(), auth_model="wagtaildocs.Document", owner_field_name="uploaded_by_user"
+        )
+
+    @staticmethod
+    def _unrestricted(user):
+        return user.is_active and user.is_superuser
+
+    def user_has_permission(self, user, action):
+        # Model-wide: only if some collection outside the Evidence ones allows it, so that no
+        # screen opens for a user whose permissions reach nothing but evidence.
+        if not super().user_has_permission(user, action):
+            return False
+        return self._unrestricted(user) or self.collections_user_has_any_permission_for(user, [action]).exists()
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        if not self._unrestricted(user) and attachments.is_evidence_document(instance):
+            return False
+        return super().user_has_any_permission_for_instance(user, actions, instance)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        queryset = super().instances_user_has_any_permission_for(user, actions)
+        if self._unrestricted(user):
+            return queryset
+        return queryset.exclude(attachments.evidence_documents_filter())
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        if attachments.is_evidence_document(instance):
+            return get_user_model().objects.filter(is_active=True, is_superuser=True)
+        return super().users_with_any_permission_for_instance(actions, instance)
+
+    def collections_user_has_any_permission_for(self, user, actions):
+        collections = super().collections_user_has_any_permission_for(user, actions)
+        if self._unrestricted(user):
+            return collections
+        return collections.exclude(pk__in=attachments.evidence_collections().values("pk"))

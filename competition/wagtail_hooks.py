@@ -16,6 +16,7 @@ from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.snippets.models import register_snippet
 
 from . import permissions
+from .document_actions import BULK_ACTIONS
 from .middleware import mark_cacheable
 from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
 from .viewsets import (
@@ -31,6 +32,10 @@ register_snippet(CompetitionViewSetGroup)
 hooks.register("register_bulk_action", ScopedDeleteBulkAction, order=100)
 # Feed tokens are revoked, never deleted: the listing's bulk action revokes them.
 hooks.register("register_bulk_action", FeedTokenRevokeBulkAction, order=101)
+# The document library's bulk actions, after Wagtail's own (order 0), which they replace: their
+# confirmation page never names an evidence file (competition/document_actions.py).
+for document_bulk_action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", document_bulk_action, order=100)
 
 
 class ReviewQueueMenuItem(MenuItem):

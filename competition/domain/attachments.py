@@ -147,12 +147,41 @@ def attach(submission, upload, user):
     return SubmissionAttachment.objects.create(submission=submission, document=document)
 
 
+def evidence_collections():
+    """The shared "Evidence" collection and its agencies' collections (none before the first
+    upload)."""
+    root = Collection.get_first_root_node()
+    evidence = root.get_children().filter(name=EVIDENCE_COLLECTION).first() if root else None
+    if evidence is None:
+        return Collection.objects.none()
+    return Collection.objects.filter(path__startswith=evidence.path)
+
+
 def is_evidence_collection(collection_id):
     """Whether the collection is the shared "Evidence" collection or one of its agencies'."""
-    root = Collection.get_first_root_node()
-    evidence = root.get_children().filter(name=EVIDENCE_COLLECTION).first()
-    return evidence is not None and (
-        Collection.objects.filter(pk=collection_id, path__startswith=evidence.path).exists()
+    return evidence_collections().filter(pk=collection_id).exists()
+
+
+def evidence_documents_filter():
+    """A Q selecting the documents that are evidence: those in the Evidence collections, and
+    those ever attached to a submission wherever they sit now (`EvidenceFile`, kept for good;
+    `SubmissionAttachment` as well, should a row predate it)."""
+    from django.db.models import Q
+
+    from ..models import EvidenceFile, SubmissionAttachment
+
+    return (
+        Q(collection__in=evidence_collections())
+        | Q(pk__in=EvidenceFile.objects.values("document_id"))
+        | Q(pk__in=SubmissionAttachment.objects.values("document_id"))
+    )
+
+
+def is_evidence_document(document):
+    """Whether `document` is evidence (see `evidence_documents_filter`)."""
+    return (
+        document.pk is not None
+        and get_document_model().objects.filter(evidence_documents_filter(), pk=document.pk).exists()
     )
 
 
