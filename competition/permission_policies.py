@@ -3,7 +3,7 @@ and listings ask them, and they answer from `competition.permissions` per object
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from wagtail.documents import get_document_model_string
+from wagtail.documents import get_document_model, get_document_model_string
 from wagtail.permission_policies.base import BaseDjangoAuthPermissionPolicy, ModelPermissionPolicy
 from wagtail.permission_policies.collections import CollectionOwnershipPermissionPolicy
 
@@ -153,10 +153,25 @@ class DocumentPermissionPolicy(CollectionOwnershipPermissionPolicy):
     def user_has_any_permission_for_instance(self, user, actions, instance):
         if not self._unrestricted(user) and attachments.is_evidence_document(instance):
             return False
+        if "delete" in actions and self._attached(instance):
+            # A file a submission holds or held is never deleted, not even by a superuser (the
+            # database refuses it: its delete screens ended in a server error).
+            actions = [action for action in actions if action != "delete"]
+            if not actions:
+                return False
         return super().user_has_any_permission_for_instance(user, actions, instance)
+
+    @staticmethod
+    def _attached(instance):
+        return (
+            instance.pk is not None
+            and get_document_model().objects.filter(attachments.attached_documents_filter(), pk=instance.pk).exists()
+        )
 
     def instances_user_has_any_permission_for(self, user, actions):
         queryset = super().instances_user_has_any_permission_for(user, actions)
+        if set(actions) == {"delete"}:
+            queryset = queryset.exclude(attachments.attached_documents_filter())
         if self._unrestricted(user):
             return queryset
         return queryset.exclude(attachments.evidence_documents_filter())

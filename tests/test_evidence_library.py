@@ -288,3 +288,27 @@ def test_the_bulk_actions_confirmation_page_never_names_an_evidence_file(client,
     assert both.status_code == 200, both.status_code
     assert document.title not in both.content.decode()
     assert ordinary.title in both.content.decode()
+
+
+@pytest.mark.parametrize("path", ["delete screen", "bulk delete", "multiple upload"])
+def test_nobody_deletes_a_file_a_submission_holds_not_even_a_superuser(client, world, path):
+    """A submission's evidence is kept for good (the database protects it): a superuser's delete
+    through the library's delete screen, its bulk Delete or the multiple upload's delete is
+    refused, and nothing changes; it was a server error. An ordinary document is still deleted."""
+    document, ordinary = world["document"], world["ordinary"]
+    before = unchanged(document)
+    client.force_login(world["superuser"])
+    client.raise_request_exception = False
+    urls = {
+        "delete screen": lambda doc: reverse("wagtaildocs:delete", args=[doc.pk]),
+        "bulk delete": lambda doc: reverse("wagtail_bulk_action", args=("wagtaildocs", "document", "delete"))
+        + f"?next={reverse('wagtaildocs:index')}&id={doc.pk}",
+        "multiple upload": lambda doc: reverse("wagtaildocs:delete_multiple", args=[doc.pk]),
+    }
+
+    response = client.post(urls[path](document), {})
+
+    assert response.status_code < 500
+    assert unchanged(document) == before
+    assert client.post(urls[path](ordinary), {}).status_code < 500
+    assert not Document.objects.filter(pk=ordinary.pk).exists()

@@ -168,12 +168,18 @@ def evidence_documents_filter():
     `SubmissionAttachment` as well, should a row predate it)."""
     from django.db.models import Q
 
+    return Q(collection__in=evidence_collections()) | attached_documents_filter()
+
+
+def attached_documents_filter():
+    """A Q selecting the documents a submission holds or held (`EvidenceFile`, kept for good, and
+    `SubmissionAttachment`): the database protects them, and nobody deletes them."""
+    from django.db.models import Q
+
     from ..models import EvidenceFile, SubmissionAttachment
 
-    return (
-        Q(collection__in=evidence_collections())
-        | Q(pk__in=EvidenceFile.objects.values("document_id"))
-        | Q(pk__in=SubmissionAttachment.objects.values("document_id"))
+    return Q(pk__in=EvidenceFile.objects.values("document_id")) | Q(
+        pk__in=SubmissionAttachment.objects.values("document_id")
     )
 
 
