@@ -44,7 +44,10 @@ class LineContextPanel(Panel):
             if field is None:
                 return context
             lines = annotate_last_accepted(field.queryset)
-            every = {str(line.pk): facts(line) for line in lines}
+            # Each line's facts start with its name: on a phone the select shows only the start
+            # of a long choice, and the editor must see which target they report for.
+            label = getattr(field, "label_from_instance", str)
+            every = {str(line.pk): {"target": label(line), **facts(line)} for line in lines}
             chosen = self.form["line"].value()
             context.update({"every": every, "chosen": every.get(str(chosen)) if chosen else None})
             return context

@@ -460,6 +460,8 @@ class SubmissionViewSet(SnippetViewSet):
     ]
     search_backend_name = None
     copy_view_enabled = False
+    # The table scrolls sideways on a phone (its Status column was out of reach).
+    index_results_template_name = "competition/admin/index_results.html"
     inspect_view_enabled = True
     inspect_view_class = SubmissionInspectView
     add_view_class = SubmissionCreateView
@@ -687,6 +689,8 @@ class ScopedSnippetViewSet(SnippetViewSet):
     # Wagtail's copy view saves its form on the original object (a POST to it changes the row
     # being copied, with only "add" and "view" permissions); copies are of no use here anyway.
     copy_view_enabled = False
+    # Wide listings scroll sideways on a phone, in a region the keyboard reaches.
+    index_results_template_name = "competition/admin/index_results.html"
 
     def get_queryset(self, request):
         queryset = policy_of(self.model).instances_user_has_any_permission_for(request.user, ["view"])

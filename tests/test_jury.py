@@ -274,3 +274,23 @@ def test_the_queue_is_titled_by_its_name(client, panel):
     assert page.title.get_text(strip=True).startswith("Review queue")
     crumbs = [item.get_text(" ", strip=True) for item in page.select("[data-w-breadcrumbs-target] li, nav ol li")]
     assert crumbs and crumbs[-1] == "Review queue", crumbs
+
+
+def test_the_scoring_screens_tables_scroll_in_their_own_named_regions(client, panel):
+    """On a phone the manager's tables of jury scores and of reviewers compared are wider than
+    the screen, and Wagtail's <main> clips what overflows: each scrolls in its own region, which
+    the keyboard reaches (focusable) and a screen reader names (its heading)."""
+    from bs4 import BeautifulSoup
+
+    b = panel["subs"]["b"]
+    jury.record_score(b, panel["rev_free"], Decimal(9))
+    jury.record_score(b, panel["rev_two"], Decimal(3))
+    client.force_login(panel["manager"])
+    page = BeautifulSoup(client.get(review_url(b)).content, "html.parser")
+
+    named = {}
+    for table in page.select("main table.listing"):
+        region = table.find_parent("div", class_="competition-scroll")
+        assert region is not None and region["role"] == "region" and region["tabindex"] == "0", table
+        named[page.find(id=region["aria-labelledby"]).get_text(strip=True)] = len(table.select("tbody tr"))
+    assert named == {"Jury scores": 2, "Reviewers compared": 2}

@@ -22,6 +22,23 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
+# Whether an element can be brought into view: inside the window, or inside a box that scrolls
+# sideways to it, which the keyboard reaches too (focusable, a region with a name).
+REACHABLE = """(cell) => {
+    const box = cell.getBoundingClientRect();
+    if (box.left >= 0 && box.right <= window.innerWidth) {
+        return true;
+    }
+    for (let up = cell.parentElement; up; up = up.parentElement) {
+        const style = getComputedStyle(up);
+        if (["auto", "scroll"].includes(style.overflowX) && up.scrollWidth > up.clientWidth) {
+            const named = up.getAttribute("aria-label") || up.getAttribute("aria-labelledby");
+            return up.tabIndex >= 0 && up.getAttribute("role") === "region" && Boolean(named);
+        }
+    }
+    return false;
+}"""
+
 # Each browser module marks itself with these: run once, on the SQLite pass of `make test`
 # (the browser sees the same pages whatever the database; PostgreSQL's pass covers the queries).
 browser_marks = [

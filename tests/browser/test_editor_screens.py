@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from competition.domain import evidence
 from competition.enums import SubmissionStatus
 from competition.models import Submission
-from tests.browser.conftest import DESKTOP, PHONE, browser_marks, set_admin_language
+from tests.browser.conftest import DESKTOP, PHONE, REACHABLE, browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
 from tests.test_evidence import PDF, world  # noqa: F401  (the same people and lines)
 
@@ -148,3 +148,86 @@ def test_an_editor_submits_from_the_form_and_a_manager_decides_in_context(site, 
     shots(manager, f"admin-sidebar{suffix}")
 
     assert not found, report(found)
+
+
+@pytest.fixture
+def long_names(db):
+    """An agency editor of a department whose targets, like the demo's, have long names in a
+    competition with a long title."""
+    from competition.domain.roles import EDITORS, ensure_roles
+    from competition.models import AgencyMembership
+    from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_target
+
+    groups = ensure_roles()
+    competition = make_competition(slug="hcmc-2025", title="Ho Chi Minh City digital government emulation 2025")
+    targets = [
+        make_target(competition, code="T1", title="Work files processed online"),
+        make_target(competition, code="T2", title="Administrative procedures handled fully online"),
+    ]
+    agency = AgencyFactory(code="HCMC-DOST", name="Department of Science and Technology")
+    make_commitment(competition, agency, targets)
+    editor = UserFactory(username="editor.dost")
+    editor.groups.add(groups[EDITORS])
+    AgencyMembership.objects.create(user=editor, agency=agency)
+    return editor
+
+
+# The select's box and the width of the window, in one frame (the admin's sidebar slides shut as
+# the viewport narrows).
+SELECT_BOX = """(select) => {
+    const box = select.getBoundingClientRect();
+    return [Math.round(box.left), Math.round(box.right), window.innerWidth];
+}"""
+
+
+def test_the_chosen_target_fits_the_screen_in_the_submission_form(site, long_names, screenshot):
+    """An agency editor reports progress from a phone. The Commitment target list was as wide as
+    its longest choice ("Department of Science and Technology · T2 Administrative procedures
+    handled fully online (Ho Chi Minh City digital government emulation 2025)", 1,451 px in the
+    demo): on a 390 px screen it read "Department of Science and Techno" and ended there, without
+    its arrow, and the chosen target's box below showed its values, not its name (Wagtail shows
+    select fields as inline blocks, which grow with their widest option). The list now keeps to
+    the screen and the box names the chosen target."""
+    page = site.login(long_names)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{SUBMISSIONS}add/")
+    target = page.get_by_role("combobox", name="Commitment target")
+    label = (
+        "Department of Science and Technology · T2 Administrative procedures handled fully online"
+        " (Ho Chi Minh City digital government emulation 2025)"
+    )
+    target.select_option(label=label)
+    facts = page.locator("[data-line-context]")
+    expect(facts.locator('[data-fact="target_value"]')).to_have_text("100")
+    screenshot(page, "editor-form-long-target-phone")
+
+    left, right, width = target.evaluate(SELECT_BOX)
+
+    assert left >= 0 and right <= width, f"the list runs from {left} to {right} px on a {width} px screen"
+    expect(facts.locator('[data-fact="target"]')).to_have_text(label)
+
+
+def test_an_editor_reads_the_status_of_each_submission_on_a_phone(site, long_names, screenshot):
+    """On a 390 px phone an editor's Submissions list showed the target, the date and half of the
+    value; the Status column (Draft, Submitted, Returned, Accepted), Source and Updated lay beyond
+    the screen's edge, and nothing scrolled sideways to them (Wagtail's <main> clips what
+    overflows): the editor could not tell from the list which reports were returned or
+    accepted. The table now scrolls in its own region, which the keyboard reaches too."""
+    from competition.models import CommitmentLine
+
+    line = CommitmentLine.objects.get(target__code="T2")
+    Submission.objects.create(line=line, reported_on=date(2025, 6, 30), value=40)
+    page = site.login(long_names)
+    page.set_viewport_size(PHONE)
+    page.goto(SUBMISSIONS)
+    header = page.get_by_role("columnheader", name="Status")
+    expect(header).to_have_count(1)
+    status = (
+        page.locator("table.listing tbody tr")
+        .first.locator("td")
+        .nth(header.evaluate("(th) => [...th.parentElement.children].indexOf(th)"))
+    )
+    expect(status).to_have_text("Draft")
+    screenshot(page, "editor-submissions-phone")
+
+    assert status.evaluate(REACHABLE), "the Status column is out of reach on a phone"

@@ -1,14 +1,14 @@
 """How scores are computed, in a real browser: found from the ranking's legend, readable on a
 phone (nothing wider than the screen), no axe violation, in English and Vietnamese."""
 
+from datetime import date
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, browser_marks, describe, switch_to_vietnamese
+from tests.browser.conftest import PHONE, axe_violations, browser_marks, describe, switch_to_vietnamese
 
 pytestmark = browser_marks
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
@@ -104,3 +104,95 @@ def test_an_agencys_targets_read_on_a_phone_without_cut_statuses(site, public_bo
     assert not violations, describe(violations)
     table.scroll_into_view_if_needed()
     screenshot(page, f"public-commitment-phone-{language}")
+
+
+@pytest.fixture
+def departments(db):
+    """A published competition whose agencies carry the demo's department names and codes, each
+    with an accepted value and no jury score yet (so each row is marked provisional)."""
+    from competition.models import CommitmentLine
+    from tests.factories import AgencyFactory, make_commitment, make_competition, make_submission, make_target
+
+    competition = make_competition(slug="hcmc-2025", title="Digital government emulation 2025")
+    target = make_target(competition, code="T1", title="Work files processed online")
+    for code, name, value in (
+        ("HCMC-DTP", "Department of Justice", "93"),
+        ("HCMC-DTC", "Department of Finance", "91"),
+        ("HCMC-DOST", "Department of Science and Technology", "97"),
+    ):
+        make_commitment(competition, AgencyFactory(code=code, name=name), [target])
+        line = CommitmentLine.objects.get(commitment__agency__code=code, target=target)
+        make_submission(line, value, reported_on=date(2025, 6, 30))
+    return competition
+
+
+# The number of lines a box's text takes (its client rectangles' distinct tops).
+LINES = "(el) => new Set([...el.getClientRects()].map((box) => Math.round(box.top))).size"
+
+
+def test_the_provisional_mark_is_never_broken_over_two_lines_on_a_phone(site, departments, screenshot):
+    """On a 390 px phone each ranking row is a card; after a department's name and code comes the
+    dashed "tạm tính" (provisional) mark, which broke inside its dashed box for "Department of
+    Justice HCMC-DTP": "tạm" at the end of one line, "tính" on the next, each half in a broken
+    frame. Like the status badges, the mark now keeps to one line. (In English, "provisional"
+    happens to fall whole onto the next line with these names.)"""
+    page = site.visitor()
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": "vi", "url": site.url}])
+    page.goto("/hcmc-2025/")
+    marks = page.locator(".ranking-table tbody .provisional")
+    expect(marks).to_have_count(3)
+    marks.first.scroll_into_view_if_needed()
+    screenshot(page, "public-provisional-mark-phone-vi")
+
+    broken = {
+        mark.evaluate("(el) => el.closest('td').querySelector('a').textContent"): mark.inner_text()
+        for mark in marks.all()
+        if mark.evaluate(LINES) > 1
+    }
+
+    assert not broken, broken
+
+
+# Each name of the ranking chart that is not drawn whole: a label whose lines, put together, are
+# not the agency's name (shortened or cut), or a line wider than the room its axis leaves it
+# ([line, its width, the axis's width], in the tick font as Chart.js draws it).
+CUT_LABELS = """() => {
+    const chart = Chart.getChart("ranking-chart");
+    const axis = chart.scales.y;
+    const context = chart.ctx;
+    context.save();
+    context.font = Chart.helpers.toFont(axis.options.ticks.font).string;
+    const cut = [];
+    chart.data.labels.forEach((name, index) => {
+        const lines = [].concat(axis.ticks[index].label);
+        if (lines.join(" ") !== name) {
+            cut.push([name, lines]);
+        }
+        lines.forEach((line) => {
+            const width = Math.ceil(context.measureText(line).width);
+            if (width > axis.width) {
+                cut.push([line, width, Math.floor(axis.width)]);
+            }
+        });
+    });
+    context.restore();
+    return cut;
+}"""
+
+
+def test_the_ranking_charts_agency_names_are_not_cut_on_a_phone(site, departments, screenshot):
+    """On a 390 px phone the ranking's bar chart gave its axis of names less room than a
+    department's name takes, and Chart.js drew the names from the canvas's left edge outwards:
+    the reader saw "ent of Science and Technology" (so in the demo, with longer names still).
+    Each name now wraps between words onto as many lines as it needs."""
+    page = site.visitor()
+    page.set_viewport_size(PHONE)
+    page.goto("/hcmc-2025/")
+    chart = page.locator("figure.chart.chart--ready[data-chart=ranking]")
+    expect(chart).to_be_visible()
+    chart.scroll_into_view_if_needed()
+    screenshot(page, "public-ranking-chart-phone")
+
+    assert page.evaluate("() => Chart.getChart('ranking-chart').data.labels.length") == 3
+    assert page.evaluate(CUT_LABELS) == []

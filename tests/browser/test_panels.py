@@ -8,8 +8,10 @@ import re
 from playwright.sync_api import expect
 
 from competition.models import DeclaredConflict, ReviewPanel
-from tests.browser.conftest import browser_marks, set_admin_language
+from tests.browser.conftest import PHONE, REACHABLE, browser_marks, set_admin_language
 from tests.browser.test_accessibility import record, report
+from tests.test_evidence import world  # noqa: F401  (the people and lines the jury's panel uses)
+from tests.test_jury import panel  # noqa: F401  (world plus reviewers and two submitted items)
 from tests.test_panels import city, submitted  # noqa: F401  (the same city, clusters and reviewers)
 
 pytestmark = browser_marks
@@ -105,3 +107,17 @@ def test_the_panel_screens_in_vietnamese(site, city, shots):  # noqa: F811
     record(reviewer, "vi: declaration", found)
     shots(reviewer, "panels-declare-conflict-vi")
     assert not found, report(found)
+
+
+def test_a_reviewer_reaches_declare_a_conflict_from_the_queue_on_a_phone(site, panel):  # noqa: F811
+    """A jury reviewer opens their Review queue on a 390 px phone: the table is about 800 px wide,
+    and Status, Submitted and each line's "Declare a conflict" lay past the screen's edge where
+    nothing scrolled to them (Wagtail's <main> clips what overflows). The table now scrolls in its
+    own region, which the keyboard reaches too."""
+    page = site.login(panel["rev_free"])
+    page.set_viewport_size(PHONE)
+    page.goto("/admin/review/")
+    declare = page.get_by_role("link", name="Declare a conflict with Agency A")
+    expect(declare).to_have_count(1)
+
+    assert declare.evaluate(REACHABLE), "Declare a conflict is out of reach on a phone"

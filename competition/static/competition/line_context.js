@@ -23,7 +23,7 @@
       if (!facts) {
         return;
       }
-      ["unit", "direction", "baseline", "target_value", "deadline"].forEach(function (name) {
+      ["target", "unit", "direction", "baseline", "target_value", "deadline"].forEach(function (name) {
         box.querySelector('[data-fact="' + name + '"]').textContent = facts[name];
       });
       var last = box.querySelector('[data-fact="last"]');

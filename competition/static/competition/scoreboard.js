@@ -36,11 +36,51 @@
     return points.map(function (point) { return readableDate(point.date); });
   }
 
+  // An agency's name on as many lines as the room beside the bars needs, broken between words
+  // (Chart.js gives the axis of names at most half the chart's width and draws a longer name from
+  // the canvas's edge outwards, cut: "ent of Science and Technology" on a phone).
+  function nameLines(name, room, context) {
+    var lines = [];
+    name.split(" ").forEach(function (word) {
+      var last = lines.length - 1;
+      if (last >= 0 && context.measureText(lines[last] + " " + word).width <= room) {
+        lines[last] += " " + word;
+      } else {
+        lines.push(word);
+      }
+    });
+    return lines;
+  }
+  // The room for names in a chart `width` pixels wide: half of it, less the ticks and their padding.
+  function nameRoom(width) {
+    return width / 2 - 16;
+  }
+  function tickFont() {
+    return window.Chart.helpers.toFont(window.Chart.defaults.font).string;
+  }
+
   if (data.ranking) {
-    // One bar pair per agency of the table's page, every label shown: the chart grows with it.
+    // One bar pair per agency of the table's page, every name shown whole: the chart grows with
+    // them, each agency's row at least 2.2rem high and as high as its name's lines.
     var rankingCanvas = document.getElementById("ranking-chart");
+    var measure = document.createElement("canvas").getContext("2d");
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    var fitHeight = function (width) {
+      if (!rankingCanvas || !width) {
+        return;
+      }
+      measure.font = tickFont();
+      var lineHeight = window.Chart.helpers.toFont(window.Chart.defaults.font).lineHeight;
+      var rows = data.ranking.labels.reduce(function (total, name) {
+        return total + Math.max(2.2 * rem, nameLines(name, nameRoom(width), measure).length * lineHeight + 0.6 * rem);
+      }, 0);
+      var height = Math.max(12 * rem, rows + 4 * rem) + "px";
+      if (rankingCanvas.parentElement.style.height !== height) {
+        rankingCanvas.parentElement.style.height = height;
+      }
+    };
     if (rankingCanvas) {
-      rankingCanvas.parentElement.style.height = Math.max(12, data.ranking.labels.length * 2.2 + 4) + "rem";
+      fitHeight(rankingCanvas.parentElement.clientWidth);
     }
     show("ranking-chart", {
       type: "bar",
@@ -51,7 +91,27 @@
           { label: text.progress || "Progress %", data: data.ranking.progress, backgroundColor: palette[1] }
         ]
       },
-      options: { indexAxis: "y", maintainAspectRatio: false, scales: { x: { beginAtZero: true }, y: { ticks: { autoSkip: false } } } }
+      options: {
+        indexAxis: "y",
+        maintainAspectRatio: false,
+        onResize: function (chart, size) { fitHeight(size.width); },
+        scales: {
+          x: { beginAtZero: true },
+          y: {
+            ticks: {
+              autoSkip: false,
+              callback: function (value) {
+                var context = this.chart.ctx;
+                context.save();
+                context.font = window.Chart.helpers.toFont(this.options.ticks.font).string;
+                var lines = nameLines(this.getLabelForValue(value), nameRoom(this.chart.width), context);
+                context.restore();
+                return lines;
+              }
+            }
+          }
+        }
+      }
     });
   }
   if (data.progress) {
