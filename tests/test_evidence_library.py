@@ -301,8 +301,10 @@ def test_nobody_deletes_a_file_a_submission_holds_not_even_a_superuser(client, w
     client.raise_request_exception = False
     urls = {
         "delete screen": lambda doc: reverse("wagtaildocs:delete", args=[doc.pk]),
-        "bulk delete": lambda doc: reverse("wagtail_bulk_action", args=("wagtaildocs", "document", "delete"))
-        + f"?next={reverse('wagtaildocs:index')}&id={doc.pk}",
+        "bulk delete": lambda doc: (
+            reverse("wagtail_bulk_action", args=("wagtaildocs", "document", "delete"))
+            + f"?next={reverse('wagtaildocs:index')}&id={doc.pk}"
+        ),
         "multiple upload": lambda doc: reverse("wagtaildocs:delete_multiple", args=[doc.pk]),
     }
 
