@@ -100,6 +100,8 @@ def test_a_reader_finds_their_ward_in_its_cluster_without_javascript(site, city_
     page.goto("/hcmc-2025/")
     rows = page.locator("table.ranking-table tbody tr")
     expect(rows).to_have_count(9)
+    # No caption describes a chart that is not drawn: the figures are hidden with their captions.
+    expect(page.locator("figure.chart figcaption").first).to_be_hidden()
 
     page.locator("#ranking-cluster").select_option("HCMC-WARD")
     page.get_by_role("button", name=words["find"], exact=True).click()
