@@ -382,6 +382,13 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
             self.competition = self.get_parent().specific
         return super().save(*args, **kwargs)
 
+    def can_move_to(self, parent):
+        """A target or commitment never leaves its competition: its reported values, scores and
+        lines would go with it. Wagtail asks this on every move path (the Move screen, the page
+        listing's bulk "Move", the admin API's `move`), for superusers too; reordering within the
+        competition does not ask it."""
+        return super().can_move_to(parent) and (self.competition_id is None or parent.pk == self.competition_id)
+
 
 class TargetPage(CompetitionChildPage):
     """One measurable goal of a competition (docs/scoring.md, sections 3 and 4)."""
