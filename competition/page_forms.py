@@ -79,12 +79,6 @@ class CommitmentPageForm(CompetitionChildPageForm):
             elif line_id in reported and target.pk != saved_targets[line_id]:
                 form.add_error("target", _("Values have been reported for this line: its target cannot change."))
                 valid = False
-        if reported and "agency" in self.fields:
-            agency = self.cleaned_data.get("agency") if hasattr(self, "cleaned_data") else None
-            saved_agency = type(self.instance).objects.filter(pk=self.instance.pk).values_list("agency_id", flat=True)
-            if agency is not None and agency.pk != saved_agency.first():
-                self.add_error(
-                    "agency", _("Values have been reported under this commitment: its agency cannot change.")
-                )
-                valid = False
+        # The page cannot change agency once values are reported: CommitmentPage.clean says so,
+        # on this form's agency field and wherever a revision is published.
         return valid

@@ -7,14 +7,16 @@ import json
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from wagtail.models import Page
 
 from competition.domain import evidence
 from competition.domain.attachments import attach
-from competition.models import Submission, TargetPage
-from tests.factories import make_competition, make_target
+from competition.enums import SubmissionStatus
+from competition.models import CommitmentLine, CommitmentPage, Submission, TargetPage
+from tests.factories import AgencyFactory, make_competition, make_target
 from tests.security import PDF, build_world
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,64 @@ def api_url(action, page):
     return reverse("wagtailadmin_api:pages:action", args=[page.pk, action])
 
 
+# --- Publishing an older draft -------------------------------------------------------------------
+
+
+def publish_latest_revision(client, page, path):
+    if path == "bulk":
+        return client.post(bulk_url("publish", page), {}, follow=True)
+    return client.post(api_url("publish", page), "{}", content_type="application/json")
+
+
+@pytest.mark.parametrize("path", ["bulk", "api"])
+def test_publishing_an_older_draft_never_hands_reported_values_to_another_agency(client, world, path):
+    """A manager saves a draft of agency B's commitment page naming agency D (allowed then: B had
+    reported nothing); B's editor then submits a value. Publishing that draft from the page
+    listing or the admin API is refused with the reason: the value and its evidence stay agency
+    B's. (Wagtail validates the page when a revision goes live, on every path.)"""
+    page = CommitmentPage.objects.get(agency=world["agency_b"])
+    page.agency = AgencyFactory(code="D", name="Agency D")
+    page.save_revision(user=world["manager"])
+    line = CommitmentLine.objects.get(commitment=page)
+    submission = Submission.objects.create(
+        line=line, reported_on=date(2025, 6, 30), value=7, created_by=world["editor_b"]
+    )
+    evidence.submit(submission, world["editor_b"])
+    client.force_login(world["manager"])
+    client.raise_request_exception = False
+
+    response = publish_latest_revision(client, page, path)
+
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
+    assert submission.line.commitment.agency.code == "B", "agency B's reported value now belongs to agency D"
+    assert CommitmentPage.objects.get(pk=page.pk).agency.code == "B"
+    assert response.status_code < 500, f"server error {response.status_code}"
+    assert "its agency cannot change" in response.content.decode(), "the refusal gives no reason"
+
+
+@pytest.mark.parametrize("change", ["re-target the line", "drop the line"])
+def test_publishing_an_older_draft_never_moves_or_drops_a_reported_line(world, change):
+    """The same with a draft that re-targets agency B's line, or drops it for another target,
+    published by `Revision.publish()` itself (what an approved workflow task and scheduled
+    publishing call): refused, and the line keeps its target and its value."""
+    page = CommitmentPage.objects.get(agency=world["agency_b"])
+    line = CommitmentLine.objects.get(commitment=page)
+    t2 = make_target(world["competition"], code="T2")
+    if change == "re-target the line":
+        page.lines = [CommitmentLine(pk=line.pk, target=t2)]
+    else:
+        page.lines = [CommitmentLine(target=t2)]
+    revision = page.save_revision(user=world["manager"])
+    Submission.objects.create(line=line, reported_on=date(2025, 6, 30), value=7, created_by=world["editor_b"])
+
+    with pytest.raises(ValidationError):
+        revision.publish(user=world["manager"])
+
+    assert CommitmentLine.objects.get(pk=line.pk).target_id == world["target"].pk
+    assert list(CommitmentLine.objects.filter(commitment=page).values_list("pk", flat=True)) == [line.pk]
+
+
 # --- Moving targets and commitments ---------------------------------------------------------------
 
 
@@ -69,3 +129,31 @@ def test_a_target_with_reported_values_never_moves_to_another_competition(client
     assert Page.objects.get(pk=target.pk).get_parent().pk == home.pk, "T1 moved to competition 'other'"
     assert TargetPage.objects.get(pk=target.pk).competition_id == home.pk
     assert response.status_code < 500, f"server error {response.status_code}"
+
+
+# --- Deleting pages other rows depend on ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["bulk", "api", "delete screen"])
+def test_deleting_a_page_others_depend_on_is_refused_with_a_reason_not_a_server_error(client, world, path):
+    """The bulk "Delete" and the admin API's `delete` of agency A's commitment page (with its
+    reported value), and the Delete screen of a target agencies committed to but have not
+    reported on yet, are refused with the reason; nothing is deleted."""
+    client.force_login(world["manager"])
+    client.raise_request_exception = False
+    if path == "delete screen":
+        page = make_target(world["competition"], code="T2")
+        commitment = CommitmentPage.objects.get(agency=world["agency_b"])
+        commitment.lines.add(CommitmentLine(target=page))
+        commitment.save_revision().publish()
+        response = client.post(reverse("wagtailadmin_pages:delete", args=[page.pk]), {}, follow=True)
+    elif path == "bulk":
+        page = CommitmentPage.objects.get(agency=world["agency_a"])
+        response = client.post(bulk_url("delete", page), {}, follow=True)
+    else:
+        page = CommitmentPage.objects.get(agency=world["agency_a"])
+        response = client.post(api_url("delete", page), "{}", content_type="application/json")
+
+    assert Page.objects.filter(pk=page.pk).exists()
+    assert response.status_code < 500, f"server error {response.status_code}"
+    assert "cannot be deleted" in response.content.decode(), "the refusal gives no reason"

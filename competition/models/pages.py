@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -522,6 +522,38 @@ class CommitmentPage(CompetitionChildPage):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        """Reported values stay where they were reported: once a line has values, the page keeps
+        its agency and the line stays, with its target. Wagtail validates a page here whenever
+        it goes live, so the rule holds on every path that publishes a revision (the page
+        editor, the page listing's bulk "Publish", the admin API's `publish`, an approved
+        workflow task, scheduled publishing), however old the revision."""
+        super().clean()
+        if self.pk is None:
+            return
+        reported = dict(
+            CommitmentLine.objects.filter(commitment_id=self.pk, submissions__isnull=False)
+            .distinct()
+            .values_list("pk", "target_id")
+        )
+        if not reported:
+            return
+        errors = {}
+        saved_agency = type(self).objects.filter(pk=self.pk).values_list("agency_id", flat=True).first()
+        if self.agency_id != saved_agency:
+            errors["agency"] = _("Values have been reported under this commitment: its agency cannot change.")
+        targets = {line.pk: line.target_id for line in self.lines.all() if line.pk is not None}
+        problems = []
+        for line in CommitmentLine.objects.filter(pk__in=reported).select_related("target"):
+            if line.pk not in targets:
+                problems.append(_("%(target)s has reported values: it stays committed.") % {"target": line.target})
+            elif targets[line.pk] != line.target_id:
+                problems.append(_("Values have been reported for this line: its target cannot change."))
+        if problems:
+            errors[NON_FIELD_ERRORS] = problems
+        if errors:
+            raise ValidationError(errors)
 
     def get_context(self, request, *args, **kwargs):
         from ..domain.presentation import commitment_context
