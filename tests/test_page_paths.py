@@ -157,3 +157,57 @@ def test_deleting_a_page_others_depend_on_is_refused_with_a_reason_not_a_server_
     assert Page.objects.filter(pk=page.pk).exists()
     assert response.status_code < 500, f"server error {response.status_code}"
     assert "cannot be deleted" in response.content.decode(), "the refusal gives no reason"
+
+
+# --- Copying the app's pages ----------------------------------------------------------------------
+
+
+def test_targets_and_commitments_are_not_copied_on_their_own(client, world):
+    """A target's code and a commitment's agency are unique in their competition: Wagtail's Copy
+    screen and the admin API's `copy` refuse to copy one on its own (the page menus do not offer
+    it), for a superuser too, and make no page."""
+    pages = Page.objects.count()
+    client.force_login(world["superuser"])
+    target, competition = world["target"], world["competition"]
+    data = {"new_title": "Target T1 (copy)", "new_slug": "target-t1-copy", "new_parent_page": competition.pk}
+
+    screen = client.post(reverse("wagtailadmin_pages:copy", args=[target.pk]), data)
+    body = {"destination_page_id": competition.pk, "slug": "target-t1-copy"}
+    api = client.post(api_url("copy", target), json.dumps(body), content_type="application/json")
+
+    assert screen.status_code == 302 and screen["Location"] == reverse("wagtailadmin_home"), "not refused"
+    assert api.status_code == 403
+    assert Page.objects.count() == pages
+
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_a_competition_copied_with_its_pages_is_a_new_competition_with_nothing_reported(client, world, publish):
+    """A manager copies competition "safe" with its subpages (next year's competition): its
+    target pages become the new competition's, with the same codes; each agency's commitment page
+    is copied with its agency and pledge but no committed target, so no value reported in "safe"
+    (nor its evidence) counts in the copy. The original is unchanged."""
+    competition = world["competition"]
+    client.force_login(world["manager"])
+    client.raise_request_exception = False
+    data = {"new_title": "Safe 2026", "new_slug": "safe-2026", "new_parent_page": competition.get_parent().pk}
+    data.update({"copy_subpages": "on", **({"publish_copies": "on"} if publish else {})})
+
+    response = client.post(reverse("wagtailadmin_pages:copy", args=[competition.pk]), data)
+
+    assert response.status_code == 302, f"{response.status_code}"
+    copy = Page.objects.get(slug="safe-2026").specific
+    targets = TargetPage.objects.filter(competition=copy)
+    assert [(t.code, t.get_parent().pk) for t in targets] == [("T1", copy.pk)]
+    commitments = CommitmentPage.objects.filter(competition=copy)
+    assert sorted(c.agency.code for c in commitments) == ["A", "B"]
+    assert all(c.get_parent().pk == copy.pk for c in commitments)
+    assert not CommitmentLine.objects.filter(commitment__competition=copy).exists()
+    assert not Submission.objects.filter(line__commitment__competition=copy).exists()
+    for page in commitments:
+        assert not page.get_latest_revision_as_object().lines.all(), "a draft of the copy names a target"
+    assert not commitments.filter(live=True).exists(), "a commitment without targets is published"
+    assert CommitmentLine.objects.filter(commitment__competition=competition).count() == 2
+    assert Submission.objects.get(pk=world["submission"].pk).line.commitment.competition_id == competition.pk
+    if publish:
+        assert copy.live and targets.get().live
+        assert client.get(copy.url).status_code == 200

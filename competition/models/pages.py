@@ -14,7 +14,7 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PagePermissionTester
 from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
@@ -358,6 +358,11 @@ class CompetitionTier(Orderable):
         return f"{self.label} ({self.minimum})"
 
 
+class CompetitionChildPagePermissionTester(PagePermissionTester):
+    def can_copy(self):
+        return False
+
+
 class CompetitionChildPage(CanonicalQueryMixin, Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
@@ -369,6 +374,9 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
     subpage_types = []
+    # A copy belongs to the competition it is copied under (next year's competition, copied with
+    # its subpages): `save` sets it from the new parent.
+    exclude_fields_in_copy = ["competition"]
 
     def clean(self):
         super().clean()
@@ -381,6 +389,13 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
         if self.competition_id is None:
             self.competition = self.get_parent().specific
         return super().save(*args, **kwargs)
+
+    def permissions_for_user(self, user):
+        """Wagtail's permissions, except that a target or commitment page is not copied on its
+        own (its code or agency is unique in its competition): Copy is not offered, and the
+        Copy screen and the admin API's `copy` refuse it. A competition copied with its subpages
+        copies them."""
+        return CompetitionChildPagePermissionTester(user, self)
 
     def can_move_to(self, parent):
         """A target or commitment never leaves its competition: its reported values, scores and
@@ -514,6 +529,9 @@ class CommitmentPage(CompetitionChildPage):
     ]
     template = "competition/pages/commitment_page.html"
     base_form_class = CommitmentPageForm
+    # In a copy of its competition, a commitment page names its agency and pledge but no target:
+    # its lines point at the original competition's targets and carry what was reported there.
+    exclude_fields_in_copy = ["competition", "lines"]
 
     class Meta:
         verbose_name = _("commitment")
@@ -522,6 +540,14 @@ class CommitmentPage(CompetitionChildPage):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.live and not self.lines.all():
+            # A new commitment page naming no target (the copy of a competition published with
+            # its subpages copies no lines) is saved as a draft, never published empty.
+            self.live = False
+            self.has_unpublished_changes = True
+        return super().save(*args, **kwargs)
 
     def clean(self):
         """Reported values stay where they were reported: once a line has values, the page keeps
