@@ -211,3 +211,52 @@ def test_a_competition_copied_with_its_pages_is_a_new_competition_with_nothing_r
     if publish:
         assert copy.live and targets.get().live
         assert client.get(copy.url).status_code == 200
+
+
+# --- Creating a second target of one code, a second commitment of one agency ----------------------
+
+
+def page_form(world, model):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+
+    if model == "commitmentpage":
+        fields = {
+            "title": "Agency A again",
+            "slug": "agency-a-again",
+            "agency": world["agency_a"].pk,
+            "pledge": rich_text(""),
+            "lines": inline_formset([{"target": world["target"].pk, "baseline": "", "target_value": ""}], min=1),
+        }
+    else:
+        fields = {
+            "title": "T1 again",
+            "slug": "t1-again",
+            "code": "T1",
+            "max_points": "5",
+            "unit": "percent",
+            "direction": "higher",
+            "baseline": "0",
+            "target_value": "100",
+            "deadline": "",
+            "description": rich_text(""),
+            "milestones": inline_formset([]),
+        }
+    return nested_form_data({**fields, "comments": inline_formset([])})
+
+
+@pytest.mark.parametrize("model", ["commitmentpage", "targetpage"])
+def test_a_second_commitment_of_one_agency_or_target_of_one_code_is_refused_by_the_form(client, world, model):
+    """Agency A has a commitment page in "safe", whose target T1 exists: the page editor refuses
+    a second one with a form error (a server error before: the database's constraint)."""
+    competition = world["competition"]
+    pages = Page.objects.count()
+    client.force_login(world["manager"])
+    client.raise_request_exception = False
+
+    response = client.post(
+        reverse("wagtailadmin_pages:add", args=["competition", model, competition.pk]), page_form(world, model)
+    )
+
+    assert response.status_code == 200, f"{response.status_code}"
+    assert response.context["form"].errors.get("__all__"), "no reason given"
+    assert Page.objects.count() == pages

@@ -381,6 +381,11 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
     def clean(self):
         super().clean()
         check_visible_fields(self, "title")
+        if self.competition_id is not None:
+            # The form leaves `competition` out (it is set from the parent), and Django then skips
+            # the constraints naming it: a second target with one code, or a second commitment
+            # of one agency, in one competition would reach the database as a server error.
+            self.validate_constraints()
 
     class Meta:
         abstract = True
