@@ -14,6 +14,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError as APIValidationError
+from wagtail.admin.api.actions.create_alias import CreatePageAliasAPIAction
 from wagtail.admin.api.actions.delete import DeletePageAPIAction
 from wagtail.admin.api.views import PagesAdminAPIViewSet
 from wagtail.admin.utils import get_valid_next_url_from_request
@@ -90,7 +91,22 @@ class GuardedDeletePageAPIAction(DeletePageAPIAction):
         return super().execute(instance, data)
 
 
-class GuardedPagesAdminAPIViewSet(PagesAdminAPIViewSet):
-    """Wagtail's pages endpoint of the admin API, its `delete` action asking the page rules."""
+class GuardedCreateAliasAPIAction(CreatePageAliasAPIAction):
+    def execute(self, instance, data):
+        from .models import CompetitionPage
 
-    actions = {**PagesAdminAPIViewSet.actions, "delete": GuardedDeletePageAPIAction}
+        if issubclass(instance.specific_class, CompetitionPage):
+            # As on the Copy screen (CompetitionCopyForm): a competition is copied, never aliased.
+            raise APIValidationError({"detail": _("A competition has no aliases: copy it instead.")})
+        return super().execute(instance, data)
+
+
+class GuardedPagesAdminAPIViewSet(PagesAdminAPIViewSet):
+    """Wagtail's pages endpoint of the admin API, its `delete` action asking the page rules and
+    its `create_alias` refusing competitions."""
+
+    actions = {
+        **PagesAdminAPIViewSet.actions,
+        "delete": GuardedDeletePageAPIAction,
+        "create_alias": GuardedCreateAliasAPIAction,
+    }

@@ -260,3 +260,26 @@ def test_a_second_commitment_of_one_agency_or_target_of_one_code_is_refused_by_t
     assert response.status_code == 200, f"{response.status_code}"
     assert response.context["form"].errors.get("__all__"), "no reason given"
     assert Page.objects.count() == pages
+
+
+def test_a_competition_is_copied_never_aliased(client, world):
+    """An alias of a competition with its subpages would repeat its targets' codes and agencies'
+    commitments in the original competition (aliases keep the original's fields): the Copy
+    screen does not offer it (asked anyway, it copies) and the admin API's `create_alias`
+    refuses it with the reason."""
+    competition = world["competition"]
+    client.force_login(world["manager"])
+    client.raise_request_exception = False
+    data = {"new_title": "Safe alias", "new_slug": "safe-alias", "new_parent_page": competition.get_parent().pk}
+    data.update({"copy_subpages": "on", "alias": "on"})
+
+    screen = client.post(reverse("wagtailadmin_pages:copy", args=[competition.pk]), data)
+    body = {"destination_page_id": competition.get_parent().pk, "new_slug": "safe-alias-2", "recursive": True}
+    api = client.post(api_url("create_alias", competition), json.dumps(body), content_type="application/json")
+
+    assert screen.status_code == 302, f"{screen.status_code}"
+    copy = Page.objects.get(slug="safe-alias")
+    assert copy.alias_of_id is None
+    assert TargetPage.objects.filter(competition=copy).count() == 1
+    assert api.status_code == 400 and "copy it instead" in api.content.decode()
+    assert not Page.objects.filter(alias_of__isnull=False).exists()

@@ -18,7 +18,7 @@ from wagtail.models import Orderable, Page, PagePermissionTester
 from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
-from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
+from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, CompetitionCopyForm, TargetPageForm
 from ..panels import JudgingPanel
 from ..validators import check_visible_fields, validate_in_period, validate_value_for_unit
 from .agencies import Agency
@@ -213,6 +213,7 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
     template = "competition/pages/competition_page.html"
     # A copy (next year's competition, say) starts with judging open.
     exclude_fields_in_copy = ["closed", "closed_at", "closed_by"]
+    copy_form_class = CompetitionCopyForm  # copies, never aliases
     # Judging is the competition's state, not its content: a revision published later (made
     # before judging closed or reopened) keeps it as it is.
     JUDGING_FIELDS = ("closed", "closed_at", "closed_by")
