@@ -4,6 +4,7 @@ competition it is created under, before the model's own validation runs."""
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.forms.pages import CopyForm
 
 from .validators import validate_in_period, validate_value_for_unit
 
@@ -79,12 +80,17 @@ class CommitmentPageForm(CompetitionChildPageForm):
             elif line_id in reported and target.pk != saved_targets[line_id]:
                 form.add_error("target", _("Values have been reported for this line: its target cannot change."))
                 valid = False
-        if reported and "agency" in self.fields:
-            agency = self.cleaned_data.get("agency") if hasattr(self, "cleaned_data") else None
-            saved_agency = type(self.instance).objects.filter(pk=self.instance.pk).values_list("agency_id", flat=True)
-            if agency is not None and agency.pk != saved_agency.first():
-                self.add_error(
-                    "agency", _("Values have been reported under this commitment: its agency cannot change.")
-                )
-                valid = False
+        # The page cannot change agency once values are reported: CommitmentPage.clean says so,
+        # on this form's agency field and wherever a revision is published.
         return valid
+
+
+class CompetitionCopyForm(CopyForm):
+    """Wagtail's Copy screen for a competition, without its "alias" option: an alias of a
+    competition with its subpages would repeat every target's code and every agency's commitment
+    in the original competition (its aliases keep the original's fields). A copy is a new
+    competition (docs/security.md)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("alias", None)

@@ -19,6 +19,7 @@ from . import permissions
 from .document_actions import BULK_ACTIONS
 from .middleware import mark_cacheable
 from .models import CommitmentPage, CompetitionPage, Submission, TargetPage
+from .page_actions import GuardedDeleteBulkAction, GuardedPublishBulkAction
 from .viewsets import (
     CompetitionViewSetGroup,
     FeedTokenRevokeBulkAction,
@@ -36,6 +37,10 @@ hooks.register("register_bulk_action", FeedTokenRevokeBulkAction, order=101)
 # confirmation page never names an evidence file (competition/document_actions.py).
 for document_bulk_action in BULK_ACTIONS:
     hooks.register("register_bulk_action", document_bulk_action, order=100)
+
+# After Wagtail's own page actions (order 0), which they replace: they refuse with a reason.
+hooks.register("register_bulk_action", GuardedPublishBulkAction, order=100)
+hooks.register("register_bulk_action", GuardedDeleteBulkAction, order=100)
 
 
 class ReviewQueueMenuItem(MenuItem):
@@ -57,11 +62,14 @@ class ReviewQueueMenuItem(MenuItem):
 
 def scope_admin_api(router):
     """Replace Wagtail's document and image endpoints of the admin API with scoped ones
-    (competition.admin_api); registered after Wagtail's own hooks."""
+    (competition.admin_api), and its pages endpoint with one whose `delete` action asks the
+    page rules (competition.page_actions); registered after Wagtail's own hooks."""
     from .admin_api import ScopedDocumentsAdminAPIViewSet, ScopedImagesAdminAPIViewSet
+    from .page_actions import GuardedPagesAdminAPIViewSet
 
     router.register_endpoint("documents", ScopedDocumentsAdminAPIViewSet)
     router.register_endpoint("images", ScopedImagesAdminAPIViewSet)
+    router.register_endpoint("pages", GuardedPagesAdminAPIViewSet)
 
 
 hooks.register("construct_admin_api", scope_admin_api, order=100)
@@ -342,21 +350,18 @@ def keep_children_in_their_competition(request, page, destination, pos=None):
 
 
 @hooks.register("before_delete_page")
-def keep_pages_with_evidence(request, page):
-    """A page whose targets carry reported values cannot be deleted: nothing entered is lost."""
-    pages = page.get_descendants(inclusive=True)
-    if (
-        Submission.objects.filter(line__commitment__in=pages).exists()
-        or Submission.objects.filter(line__target__in=pages).exists()
-    ):
-        from django.contrib import messages
-        from django.shortcuts import redirect
+def keep_pages_others_depend_on(request, page):
+    """A page whose targets carry reported values, or that other rows still refer to, cannot be
+    deleted: nothing entered is lost, and the user is told why (domain.pages.deletion_refusal,
+    which the page listing's bulk "Delete" and the admin API's `delete` ask too)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
 
-        messages.error(
-            request,
-            _("%(title)s cannot be deleted: values have been reported against it. Unpublish it instead.")
-            % {"title": page.get_admin_display_title()},
-        )
+    from .domain.pages import deletion_refusal
+
+    refusal = deletion_refusal(page)
+    if refusal:
+        messages.error(request, refusal)
         return redirect("wagtailadmin_explore", page.get_parent().pk)
 
 

@@ -656,6 +656,34 @@ ADMIN_URLS.update(
             methods=("get",),
             query=lambda world, key: f"id={world['image'].pk}",
         ),
+        # Wagtail's pages endpoint of the admin API, replaced by the app's (competition.page_actions)
+        # for its `delete` action: a page with reported values is never deleted, not even by a
+        # superuser (those who may delete pages are told why: a 400, not a server error).
+        "wagtailadmin_api:pages:listing": Url(get=ACTIVE, post="refused", reads_only=True, methods=("get",)),
+        "wagtailadmin_api:pages:detail": Url(
+            ("t1",),
+            get=ACTIVE,
+            reads_only=True,
+            methods=("get",),
+            kwargs=lambda world, key: {"pk": world["pages"][key].pk},
+        ),
+        "wagtailadmin_api:pages:find": Url(
+            ("t1",),
+            # A redirect to the detail, for those who manage the page (Wagtail looks among the
+            # pages they may explore).
+            get=lambda name, role, key: manages_page(name, role, key),  # defined below
+            reads_only=True,
+            methods=("get",),
+            query=lambda world, key: f"id={world['pages'][key].pk}",
+        ),
+        "wagtailadmin_api:pages:action": Url(
+            ("t1", "commit_a"),
+            get="refused",
+            post="refused",
+            methods=("post",),
+            data=lambda world, key: {},
+            kwargs=lambda world, key: {"pk": world["pages"][key].pk, "action_name": "delete"},
+        ),
     }
 )
 for _model in SNIPPETS:
@@ -1083,7 +1111,7 @@ def was_refused(world, case, response):
         inspect = reverse("wagtailsnippets_competition_submission:inspect", args=[world["objects"][case.key].pk])
         if location == inspect:
             return True
-    if case.url == "wagtailadmin_pages:delete" and case.method == "post":
+    if case.url in ("wagtailadmin_pages:delete", "wagtailadmin_api:pages:action") and case.method == "post":
         return Page.objects.filter(pk=world["pages"][case.key].pk).exists()
     if case.url == "wagtailsnippets_competition_agency:delete" and case.method == "post":
         # An agency others still refer to stays, and the user is sent back to say why.

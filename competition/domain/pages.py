@@ -48,3 +48,34 @@ def new_commitment_page(competition, agency, pledge):
         slug=free_slug(competition, f"agency-{agency.code}"),
         pledge=to_rich_text(pledge),
     )
+
+
+def deletion_refusal(page):
+    """Why `page` and the pages below it cannot be deleted, or None: values reported against
+    them (on their targets or commitment lines), or rows the database protects (a target other
+    agencies committed to, a competition's jurors...). Asked by every page deletion path of the
+    admin (the Delete screen, the page listing's bulk "Delete", the admin API's `delete`), before
+    anything is deleted; the database refuses the same deletions anyway."""
+    from django.db import router
+    from django.db.models import Q
+    from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+    from django.utils.translation import gettext as _
+
+    from ..models import Submission
+
+    title = page.specific_deferred.get_admin_display_title()
+    pages = Page.objects.filter(path__startswith=page.path, depth__gte=page.depth)
+    if Submission.objects.filter(Q(line__commitment__in=pages) | Q(line__target__in=pages)).exists():
+        return _("%(title)s cannot be deleted: values have been reported against it. Unpublish it instead.") % {
+            "title": title
+        }
+    try:
+        Collector(using=router.db_for_write(Page)).collect(pages)
+    except (ProtectedError, RestrictedError) as error:
+        found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
+        kinds = sorted({str(row._meta.verbose_name_plural) for row in found})
+        return _("“%(object)s” cannot be deleted: %(kinds)s still refer to it.") % {
+            "object": title,
+            "kinds": ", ".join(kinds),
+        }
+    return None

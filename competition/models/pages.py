@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
@@ -15,11 +15,11 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PagePermissionTester
 from wagtail.search import index
 
 from ..enums import Aggregation, Direction, ReportingSchedule, Unit
-from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, TargetPageForm
+from ..page_forms import CommitmentPageForm, CompetitionChildPageForm, CompetitionCopyForm, TargetPageForm
 from ..panels import JudgingPanel
 from ..validators import check_visible_fields, validate_in_period, validate_value_for_unit
 from .agencies import Agency
@@ -214,6 +214,7 @@ class CompetitionPage(CanonicalQueryMixin, RoutablePageMixin, Page):
     template = "competition/pages/competition_page.html"
     # A copy (next year's competition, say) starts with judging open.
     exclude_fields_in_copy = ["closed", "closed_at", "closed_by"]
+    copy_form_class = CompetitionCopyForm  # copies, never aliases
     # Judging is the competition's state, not its content: a revision published later (made
     # before judging closed or reopened) keeps it as it is.
     JUDGING_FIELDS = ("closed", "closed_at", "closed_by")
@@ -359,6 +360,11 @@ class CompetitionTier(Orderable):
         return f"{self.label} ({self.minimum})"
 
 
+class CompetitionChildPagePermissionTester(PagePermissionTester):
+    def can_copy(self):
+        return False
+
+
 class CompetitionChildPage(CanonicalQueryMixin, Page):
     """What target and commitment pages share: they live directly under one competition page,
     recorded in `competition` so that queries and constraints need no tree walk."""
@@ -370,10 +376,18 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
     base_form_class = CompetitionChildPageForm
     parent_page_types = ["competition.CompetitionPage"]
     subpage_types = []
+    # A copy belongs to the competition it is copied under (next year's competition, copied with
+    # its subpages): `save` sets it from the new parent.
+    exclude_fields_in_copy = ["competition"]
 
     def clean(self):
         super().clean()
         check_visible_fields(self, "title")
+        if self.competition_id is not None:
+            # The form leaves `competition` out (it is set from the parent), and Django then skips
+            # the constraints naming it: a second target with one code, or a second commitment
+            # of one agency, in one competition would reach the database as a server error.
+            self.validate_constraints()
 
     class Meta:
         abstract = True
@@ -391,6 +405,20 @@ class CompetitionChildPage(CanonicalQueryMixin, Page):
         if not self.competition.live and not getattr(request, "is_preview", False):
             raise Http404
         return super().serve(request, *args, **kwargs)
+
+    def permissions_for_user(self, user):
+        """Wagtail's permissions, except that a target or commitment page is not copied on its
+        own (its code or agency is unique in its competition): Copy is not offered, and the
+        Copy screen and the admin API's `copy` refuse it. A competition copied with its subpages
+        copies them."""
+        return CompetitionChildPagePermissionTester(user, self)
+
+    def can_move_to(self, parent):
+        """A target or commitment never leaves its competition: its reported values, scores and
+        lines would go with it. Wagtail asks this on every move path (the Move screen, the page
+        listing's bulk "Move", the admin API's `move`), for superusers too; reordering within the
+        competition does not ask it."""
+        return super().can_move_to(parent) and (self.competition_id is None or parent.pk == self.competition_id)
 
 
 class TargetPage(CompetitionChildPage):
@@ -517,6 +545,9 @@ class CommitmentPage(CompetitionChildPage):
     ]
     template = "competition/pages/commitment_page.html"
     base_form_class = CommitmentPageForm
+    # In a copy of its competition, a commitment page names its agency and pledge but no target:
+    # its lines point at the original competition's targets and carry what was reported there.
+    exclude_fields_in_copy = ["competition", "lines"]
 
     class Meta:
         verbose_name = _("commitment")
@@ -525,6 +556,46 @@ class CommitmentPage(CompetitionChildPage):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.live and not self.lines.all():
+            # A new commitment page naming no target (the copy of a competition published with
+            # its subpages copies no lines) is saved as a draft, never published empty.
+            self.live = False
+            self.has_unpublished_changes = True
+        return super().save(*args, **kwargs)
+
+    def clean(self):
+        """Reported values stay where they were reported: once a line has values, the page keeps
+        its agency and the line stays, with its target. Wagtail validates a page here whenever
+        it goes live, so the rule holds on every path that publishes a revision (the page
+        editor, the page listing's bulk "Publish", the admin API's `publish`, an approved
+        workflow task, scheduled publishing), however old the revision."""
+        super().clean()
+        if self.pk is None:
+            return
+        reported = dict(
+            CommitmentLine.objects.filter(commitment_id=self.pk, submissions__isnull=False)
+            .distinct()
+            .values_list("pk", "target_id")
+        )
+        if not reported:
+            return
+        errors = {}
+        saved_agency = type(self).objects.filter(pk=self.pk).values_list("agency_id", flat=True).first()
+        if self.agency_id != saved_agency:
+            errors["agency"] = _("Values have been reported under this commitment: its agency cannot change.")
+        targets = {line.pk: line.target_id for line in self.lines.all() if line.pk is not None}
+        problems = []
+        for line in CommitmentLine.objects.filter(pk__in=reported).select_related("target"):
+            if line.pk not in targets:
+                problems.append(_("%(target)s has reported values: it stays committed.") % {"target": line.target})
+            elif targets[line.pk] != line.target_id:
+                problems.append(_("Values have been reported for this line: its target cannot change."))
+        if problems:
+            errors[NON_FIELD_ERRORS] = problems
+        if errors:
+            raise ValidationError(errors)
 
     def get_context(self, request, *args, **kwargs):
         from ..domain.presentation import commitment_context
