@@ -240,6 +240,10 @@ class GuardedSaveMixin:
                         "not saved yet: compare them with the history, then save again to keep yours."
                     ),
                 )
+                # Nothing is saved: the evidence files chosen are kept for that next save, and this
+                # form (not a fresh one, which would drop them) is the one shown again.
+                form.keep_chosen_files()
+                self.form = form
                 return self.render_to_response(self.get_context_data(form=form))
             for name in STATE_FIELDS:
                 setattr(form.instance, name, getattr(current, name))
