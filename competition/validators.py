@@ -138,6 +138,14 @@ def validate_in_period(day, start, end, *, inclusive_start=True):
         )
 
 
+# What the columns hold: a tier's minimum (CompetitionTier.minimum, 7 digits with 2 decimal places)
+# and a measured value, baseline, target or milestone (decimal_field: 18 digits with 4).
+TIER_DECIMAL_PLACES = 2
+TIER_LIMIT = Decimal("1e5")
+MEASURED_DECIMAL_PLACES = 4
+MEASURED_LIMIT = Decimal("1e14")
+
+
 def parse_tiers(text):
     """Parse `Excellent:90;Good:75` into [(label, Decimal(minimum)), ...]; raise ValidationError."""
     validate_no_nul(text)
@@ -160,6 +168,18 @@ def parse_tiers(text):
         if not value.is_finite() or value < 0:
             raise ValidationError(
                 _("The minimum of tier %(label)s must be a number of 0 or more.") % {"label": label},
+                code="tiers",
+            )
+        # What CompetitionTier.minimum holds (7 digits, 2 decimal places): never rounded or
+        # overflowing without a word.
+        if value.as_tuple().exponent < -TIER_DECIMAL_PLACES:
+            raise ValidationError(
+                _("The minimum of tier %(label)s has more than 2 decimal places.") % {"label": label},
+                code="tiers",
+            )
+        if value >= TIER_LIMIT:
+            raise ValidationError(
+                _("The minimum of tier %(label)s is too large: at most 99999.99.") % {"label": label},
                 code="tiers",
             )
         tiers.append((label, value))
@@ -196,6 +216,14 @@ def parse_milestones(text):
             raise ValidationError(
                 _("%(text)s: the milestone value is not a number.") % {"text": part}, code="milestones"
             )
+        # What TargetMilestone.value holds (as values, baselines and targets): never rounded.
+        if parsed_value.as_tuple().exponent < -MEASURED_DECIMAL_PLACES:
+            raise ValidationError(
+                _("%(text)s: the milestone value has more than 4 decimal places.") % {"text": part},
+                code="milestones",
+            )
+        if parsed_value.copy_abs() >= MEASURED_LIMIT:
+            raise ValidationError(_("%(text)s: the milestone value is too large.") % {"text": part}, code="milestones")
         milestones.append((parsed_day, parsed_value))
     days = [day for day, _value in milestones]
     if len(set(days)) != len(days):
