@@ -1,11 +1,13 @@
 """Admin forms of the competition app."""
 
+import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField as FilterModelChoiceField
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.models import register_form_field_override
 from wagtail.documents import get_document_model
@@ -29,6 +31,33 @@ class AsciiDecimalField(forms.DecimalField):
 # Every decimal field of the Wagtail admin's model forms: values, points, targets, baselines,
 # milestones, margins, tiers.
 register_form_field_override(models.DecimalField, override={"form_class": AsciiDecimalField})
+
+
+def integer_key(text):
+    """`text` as an id a database can look up (digits 0-9 only), or None: not a number, or out of
+    the range of a 64-bit column (SQLite raises OverflowError on those)."""
+    text = str(text)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    key = int(text)
+    return key if key < 2**63 else None
+
+
+class IdChoiceField(FilterModelChoiceField):
+    """A choice of a record by its id, from a query string that anyone can edit: an id that is
+    not a number of a 64-bit column (?competition=99999999999999999999) is an unknown choice, not
+    the database driver's OverflowError (SQLite)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and integer_key(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """The admin listings' filters by a record (the competition filter): see IdChoiceField."""
+
+    field_class = IdChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
