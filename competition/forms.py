@@ -14,7 +14,7 @@ from wagtail.documents import get_document_model
 
 from . import conf, permissions
 from .domain.attachments import check_upload
-from .validators import validate_ascii_number
+from .validators import integer_key, validate_ascii_number
 
 
 class AsciiDecimalField(forms.DecimalField):
@@ -31,16 +31,6 @@ class AsciiDecimalField(forms.DecimalField):
 # Every decimal field of the Wagtail admin's model forms: values, points, targets, baselines,
 # milestones, margins, tiers.
 register_form_field_override(models.DecimalField, override={"form_class": AsciiDecimalField})
-
-
-def integer_key(text):
-    """`text` as an id a database can look up (digits 0-9 only), or None: not a number, or out of
-    the range of a 64-bit column (SQLite raises OverflowError on those)."""
-    text = str(text)
-    if not (text.isascii() and text.isdigit()):
-        return None
-    key = int(text)
-    return key if key < 2**63 else None
 
 
 class IdChoiceField(FilterModelChoiceField):

@@ -113,6 +113,16 @@ def validate_ascii_number(text):
         raise ValidationError(_("Write numbers with the digits 0 to 9 (and a dot for decimals)."), code="digits")
 
 
+def integer_key(text):
+    """`text` as an id a database can look up (digits 0-9 only), or None: not a number, or out of
+    the range of a 64-bit column (SQLite raises OverflowError on those)."""
+    text = str(text)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    key = int(text)
+    return key if key < 2**63 else None
+
+
 def parse_decimal(text):
     """A Decimal from text in ASCII digits; ValidationError (digits) or ArithmeticError."""
     validate_ascii_number(text)

@@ -46,7 +46,7 @@ from wagtail.snippets.views.snippets import (
 
 from . import permissions
 from .domain import audit, evidence, feed_tokens
-from .forms import IdChoiceFilter, SubmissionForm, integer_key
+from .forms import IdChoiceFilter, SubmissionForm
 from .models import (
     Adjustment,
     Agency,
@@ -62,6 +62,7 @@ from .models.evidence import STATE_FIELDS
 from .panels import LineContextPanel
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured, signed_points
+from .validators import integer_key
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {

@@ -294,3 +294,17 @@ def test_a_submission_address_with_a_key_that_is_not_an_id_answers_404(client, m
     response = getattr(client, method)(url)
 
     assert response.status_code == 404
+
+
+def test_the_page_chooser_answers_an_id_no_database_integer_holds(client):
+    """The page chooser's "chosen" address with ?id=99999999999999999999 (an edited link): no
+    page has that id: a 404, not a server error (SQLite's driver raised OverflowError, in the
+    check that hides unpublished competitions and in Wagtail's view)."""
+    from tests.security import build_world
+
+    world = build_world()
+    client.force_login(world["superuser"])
+
+    response = client.get(reverse("wagtailadmin_choose_page_chosen_multiple"), {"id": ["99999999999999999999"]})
+
+    assert response.status_code == 404
