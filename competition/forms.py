@@ -1,18 +1,20 @@
 """Admin forms of the competition app."""
 
+import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField as FilterModelChoiceField
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.models import register_form_field_override
 from wagtail.documents import get_document_model
 
 from . import conf, permissions
 from .domain.attachments import check_upload
-from .validators import validate_ascii_number
+from .validators import integer_key, validate_ascii_number
 
 
 class AsciiDecimalField(forms.DecimalField):
@@ -29,6 +31,23 @@ class AsciiDecimalField(forms.DecimalField):
 # Every decimal field of the Wagtail admin's model forms: values, points, targets, baselines,
 # milestones, margins, tiers.
 register_form_field_override(models.DecimalField, override={"form_class": AsciiDecimalField})
+
+
+class IdChoiceField(FilterModelChoiceField):
+    """A choice of a record by its id, from a query string that anyone can edit: an id that is
+    not a number of a 64-bit column (?competition=99999999999999999999) is an unknown choice, not
+    the database driver's OverflowError (SQLite)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and integer_key(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """The admin listings' filters by a record (the competition filter): see IdChoiceField."""
+
+    field_class = IdChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -78,6 +97,8 @@ class SubmissionForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         from .models import CommitmentLine
 
+        self._checked_uploads = []  # new files that passed check_upload (clean_new_attachments)
+
         self.offer_kept_files()
         choices = self.attachment_choices()
         if choices:
@@ -121,19 +142,23 @@ class SubmissionForm(WagtailAdminModelForm):
         server (competition.domain.stash) and offered again, ticked, instead of vanishing."""
         valid = super().is_valid()
         if not valid:
-            for kept in getattr(self, "cleaned_data", {}).get("kept_attachments") or []:
-                kept.close()
-        if not valid and self.for_user is not None and not getattr(self, "_kept", False):
-            from .domain import stash
-
-            self._kept = True
-            uploads = getattr(self, "cleaned_data", {}).get("new_attachments") or []
-            if "new_attachments" in self.errors:
-                uploads = []
-            uploads = [upload for upload in uploads if not getattr(upload, "stash_path", None)]
-            if uploads:
-                self.offer_kept_files([stash.keep(upload, self.for_user) for upload in uploads])
+            self.keep_chosen_files()
         return valid
+
+    def keep_chosen_files(self):
+        """The form is refused (invalid, or valid but refused by the view, e.g. as stale): the new
+        files that passed their own checks go to the stash and are offered again, ticked, with the
+        files already kept; nothing is attached."""
+        for kept in getattr(self, "cleaned_data", {}).get("kept_attachments") or []:
+            kept.close()
+        if self.for_user is None or getattr(self, "_kept", False):
+            return
+        from .domain import stash
+
+        self._kept = True
+        uploads = [upload for upload in self._checked_uploads if not getattr(upload, "stash_path", None)]
+        if uploads:
+            self.offer_kept_files([stash.keep(upload, self.for_user) for upload in uploads])
 
     def clean_kept_attachments(self):
         from .domain import stash
@@ -161,9 +186,19 @@ class SubmissionForm(WagtailAdminModelForm):
         return [(a.pk, documents[a.document_id].title) for a in attachments if a.document_id in documents]
 
     def clean_new_attachments(self):
+        """Every file is checked: all the refusals are shown at once, and the files that passed
+        are remembered (kept for the next try when the form is refused)."""
         files = self.cleaned_data.get("new_attachments") or []
+        errors = []
         for upload in files:
-            check_upload(upload)
+            try:
+                check_upload(upload)
+            except ValidationError as error:
+                errors.append(error)
+            else:
+                self._checked_uploads.append(upload)
+        if errors:
+            raise ValidationError(errors)
         return files
 
     def clean(self):

@@ -1,6 +1,7 @@
 """Reading import files (CSV, XLSX, JSON) into datasets and running a resource over them as one
 transaction, with row errors in the form `row N, column C: message` (docs/imports.md)."""
 
+import csv
 import io
 import json
 import zipfile
@@ -39,7 +40,8 @@ def load_dataset(content, file_format):
         try:
             return tablib.Dataset().load(text, format="csv")
         except Exception as error:  # tablib raises several kinds for malformed CSV
-            raise ImportFileError(_("the CSV file cannot be read: %(error)s") % {"error": error}) from None
+            reason = _uneven_row(text) or str(error) or type(error).__name__
+            raise ImportFileError(_("the CSV file cannot be read: %(error)s") % {"error": reason}) from None
     if file_format == "xlsx":
         try:
             unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(content)).infolist())
@@ -69,11 +71,34 @@ def load_dataset(content, file_format):
         headers = []
         for item in data:
             headers.extend(key for key in item if key not in headers)
+        if any(not key.isascii() and any("\ud800" <= char <= "\udfff" for char in key) for key in headers):
+            raise ImportFileError(_("a column name of the JSON file holds a broken character; correct it."))
         dataset = tablib.Dataset(headers=headers)
         for item in data:
             dataset.append([_json_cell(item.get(key)) for key in headers])
         return dataset
     raise ImportFileError(_("unsupported file type %(type)r: use .csv, .xlsx or .json.") % {"type": file_format})
+
+
+def _uneven_row(text):
+    """The first row with another number of cells than the header, in words (tablib's own error,
+    InvalidDimensions, says nothing); None when every row has the header's width."""
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        number = 0
+        for cells in reader:
+            if not cells:
+                continue  # a blank line is no row (nor for tablib)
+            number += 1
+            if len(cells) != len(header):
+                return _(
+                    "row %(row)s (line %(line)s of the file) has %(cells)s cells but the header has "
+                    "%(columns)s; put a cell that holds a comma in double quotes."
+                ) % {"row": number, "line": reader.line_num, "cells": len(cells), "columns": len(header)}
+    except csv.Error:
+        return None
+    return None
 
 
 def _json_cell(value):

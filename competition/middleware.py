@@ -53,6 +53,7 @@ from django.utils.translation import get_language
 
 from . import conf
 from .domain.scoreboard import board_cache, cache_state, noting_stale_boards
+from .validators import integer_key
 
 logger = logging.getLogger(__name__)
 
@@ -478,7 +479,10 @@ class PageChooserMiddleware:
             ids = [view_kwargs.get("parent_page_id")]
         else:
             ids = request.GET.getlist("id")
-        ids = [int(pk) for pk in ids if str(pk).isdigit()]
+        ids = [integer_key(pk) for pk in ids if str(pk).isdigit()]
+        if None in ids:
+            # A number no database integer holds names no page (SQLite cannot even look it up).
+            raise Http404
         if not ids:
             return None
         from wagtail.models import Page

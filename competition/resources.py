@@ -8,6 +8,7 @@ and publish real Wagtail pages with revisions. Rows that would change nothing ar
 unchanged (`skip`), so importing a file twice changes nothing the second time.
 """
 
+import re
 from copy import copy
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -243,7 +244,9 @@ class CompetitionResource(resources.ModelResource):
             return None, {
                 self.key_columns[-1]: _("duplicate key: the same row key appears in row %(row)s.") % {"row": first}
             }
-        errors = {}
+        errors = broken_text(row)
+        if errors:
+            return None, errors
         return self.parse(row, errors), errors
 
     def get_or_init_instance(self, instance_loader, row):
@@ -399,7 +402,9 @@ class CompetitionResource(resources.ModelResource):
         if number.as_tuple().exponent < -4:
             errors[column] = _("%(value)s has more than 4 decimal places.") % {"value": value}
             return None
-        if abs(number) >= Decimal("1e14"):
+        # copy_abs, not abs(): abs() rounds to the decimal context and raises Overflow for
+        # 1e1000000 instead of saying that the number is too large.
+        if number.copy_abs() >= Decimal("1e14"):
             errors[column] = _("%(value)s is too large.") % {"value": value}
             return None
         return number
@@ -580,6 +585,26 @@ class CompetitionResource(resources.ModelResource):
                 "start": competition.start_date.isoformat(),
                 "end": competition.end_date.isoformat(),
             }
+
+
+# Half of a character encoded as a UTF-16 pair ("\\ud800" in JSON, left by a system that cut a
+# string inside an emoji): no database or page can hold it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def broken_text(row):
+    """{column: message} for the cells of `row` holding a lone surrogate, checked before any cell
+    reaches the database; such a cell is shown escaped (\\ud800) in the preview of the row."""
+    errors = {}
+    for column, value in row.items():
+        if isinstance(value, str) and LONE_SURROGATE.search(value):
+            found = sorted({f"U+{ord(char):04X}" for char in LONE_SURROGATE.findall(value)})
+            errors[column] = _(
+                "holds a broken character (%(chars)s, half of a character that was cut in two): "
+                "correct the text where it comes from."
+            ) % {"chars": ", ".join(found)}
+            row[column] = LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", value)
+    return errors
 
 
 TREE_FIELDS = ["path", "depth", "numchild", "url_path"]

@@ -113,6 +113,16 @@ def validate_ascii_number(text):
         raise ValidationError(_("Write numbers with the digits 0 to 9 (and a dot for decimals)."), code="digits")
 
 
+def integer_key(text):
+    """`text` as an id a database can look up (digits 0-9 only), or None: not a number, or out of
+    the range of a 64-bit column (SQLite raises OverflowError on those)."""
+    text = str(text)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    key = int(text)
+    return key if key < 2**63 else None
+
+
 def parse_decimal(text):
     """A Decimal from text in ASCII digits; ValidationError (digits) or ArithmeticError."""
     validate_ascii_number(text)
@@ -138,6 +148,14 @@ def validate_in_period(day, start, end, *, inclusive_start=True):
         )
 
 
+# What the columns hold: a tier's minimum (CompetitionTier.minimum, 7 digits with 2 decimal places)
+# and a measured value, baseline, target or milestone (decimal_field: 18 digits with 4).
+TIER_DECIMAL_PLACES = 2
+TIER_LIMIT = Decimal("1e5")
+MEASURED_DECIMAL_PLACES = 4
+MEASURED_LIMIT = Decimal("1e14")
+
+
 def parse_tiers(text):
     """Parse `Excellent:90;Good:75` into [(label, Decimal(minimum)), ...]; raise ValidationError."""
     validate_no_nul(text)
@@ -160,6 +178,18 @@ def parse_tiers(text):
         if not value.is_finite() or value < 0:
             raise ValidationError(
                 _("The minimum of tier %(label)s must be a number of 0 or more.") % {"label": label},
+                code="tiers",
+            )
+        # What CompetitionTier.minimum holds (7 digits, 2 decimal places): never rounded or
+        # overflowing without a word.
+        if value.as_tuple().exponent < -TIER_DECIMAL_PLACES:
+            raise ValidationError(
+                _("The minimum of tier %(label)s has more than 2 decimal places.") % {"label": label},
+                code="tiers",
+            )
+        if value >= TIER_LIMIT:
+            raise ValidationError(
+                _("The minimum of tier %(label)s is too large: at most 99999.99.") % {"label": label},
                 code="tiers",
             )
         tiers.append((label, value))
@@ -196,6 +226,14 @@ def parse_milestones(text):
             raise ValidationError(
                 _("%(text)s: the milestone value is not a number.") % {"text": part}, code="milestones"
             )
+        # What TargetMilestone.value holds (as values, baselines and targets): never rounded.
+        if parsed_value.as_tuple().exponent < -MEASURED_DECIMAL_PLACES:
+            raise ValidationError(
+                _("%(text)s: the milestone value has more than 4 decimal places.") % {"text": part},
+                code="milestones",
+            )
+        if parsed_value.copy_abs() >= MEASURED_LIMIT:
+            raise ValidationError(_("%(text)s: the milestone value is too large.") % {"text": part}, code="milestones")
         milestones.append((parsed_day, parsed_value))
     days = [day for day, _value in milestones]
     if len(set(days)) != len(days):

@@ -3,7 +3,6 @@
 from datetime import datetime
 from functools import wraps
 
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -47,7 +46,7 @@ from wagtail.snippets.views.snippets import (
 
 from . import permissions
 from .domain import audit, evidence, feed_tokens
-from .forms import SubmissionForm
+from .forms import IdChoiceFilter, SubmissionForm
 from .models import (
     Adjustment,
     Agency,
@@ -63,6 +62,7 @@ from .models.evidence import STATE_FIELDS
 from .panels import LineContextPanel
 from .spreadsheets import neutralise
 from .templatetags.competition_tags import measured, signed_points
+from .validators import integer_key
 
 # What each URL of the submission viewset does to the submission named in it.
 URL_ACTIONS = {
@@ -83,8 +83,14 @@ def scoped_submission_view(view, url_name):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if "pk" in kwargs:
+            # A key that is not a submission's id (abc, or a number no database column holds,
+            # from a mangled link) names no submission: a 404, as for an id that does not exist.
+            pk = integer_key(unquote(str(kwargs["pk"])))
+            if pk is None:
+                raise Http404
+            kwargs["pk"] = str(pk)
             queryset = Submission.objects.filter(permissions.visible_submissions_filter(request.user))
-            submission = queryset.select_related("line__commitment").filter(pk=unquote(str(kwargs["pk"]))).first()
+            submission = queryset.select_related("line__commitment").filter(pk=pk).first()
             if submission is None:
                 raise Http404
             action = URL_ACTIONS.get(url_name, "view")
@@ -240,6 +246,10 @@ class GuardedSaveMixin:
                         "not saved yet: compare them with the history, then save again to keep yours."
                     ),
                 )
+                # Nothing is saved: the evidence files chosen are kept for that next save, and this
+                # form (not a fresh one, which would drop them) is the one shown again.
+                form.keep_chosen_files()
+                self.form = form
                 return self.render_to_response(self.get_context_data(form=form))
             for name in STATE_FIELDS:
                 setattr(form.instance, name, getattr(current, name))
@@ -429,13 +439,13 @@ def competition_filterset(model):
     """The filter set of a listing of `model` by its `competition`: `filter_competitions`' choices
     (Wagtail's `list_filter = ["competition"]` would offer every competition page)."""
     meta = type("Meta", (), {"model": model, "fields": ["competition"]})
-    competition = django_filters.ModelChoiceFilter(label=_("Competition"), queryset=filter_competitions)
+    competition = IdChoiceFilter(label=_("Competition"), queryset=filter_competitions)
     return type(f"{model.__name__}FilterSet", (WagtailFilterSet,), {"competition": competition, "Meta": meta})
 
 
 class SubmissionFilterSet(WagtailFilterSet):
     # Named as before (the query parameter stays), labelled in the domain's word.
-    line__commitment__competition = django_filters.ModelChoiceFilter(
+    line__commitment__competition = IdChoiceFilter(
         label=_("Competition"), queryset=lambda request: filter_competitions(request)
     )
 
@@ -501,8 +511,9 @@ class SubmissionViewSet(SnippetViewSet):
 
     def get_urlpatterns(self):
         patterns = super().get_urlpatterns() + [
-            path("submit/<str:pk>/", self.submit_view, name="submit"),
-            path("decide/<str:pk>/", require_POST(self.decide_view), name="decide"),
+            # Wagtail's own converter for the model's key (int): submit/abc/ is no address (404).
+            path(f"submit/<{self.pk_path_converter}:pk>/", self.submit_view, name="submit"),
+            path(f"decide/<{self.pk_path_converter}:pk>/", require_POST(self.decide_view), name="decide"),
         ]
         for pattern in patterns:
             pattern.callback = scoped_submission_view(pattern.callback, pattern.name)
@@ -514,7 +525,7 @@ class SubmissionViewSet(SnippetViewSet):
             Submission.objects.select_related(
                 "line__commitment__agency", "line__commitment__competition", "line__target"
             ),
-            pk=unquote(pk),
+            pk=integer_key(unquote(pk)),
         )
         if request.method != "POST":
             return self.confirm_submit_response(request, submission)
@@ -558,7 +569,7 @@ class SubmissionViewSet(SnippetViewSet):
         return TemplateResponse(request, "competition/admin/submit_confirm.html", context)
 
     def decide_view(self, request, pk):
-        submission = get_object_or_404(Submission, pk=unquote(pk))
+        submission = get_object_or_404(Submission, pk=integer_key(unquote(pk)))
         try:
             evidence.decide(submission, request.user, request.POST.get("decision", ""), request.POST.get("note", ""))
         except PermissionDenied:

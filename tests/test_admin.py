@@ -270,3 +270,61 @@ def test_the_page_types_usage_report_names_no_page_hidden_from_the_user(client):
     assert "Secret" not in content
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert "Secret draft plan" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("model", ["juror", "reviewpanel", "adjustment", "feedtoken", "submission"])
+@pytest.mark.parametrize("competition", ["99999999999999999999", "abc", "-1"])
+def test_a_listing_filtered_by_a_competition_id_that_names_none_answers(client, model, competition):
+    """An old or mistyped link filters a listing by a competition id no database integer holds
+    (?competition=99999999999999999999; SQLite's driver raised OverflowError, a 500): the listing
+    answers, the filter refused as an unknown choice."""
+    from tests.security import build_world
+
+    world = build_world()
+    client.force_login(world["superuser"])
+    name = "line__commitment__competition" if model == "submission" else "competition"
+
+    response = client.get(reverse(f"wagtailsnippets_competition_{model}:list"), {name: competition})
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "key"),
+    [
+        ("get", "submit", "abc"),
+        ("post", "decide", "abc"),
+        ("get", "submit", "99999999999999999999"),
+        ("post", "decide", "99999999999999999999"),
+        ("get", "edit", "99999999999999999999"),
+        ("get", "inspect", "99999999999999999999"),
+    ],
+)
+def test_a_submission_address_with_a_key_that_is_not_an_id_answers_404(client, method, name, key):
+    """.../submission/submit/abc/ (a mangled link from an e-mail or a bookmark) is a 404, as for an
+    id that does not exist, not a 500 (get_object_or_404 passed the text to the database); so is
+    an id no database integer holds (SQLite's driver raised OverflowError)."""
+    from tests.security import build_world
+
+    world = build_world()
+    client.force_login(world["superuser"])
+    url = f"/admin/snippets/competition/submission/{name}/{key}/"
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 404
+
+
+def test_the_page_chooser_answers_an_id_no_database_integer_holds(client):
+    """The page chooser's "chosen" address with ?id=99999999999999999999 (an edited link): no
+    page has that id: a 404, not a server error (SQLite's driver raised OverflowError, in the
+    check that hides unpublished competitions and in Wagtail's view)."""
+    from tests.security import build_world
+
+    world = build_world()
+    client.force_login(world["superuser"])
+
+    response = client.get(reverse("wagtailadmin_choose_page_chosen_multiple"), {"id": ["99999999999999999999"]})
+
+    assert response.status_code == 404

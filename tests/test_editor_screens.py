@@ -158,6 +158,60 @@ def test_nobody_else_can_claim_a_kept_file(client, world):  # noqa: F811
     assert stash.name_of("forged:token", world["editor_a"]) is None
 
 
+def test_a_good_evidence_file_is_kept_when_another_file_chosen_with_it_is_refused(client, world):  # noqa: F811
+    """report.pdf and a .exe chosen at once: the form is refused for the .exe, and report.pdf, which
+    passed its own checks, is kept and offered ticked (docs/evidence.md)."""
+    client.force_login(world["editor_a"])
+    files = [
+        SimpleUploadedFile("report.pdf", PDF, "application/pdf"),
+        SimpleUploadedFile("virus.exe", b"MZ\x90\x00", "application/octet-stream"),
+    ]
+    response = client.post(url("add"), add_data(world["line_a"], new_attachments=files))
+    assert "virus.exe: files of this type are not accepted" in response.content.decode()
+    assert not Submission.objects.exists()
+    form = response.context["form"]
+    assert "kept_attachments" in form.fields, "report.pdf was not kept"
+    assert [name for _token, name in form.fields["kept_attachments"].choices] == ["report.pdf"]
+
+
+def test_evidence_files_chosen_on_a_form_refused_as_stale_are_kept(client, world):  # noqa: F811
+    """A colleague saved the draft while the editor chose scan.pdf: the form is refused as stale
+    ("save again to keep yours") and scan.pdf is kept, ticked; saving again attaches it."""
+    from django.test import Client
+
+    draft = Submission.objects.create(line=world["line_a"], reported_on=date(2025, 6, 30), value=40)
+    draft.save_revision(user=world["editor_a"])
+    client.force_login(world["editor_a"])
+    mine = str(client.get(url("edit", draft.pk)).context["object"].latest_revision_id)
+    colleague = Client()
+    colleague.force_login(world["editor_a"])
+    theirs = str(colleague.get(url("edit", draft.pk)).context["object"].latest_revision_id)
+    saved = colleague.post(url("edit", draft.pk), add_data(world["line_a"], value="70", loaded_revision_id=theirs))
+    assert saved.status_code == 302
+
+    upload = SimpleUploadedFile("scan.pdf", PDF, "application/pdf")
+    data = add_data(world["line_a"], value="80", loaded_revision_id=mine, new_attachments=[upload])
+    response = client.post(url("edit", draft.pk), data)
+
+    assert "Someone else saved this submission" in response.content.decode()
+    assert not draft.attachments.exists()
+    form = response.context["form"]
+    assert "kept_attachments" in form.fields, "scan.pdf is neither attached nor kept"
+    assert [name for _token, name in form.fields["kept_attachments"].choices] == ["scan.pdf"]
+    tokens = re.findall(r'name="kept_attachments" value="([^"]+)"[^>]*checked', response.content.decode())
+    assert len(tokens) == 1
+    # Saved again, as the message asks: the value and the file are kept.
+    latest = str(response.context["object"].latest_revision_id)
+    again = client.post(
+        url("edit", draft.pk),
+        add_data(world["line_a"], value="80", loaded_revision_id=latest, kept_attachments=tokens),
+    )
+    assert again.status_code == 302, again.content.decode()[:2000]
+    draft.refresh_from_db()
+    assert draft.value == Decimal(80)
+    assert [a.document.title for a in draft.attachments.all()] == ["scan.pdf"]
+
+
 # --- 3. A submitted submission's edit URL shows it read-only -----------------------------------
 
 

@@ -182,6 +182,34 @@ def test_a_malformed_value_is_a_row_error(client, world):
     assert not Submission.objects.exists()
 
 
+def test_a_value_with_a_huge_exponent_is_a_row_error(client, world):
+    """ "1e1000000" (a typo, a unit mix-up): the row's value is too large, not a server error."""
+    _token, secret = issue(world)
+
+    response = post(client, secret, [{"target": "T1", "reported_on": "2025-06-30", "value": "1e1000000"}])
+
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [(1, "value")]
+    assert "too large" in errors[0]["message"]
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["note", "target"])
+def test_text_holding_a_lone_surrogate_is_a_row_error(client, world, field):
+    """JSON may escape a lone UTF-16 surrogate ("\\ud800", what a system that cuts text inside an
+    emoji sends): no database can store it, so the row and column are named, never a 500."""
+    _token, secret = issue(world)
+    value = {"target": "T1", "reported_on": "2025-06-30", "value": 50, "note": "Counted"}
+    value[field] += "\ud800"
+
+    response = post(client, secret, [value])
+
+    assert response.status_code == 400, response.content
+    assert (1, field) in {(e["row"], e["column"]) for e in response.json()["errors"]}
+    assert not Submission.objects.exists()
+
+
 def test_a_body_that_is_not_json_is_refused(client, world):
     _token, secret = issue(world)
 

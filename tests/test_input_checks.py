@@ -1,9 +1,13 @@
 """Input that looks right but is not: invisible characters in names and other text, numbers in
-digits other than 0-9, dates in another form than YYYY-MM-DD, zip bombs and oversized uploads
-(stopped at the limit, refused with their real size). Refused with a message, in the imports and
-in the admin's forms, with nothing written."""
+digits other than 0-9, dates in another form than YYYY-MM-DD, numbers a column cannot hold (more
+decimal places, a huge exponent), text a database cannot store (a lone surrogate), a CSV row with
+more cells than its header, zip bombs and oversized uploads (stopped at the limit, refused with
+their real size). Refused with a message, in the imports and in the admin's forms, with nothing
+written."""
 
 import io
+import json
+import re
 import sys
 import unicodedata
 import zipfile
@@ -20,7 +24,8 @@ from django.urls import reverse
 
 from competition.domain import evidence
 from competition.domain.attachments import check_upload
-from competition.models import Agency, Submission
+from competition.imports import load_dataset, run_import
+from competition.models import Agency, CompetitionTier, Submission, TargetPage
 from competition.upload_handlers import OversizedUpload, SizeLimitUploadHandler
 from competition.validators import MAX_REASON, clean_reason, invisible_characters, parse_milestones, parse_tiers
 from tests.helpers import table_counts
@@ -134,6 +139,113 @@ def test_imports_refuse_invisible_characters_other_digits_and_other_date_forms(c
         assert any(line.startswith(where) and words in line for line in errors), (kind, text, errors)
 
     assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "column"),
+    [
+        ("values", "agency,target,reported_on,value\nA,T1,2025-06-30,1e1000000\n", "value"),
+        ("adjustments", "agency,points,reason\nA,1e1000000,Bonus\n", "points"),
+        (
+            "targets",
+            "code,title,unit,direction,baseline,target,max_points,deadline\nT9,Nine,number,higher,0,1e1000000,5,\n",
+            "target",
+        ),
+        (
+            "targets",
+            "code,title,unit,direction,baseline,target,max_points,deadline,milestones\n"
+            "T9,Nine,number,higher,0,100,5,,2025-06-30:1e1000000\n",
+            "milestones",
+        ),
+    ],
+)
+def test_an_import_says_which_cell_holds_a_number_too_large(client, world, kind, text, column):
+    """1e1000000 in a cell: the row and column with the import's own message (as for
+    99999999999999999999), never "row 1, column -: [<class 'decimal.Overflow'>]"."""
+    client.force_login(world["manager"])
+    before = table_counts()
+
+    errors = import_preview(client, kind, text).context["report"].errors
+
+    assert any(error.startswith(f"row 1, column {column}:") and "too large" in error for error in errors), errors
+    assert not any("decimal." in error for error in errors), errors
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("tiers", "words"),
+    [("Excellent:90;Good:75.126", "more than 2 decimal places"), ("Good:123456789", "too large")],
+)
+def test_a_competitions_import_refuses_a_tier_minimum_the_tier_cannot_hold(client, world, tiers, words):
+    """A tier's minimum holds 7 digits with 2 decimal places: 75.126 is not rounded to 75.13
+    without a word, and 123456789 neither overflows the column (PostgreSQL) nor is stored as it is
+    and breaks every later read of the tiers (SQLite)."""
+    client.force_login(world["manager"])
+    header = "slug,title,start,end,at_risk_margin,jury_aggregation,tiers"
+    text = f"{header}\nsafe,Safe,2025-01-01,2025-12-31,0.1,mean,{tiers}\n"
+    before = list(CompetitionTier.objects.values_list("label", "minimum"))
+
+    report = run_import("competitions", load_dataset(text.encode(), "csv"), user=world["manager"])
+
+    assert any(error.startswith("row 1, column tiers:") and words in error for error in report.errors), report.errors
+    assert list(CompetitionTier.objects.values_list("label", "minimum")) == before
+    assert client.get(world["competition"].url).status_code == 200
+
+
+def test_a_targets_import_refuses_a_milestone_with_more_than_4_decimal_places(world):
+    """80.123456 is not stored as 80.1235 without a word (and a re-import then "updated" every
+    time): refused like the same number in the baseline, target or max_points column."""
+    text = (
+        "code,title,unit,direction,baseline,target,max_points,deadline,milestones\n"
+        "T9,Nine,percent,higher,0,100,5,,2025-06-30:80.123456\n"
+    )
+
+    report = run_import("targets", load_dataset(text.encode(), "csv"), competition="safe")
+
+    assert any(
+        error.startswith("row 1, column milestones:") and "more than 4 decimal places" in error
+        for error in report.errors
+    ), report.errors
+    assert not TargetPage.objects.filter(code="T9").exists()
+
+
+@pytest.mark.parametrize("cell", ["agency", "note"])
+def test_a_json_import_refuses_a_lone_surrogate_under_its_column(client, world, cell):
+    """An escaped lone surrogate ("\\ud800", left by a system that cut a string inside an emoji)
+    cannot be stored or shown: refused under row 1 and its column, never a 500 or the database
+    driver's words."""
+    client.force_login(world["manager"])
+    row = {"agency": "A", "target": "T1", "reported_on": "2025-06-30", "value": 50, "note": "Counted"}
+    row[cell] += "\ud800"
+    before = table_counts()
+
+    response = client.post(
+        reverse("competition_import"),
+        {
+            "kind": "values",
+            "competition": "safe",
+            "import_file": SimpleUploadedFile("values.json", json.dumps([row]).encode()),
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["report"].errors
+    assert any(error.startswith(f"row 1, column {cell}:") and "codec" not in error for error in errors), errors
+    assert table_counts() == before
+
+
+def test_a_csv_row_with_more_cells_than_the_header_is_refused_with_a_message_naming_it(client, world):
+    """An unquoted comma in a note ("Counted, checked"): the message names the row that has more
+    cells than the header, not "the CSV file cannot be read: " and nothing after."""
+    client.force_login(world["manager"])
+    text = "agency,target,reported_on,value,note\nA,T1,2025-06-30,50,Counted\nB,T1,2025-06-30,60,Counted, checked\n"
+
+    response = import_preview(client, "values", text)
+
+    (message,) = response.context["form"].errors["import_file"]
+    assert not message.rstrip().endswith(":"), message
+    assert re.search(r"\brow 2\b", message) and "has 6 cells but the header has 5" in message, message
+    assert not Submission.objects.exists()
 
 
 @pytest.mark.parametrize(
