@@ -393,3 +393,23 @@ def test_vietnamese_plural_names_are_bare_nouns():
 
     assert "báo cáo" in plurals
     assert not [name for name in plurals if name.startswith("các ")]
+
+
+@pytest.mark.django_db
+def test_the_evidence_files_help_reads_vietnamese_in_the_vietnamese_submission_form(client, world):  # noqa: F811
+    """An agency editor whose admin is in Vietnamese opens "Thêm báo cáo" (add a submission): every
+    label is Vietnamese but the help under "Thêm tệp minh chứng" reads "PDF, Office or OpenDocument
+    files, CSV, PNG or JPEG; at most 20.0 MB each.". The catalogue has the Vietnamese, but
+    competition/forms.py formats the lazy string with `%` in the class body, which turns it into
+    English text once, when the module is imported."""
+    editor = world["editor_a"]
+    set_admin_language(editor, "vi")
+    client.force_login(editor)
+
+    response = client.get(reverse("wagtailsnippets_competition_submission:add"))
+    text = " ".join(BeautifulSoup(response.content, "html.parser").get_text(" ").split())
+
+    assert response.status_code == 200
+    assert "Thêm tệp minh chứng" in text  # the field's label is Vietnamese...
+    assert "OpenDocument files" not in text, text[text.find("OpenDocument files") - 40 :][:120]  # ...its help too
+    assert "Tệp PDF, Office hoặc OpenDocument" in text
