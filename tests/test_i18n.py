@@ -5,6 +5,7 @@ while the open data stays locale-independent."""
 import json
 import re
 import shutil
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.users.models import UserProfile
 
+from competition.collation import vietnamese_key
 from competition.domain import evidence
 from competition.domain.languages import short_date
 from competition.domain.reminders import send_reminders
@@ -413,3 +415,22 @@ def test_the_evidence_files_help_reads_vietnamese_in_the_vietnamese_submission_f
     assert "Thêm tệp minh chứng" in text  # the field's label is Vietnamese...
     assert "OpenDocument files" not in text, text[text.find("OpenDocument files") - 40 :][:120]  # ...its help too
     assert "Tệp PDF, Office hoặc OpenDocument" in text
+
+
+def test_the_vietnamese_collation_key_follows_the_alphabet_then_the_tones():
+    """Agency names are shown sorted in the Vietnamese alphabet (code points put "Đ" after "Z" and
+    every letter with a diacritic after "z"); the tones only break ties between the same letters."""
+    alphabet = list("aăâbcdđeêghiklmnoôơpqrstuưvxy")
+    mixed = [letter.upper() if index % 2 else letter for index, letter in enumerate(alphabet)]
+
+    assert [letter.lower() for letter in sorted(mixed[1::2] + mixed[::2], key=vietnamese_key)] == alphabet
+    # The tones in their order (none, grave, hook, tilde, acute, dot below), after the letters:
+    # "mạ" before "mac", "Bến" before "Bình" (ê before i).
+    tones = ["ma", "mà", "mả", "mã", "má", "mạ", "mac"]
+    assert sorted(tones[1::2] + tones[::2], key=vietnamese_key) == tones
+    names = ["Bến Thành", "Bình Tây", "Dĩ An", "Đống Đa", "Nhà Bè", "Nhiêu Lộc", "Tân Định", "Thủ Đức"]
+    assert sorted(names[1::2] + names[::2], key=vietnamese_key) == names
+    # Precomposed and decomposed spellings sort alike; only equal strings have equal keys.
+    assert vietnamese_key("Xuân Hòa")[:2] == vietnamese_key(unicodedata.normalize("NFD", "Xuân Hòa"))[:2]
+    assert vietnamese_key("Xuân Hòa") != vietnamese_key("xuân hòa")
+    assert sorted(["Quận 2", "Quận Ba", "Quận  1"], key=vietnamese_key) == ["Quận  1", "Quận 2", "Quận Ba"]
