@@ -4,7 +4,7 @@ JavaScript (sorting and paging are links)."""
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .templatetags.competition_tags import measured, points
+from .templatetags.competition_tags import measured, points, tier_label
 
 
 class RankingTable(tables.Table):
@@ -80,6 +80,9 @@ class RankingTable(tables.Table):
                 "th": {**column.column.attrs.get("th", {}), "role": "columnheader"},
                 "td": {**column.column.attrs.get("td", {}), "role": "cell"},
             }
+
+    def render_tier(self, value):
+        return tier_label(value)
 
     def render_total_points(self, value, record):
         return f"{points(value)} / {points(record['max_points'])}"
