@@ -89,6 +89,9 @@ WAGTAIL_MESSAGES = (
     gettext_noop("Sort the order of child pages within '%(parent)s' by '%(label)s' in ascending order."),
     gettext_noop("Sort the order of child pages within '%(parent)s' by '%(label)s' in descending order."),
     gettext_noop("Other searches"),
+    # The page model's names (the explorer's "1–3 of 3 pages")
+    gettext_noop("page"),
+    gettext_noop("pages"),
     gettext_noop("Page types"),
     gettext_noop("You haven't uploaded any documents."),
     gettext_noop("You haven't uploaded any images."),

@@ -190,7 +190,8 @@ def test_the_listings_sort_hints_read_vietnamese(client, world):  # noqa: F811
 
 def test_the_reports_page_editor_and_choosers_a_manager_opens_read_vietnamese(client, world):  # noqa: F811
     """Wagtail's messages on the other screens the app's managers and editors open (the locked and
-    aging pages and workflow reports, the page editor, the page search, the document chooser),
+    aging pages and workflow reports, the page editor and explorer, the page search, the document
+    chooser),
     found missing in Vietnamese after review-ux by visiting every admin screen as each role."""
     manager = world["manager"]
     set_admin_language(manager, "vi")
@@ -203,6 +204,7 @@ def test_the_reports_page_editor_and_choosers_a_manager_opens_read_vietnamese(cl
     editor = labels(client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])))
     search = labels(client.get(reverse("wagtailadmin_pages:search"), {"q": page.title}))
     documents = labels(client.get(reverse("wagtaildocs_chooser:choose_results")))
+    explorer = labels(client.get(reverse("wagtailadmin_explore", args=[page.pk])))
 
     assert_vietnamese(locked, [("Locked at", "Khóa lúc"), ("No locked pages found.", "Không có trang nào bị khóa.")])
     assert_vietnamese(aging, [("Last published by", "Người công bố lần cuối")])
@@ -210,3 +212,4 @@ def test_the_reports_page_editor_and_choosers_a_manager_opens_read_vietnamese(cl
     assert not [text for text in editor if text.startswith("Editing ")], sorted(editor)
     assert not [text for text in search if text.startswith("There are ") or text == "Page types"], sorted(search)
     assert_vietnamese(documents, [("You haven't uploaded any documents.", "Bạn chưa tải lên tài liệu nào.")])
+    assert not [text for text in explorer if text.endswith(" pages")], sorted(explorer)  # "1–3 trên 3 trang"
