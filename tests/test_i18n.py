@@ -27,7 +27,8 @@ from competition.domain.languages import short_date
 from competition.domain.reminders import send_reminders
 from competition.enums import ReportingSchedule
 from competition.models import AgencyMembership, CommitmentLine, Submission
-from competition.templatetags.competition_tags import measured
+from competition.scoring import DEFAULT_TIERS
+from competition.templatetags.competition_tags import DEFAULT_TIER_LABELS, measured
 from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_submission, make_target
 from tests.test_evidence import world  # noqa: F401
 from tests.test_jury import panel  # noqa: F401
@@ -441,6 +442,7 @@ def test_the_default_tiers_read_vietnamese_on_the_vietnamese_pages(client):
     assert page.html["lang"] == "vi"
     assert (tier, legend[0].split(":")[0]) == ("Xuất sắc", "Xuất sắc"), (tier, legend)
     assert "Excellent" not in record, record[record.find("Excellent") - 40 :][:80]
+    assert set(DEFAULT_TIER_LABELS) == {label for label, _minimum in DEFAULT_TIERS}  # each one translated
     # The open data keeps the label as computed, whatever the reader's language (docs/opendata.md).
     data = client.get("/default-tiers/scoreboard.json?as_of=2025-12-31", HTTP_ACCEPT_LANGUAGE="vi")
     assert json.loads(data.content)["agencies"][0]["tier"] == "Excellent"
