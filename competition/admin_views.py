@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import permissions
+from .collation import vietnamese_key
 from .domain import jury, panels
 from .models import CompetitionPage, JuryScore, Submission
 from .templatetags.competition_tags import signed_points
@@ -59,9 +60,11 @@ class QueueFilterForm(forms.Form):
             targets.setdefault(code, f"{code} {title}")
         self.fields["target"].choices = [("", _("All targets")), *sorted(targets.items(), key=target_order)]
         agencies = Agency.objects.filter(commitments__competition_id__in=ids).distinct()
-        agency_choices = agencies.order_by("name").values_list("code", "name")
+        # Agencies and groups in the Vietnamese alphabet (the database's order is by code point).
+        agency_choices = sorted(agencies.values_list("code", "name"), key=lambda choice: vietnamese_key(choice[1]))
         self.fields["agency"].choices = [("", _("All agencies")), *agency_choices]
-        groups = Agency.objects.filter(pk__in=agencies.values("parent_id")).order_by("name").values_list("code", "name")
+        groups = Agency.objects.filter(pk__in=agencies.values("parent_id")).values_list("code", "name")
+        groups = sorted(groups, key=lambda choice: vietnamese_key(choice[1]))
         self.fields["group"].choices = [("", _("All groups")), *groups]
         self.fields["status"].choices = [("", _("Submitted or accepted"))] + [
             (status.value, status.label) for status in jury.REVIEWABLE

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .collation import vietnamese_key
 from .scoring import RANK_PLACES, ZERO, Board
 
 ACHIEVED = "achieved"
@@ -157,7 +158,8 @@ def widest(clusters):
 
 def tree_order(clusters):
     """(cluster, level) for the widest cluster of each code, each one followed by those right
-    below it (level 0 at the top), siblings by name then code: the tree as a reader reads it."""
+    below it (level 0 at the top), siblings by name (in the Vietnamese alphabet) then code: the
+    tree as a reader reads it."""
     by_code = widest(clusters)
     children = {}
     for cluster in by_code.values():
@@ -166,7 +168,7 @@ def tree_order(clusters):
     ordered = []
 
     def visit(parent, level):
-        for cluster in sorted(children.get(parent, ()), key=lambda item: (item.name, item.code)):
+        for cluster in sorted(children.get(parent, ()), key=lambda item: (vietnamese_key(item.name), item.code)):
             if cluster.code in seen:
                 continue
             seen.add(cluster.code)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField as FilterModelChoiceField
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -62,6 +63,14 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+def _evidence_files_help():
+    """Formatted when the form is drawn, in the reader's language (`%` on a lazy string would
+    translate it once, at import, in the default language)."""
+    return _("PDF, Office or OpenDocument files, CSV, PNG or JPEG; at most %(size)s each.") % {
+        "size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
+    }
+
+
 class SubmissionForm(WagtailAdminModelForm):
     """The editor's form: only their own agencies' commitment targets can be chosen, and new
     evidence files are uploaded here into the agency's collection."""
@@ -69,8 +78,7 @@ class SubmissionForm(WagtailAdminModelForm):
     new_attachments = MultipleFileField(
         label=_("Add evidence files"),
         required=False,
-        help_text=_("PDF, Office or OpenDocument files, CSV, PNG or JPEG; at most %(size)s each.")
-        % {"size": filesizeformat(getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))},
+        help_text=lazy(_evidence_files_help, str)(),
     )
 
     kept_attachments = forms.MultipleChoiceField(

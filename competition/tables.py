@@ -4,7 +4,7 @@ JavaScript (sorting and paging are links)."""
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .templatetags.competition_tags import measured, points
+from .templatetags.competition_tags import measured, points, tier_label
 
 
 class RankingTable(tables.Table):
@@ -25,20 +25,21 @@ class RankingTable(tables.Table):
     name = tables.TemplateColumn(
         template_name="competition/tables/agency_column.html",
         verbose_name=_("Agency"),
-        order_by=("name",),
+        # In the Vietnamese alphabet (collation.vietnamese_key), not by code point.
+        order_by=("name_key",),
         attrs={"td": {"class": "ranking__name"}, "th": {"scope": "col"}},
     )
     # The first click on a column of figures shows the best first: tiers in their order (the rank
     # follows the score, and the tier the score), not in the alphabetical order of their labels.
     tier = tables.Column(
         verbose_name=_("Tier"),
-        order_by=("rank", "name"),
+        order_by=("rank", "name_key"),
         attrs={"td": {"data-label": _("Tier")}, "th": {"scope": "col"}},
     )
     score_percent = tables.TemplateColumn(
         template_name="competition/tables/score_column.html",
         verbose_name=_("Score"),
-        order_by=("rank", "name"),
+        order_by=("rank", "name_key"),
         attrs={"td": {"class": "num", "data-label": _("Score")}, "th": {"scope": "col"}},
     )
     progress_percent = tables.TemplateColumn(
@@ -80,6 +81,9 @@ class RankingTable(tables.Table):
                 "td": {**column.column.attrs.get("td", {}), "role": "cell"},
             }
 
+    def render_tier(self, value):
+        return tier_label(value)
+
     def render_total_points(self, value, record):
         return f"{points(value)} / {points(record['max_points'])}"
 
@@ -88,7 +92,9 @@ class TargetLinesTable(tables.Table):
     """One row per committed agency of a target page."""
 
     agency = tables.TemplateColumn(
-        template_name="competition/tables/line_agency_column.html", verbose_name=_("Agency"), order_by=("agency_name",)
+        template_name="competition/tables/line_agency_column.html",
+        verbose_name=_("Agency"),
+        order_by=("agency_name_key",),
     )
     value = tables.Column(verbose_name=_("Value"), attrs={"td": {"class": "num"}})
     reported_on = tables.DateColumn(verbose_name=_("Reported on"), short=False)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Case, ProtectedError, RestrictedError, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -45,6 +45,7 @@ from wagtail.snippets.views.snippets import (
 )
 
 from . import permissions
+from .collation import vietnamese_key
 from .domain import audit, evidence, feed_tokens
 from .forms import IdChoiceFilter, SubmissionForm
 from .models import (
@@ -794,8 +795,11 @@ class ReviewPanelForm(ScopedForm):
         self.fields["targets"].label_from_instance = lambda target: (
             f"{target.code} {target.title}" + (f" ({target.competition.title})" if several else "")
         )
-        self.fields["clusters"].queryset = (
-            Agency.objects.filter(children__commitments__competition_id__in=ids).distinct().order_by("name")
+        # The clusters in the Vietnamese alphabet of their names (the database sorts by code point).
+        clusters = Agency.objects.filter(children__commitments__competition_id__in=ids).values_list("pk", "name")
+        ordered = [pk for pk, _name in sorted(set(clusters), key=lambda row: (vietnamese_key(row[1]), row[0]))]
+        self.fields["clusters"].queryset = Agency.objects.filter(pk__in=ordered).order_by(
+            Case(*(When(pk=pk, then=Value(index)) for index, pk in enumerate(ordered)), default=Value(len(ordered)))
         )
         self.fields["clusters"].label_from_instance = lambda agency: f"{agency.name} ({agency.code})"
         self.fields["members"].queryset = (

@@ -83,6 +83,44 @@ WAGTAIL_MESSAGES = (
     gettext_noop("There are no results."),
     gettext_noop("No %(model_name)s match your query."),
     gettext_noop("There are no %(model_name)s to display."),
+    gettext_noop('There are no %(model_name)s to display. Why not <a href="%(add_url)s">add one</a>?'),
+    gettext_noop("Sort by '%(label)s' in ascending order."),
+    gettext_noop("Sort by '%(label)s' in descending order."),
+    gettext_noop("Sort the order of child pages within '%(parent)s' by '%(label)s' in ascending order."),
+    gettext_noop("Sort the order of child pages within '%(parent)s' by '%(label)s' in descending order."),
+    gettext_noop("Other searches"),
+    # The page model's names (the explorer's "1–3 of 3 pages")
+    gettext_noop("page"),
+    gettext_noop("pages"),
+    gettext_noop("Page types"),
+    gettext_noop("You haven't uploaded any documents."),
+    gettext_noop("You haven't uploaded any images."),
+    # Reports a manager opens (locked pages, aging pages, workflows)
+    gettext_noop("Locked at"),
+    gettext_noop("Locked by"),
+    gettext_noop("Anyone"),
+    gettext_noop("No locked pages found."),
+    gettext_noop("Last published"),
+    gettext_noop("Last published before"),
+    gettext_noop("Last published by"),
+    gettext_noop("Awaiting my review"),
+    gettext_noop("By task"),
+    gettext_noop("By workflow"),
+    gettext_noop("Workflow"),
+    gettext_noop("Task"),
+    gettext_noop("Started at"),
+    gettext_noop("Completed at"),
+    gettext_noop("In progress"),
+    gettext_noop("Needs changes"),
+    gettext_noop("Cancelled"),
+    gettext_noop("Skipped"),
+    gettext_noop("No pages/snippets have been submitted for moderation yet"),
+    gettext_noop("Forms"),
+    # Editing screens: the page editor's title, choosers, the account's e-mail
+    gettext_noop("Editing %(page_type)s"),
+    gettext_noop("Choose %(object)s"),
+    gettext_noop("Choose another %(object)s"),
+    gettext_noop("Email"),
     gettext_noop("No log entries found."),
     gettext_noop("Edit this item"),
     gettext_noop("Date / Time"),
@@ -355,11 +393,18 @@ WAGTAIL_MESSAGES = (
     ),
 )
 
-# Messages with a plural form (Vietnamese has one form): two of Wagtail's, and the time periods of
+# Messages with a plural form (Vietnamese has one form): Wagtail's, and the time periods of
 # Django's timesince that Wagtail shows ("10 minutes ago"): Django's Vietnamese catalogue still
 # has them under their old msgids ("%d minute").
 WAGTAIL_PLURAL_MESSAGES = (
     ngettext_lazy("1 page", "%(counter)s pages"),
+    ngettext_lazy("There is %(counter)s match", "There are %(counter)s matches"),
+    ngettext_lazy("There is one matching page", "There are %(counter)s matching pages"),
+    ngettext_lazy("Referenced %(count)s time", "Referenced %(count)s times"),
+    ngettext_lazy(
+        "This %(model_name)s is referenced %(usage_count)s time.",
+        "This %(model_name)s is referenced %(usage_count)s times.",
+    ),
     ngettext_lazy(
         '%(total)s Page <span class="w-sr-only">created in %(site_name)s</span>',
         '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',

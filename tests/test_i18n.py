@@ -5,6 +5,7 @@ while the open data stays locale-independent."""
 import json
 import re
 import shutil
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,13 +21,15 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.users.models import UserProfile
 
+from competition.collation import vietnamese_key
 from competition.domain import evidence
 from competition.domain.languages import short_date
 from competition.domain.reminders import send_reminders
 from competition.enums import ReportingSchedule
-from competition.models import AgencyMembership, Submission
-from competition.templatetags.competition_tags import measured
-from tests.factories import UserFactory
+from competition.models import AgencyMembership, CommitmentLine, Submission
+from competition.scoring import DEFAULT_TIERS
+from competition.templatetags.competition_tags import DEFAULT_TIER_LABELS, measured
+from tests.factories import AgencyFactory, UserFactory, make_commitment, make_competition, make_submission, make_target
 from tests.test_evidence import world  # noqa: F401
 from tests.test_jury import panel  # noqa: F401
 
@@ -393,3 +396,72 @@ def test_vietnamese_plural_names_are_bare_nouns():
 
     assert "báo cáo" in plurals
     assert not [name for name in plurals if name.startswith("các ")]
+
+
+@pytest.mark.django_db
+def test_the_evidence_files_help_reads_vietnamese_in_the_vietnamese_submission_form(client, world):  # noqa: F811
+    """An agency editor whose admin is in Vietnamese opens "Thêm báo cáo" (add a submission): the
+    help under "Thêm tệp minh chứng" is Vietnamese too (review-ux: it read "PDF, Office or
+    OpenDocument files, CSV, PNG or JPEG; at most 20.0 MB each.", the lazy string formatted with
+    `%` in the form's class body, so translated once at import)."""
+    editor = world["editor_a"]
+    set_admin_language(editor, "vi")
+    client.force_login(editor)
+
+    response = client.get(reverse("wagtailsnippets_competition_submission:add"))
+    text = " ".join(BeautifulSoup(response.content, "html.parser").get_text(" ").split())
+
+    assert response.status_code == 200
+    assert "Thêm tệp minh chứng" in text  # the field's label is Vietnamese...
+    assert "OpenDocument files" not in text, text[text.find("OpenDocument files") - 40 :][:120]  # ...its help too
+    assert "Tệp PDF, Office hoặc OpenDocument" in text
+
+
+@pytest.mark.django_db
+def test_the_default_tiers_read_vietnamese_on_the_vietnamese_pages(client):
+    """A competition that keeps the default tiers (its Tiers left empty, as the admin's help
+    suggests: "Để trống để dùng các mức mặc định: Xuất sắc 90, Tốt 75, Khá 50, Chưa đạt 0.")
+    shows them in the reader's language: the ranking's Xếp loại column, the legend and the
+    agency's page read "Xuất sắc", not "Excellent" (review-ux: the labels of
+    competition/scoring.py's DEFAULT_TIERS were shown untranslated). The open data keeps them."""
+    competition = make_competition(slug="default-tiers", title="Default tiers 2025")
+    target = make_target(competition, code="T1", baseline=0, target=100, max_points=10)
+    agency = AgencyFactory(code="W1", name="Sài Gòn Ward")
+    make_commitment(competition, agency, [target])
+    make_submission(CommitmentLine.objects.get(commitment__agency=agency), "95", reported_on=date(2025, 6, 30))
+
+    page = BeautifulSoup(
+        client.get("/default-tiers/?as_of=2025-12-31", HTTP_ACCEPT_LANGUAGE="vi").content, "html.parser"
+    )
+    tier = page.select_one('table.board-table td[data-label="Xếp loại"]').get_text(strip=True)
+    legend = [item.get_text(" ", strip=True) for item in page.select(".ranking-legend li")]
+    record = BeautifulSoup(
+        client.get("/default-tiers/agency-w1/?as_of=2025-12-31", HTTP_ACCEPT_LANGUAGE="vi").content, "html.parser"
+    ).get_text(" ", strip=True)
+
+    assert page.html["lang"] == "vi"
+    assert (tier, legend[0].split(":")[0]) == ("Xuất sắc", "Xuất sắc"), (tier, legend)
+    assert "Excellent" not in record, record[record.find("Excellent") - 40 :][:80]
+    assert set(DEFAULT_TIER_LABELS) == {label for label, _minimum in DEFAULT_TIERS}  # each one translated
+    # The open data keeps the label as computed, whatever the reader's language (docs/opendata.md).
+    data = client.get("/default-tiers/scoreboard.json?as_of=2025-12-31", HTTP_ACCEPT_LANGUAGE="vi")
+    assert json.loads(data.content)["agencies"][0]["tier"] == "Excellent"
+
+
+def test_the_vietnamese_collation_key_follows_the_alphabet_then_the_tones():
+    """Agency names are shown sorted in the Vietnamese alphabet (code points put "Đ" after "Z" and
+    every letter with a diacritic after "z"); the tones only break ties between the same letters."""
+    alphabet = list("aăâbcdđeêghiklmnoôơpqrstuưvxy")
+    mixed = [letter.upper() if index % 2 else letter for index, letter in enumerate(alphabet)]
+
+    assert [letter.lower() for letter in sorted(mixed[1::2] + mixed[::2], key=vietnamese_key)] == alphabet
+    # The tones in their order (none, grave, hook, tilde, acute, dot below), after the letters:
+    # "mạ" before "mac", "Bến" before "Bình" (ê before i).
+    tones = ["ma", "mà", "mả", "mã", "má", "mạ", "mac"]
+    assert sorted(tones[1::2] + tones[::2], key=vietnamese_key) == tones
+    names = ["Bến Thành", "Bình Tây", "Dĩ An", "Đống Đa", "Nhà Bè", "Nhiêu Lộc", "Tân Định", "Thủ Đức"]
+    assert sorted(names[1::2] + names[::2], key=vietnamese_key) == names
+    # Precomposed and decomposed spellings sort alike; only equal strings have equal keys.
+    assert vietnamese_key("Xuân Hòa")[:2] == vietnamese_key(unicodedata.normalize("NFD", "Xuân Hòa"))[:2]
+    assert vietnamese_key("Xuân Hòa") != vietnamese_key("xuân hòa")
+    assert sorted(["Quận 2", "Quận Ba", "Quận  1"], key=vietnamese_key) == ["Quận  1", "Quận 2", "Quận Ba"]

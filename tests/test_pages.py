@@ -323,3 +323,33 @@ def test_sorting_the_ranking_by_another_column_starts_at_its_first_page(client):
     assert queries and all("page" not in query for query in queries), queries
     assert all(query["per_page"] == ["10"] and query["as_of"] == ["2025-06-30"] for query in queries)
     assert all("sort" in query for query in queries)
+
+
+def test_the_ranking_sorted_by_name_follows_the_vietnamese_alphabet(client):
+    """A reader sorts the ranking by Agency to find their ward: "Bến Thành" comes after "Bình Tây",
+    "Đống Đa" after "Xuân Hòa" (the last of the list), "Tân Định" after "Thủ Đức": names are
+    ordered by Unicode code point (django-tables2 sorts the rows' `name` as Python strings), so any
+    letter with a diacritic sorts after every plain letter and Đ after Z. In the Vietnamese
+    alphabet (a ă â b c d đ e ê g h i ...) the order is Bến Thành, Bình Tây, Dĩ An, Đống Đa, Xuân
+    Hòa. The demo's ranking and signatories show it too ("Nhà Bè" after "Nhiêu Lộc")."""
+    competition = make_competition(slug="wards-2025", title="Wards 2025")
+    target = make_target(competition, code="T1")
+    for code, name in (
+        ("W1", "Xuân Hòa Ward"),
+        ("W2", "Đống Đa Ward"),
+        ("W3", "Bình Tây Ward"),
+        ("W4", "Dĩ An Ward"),
+        ("W5", "Bến Thành Ward"),
+    ):
+        make_commitment(competition, AgencyFactory(code=code, name=name), [target])
+
+    for language in ("vi", "en"):
+        response = client.get("/wards-2025/?sort=name", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        table = BeautifulSoup(response.content, "html.parser").select("table.board-table")[0]
+        names = [cell.a.get_text(strip=True) for cell in table.select("tbody td.ranking__name")]
+
+        assert names == ["Bến Thành Ward", "Bình Tây Ward", "Dĩ An Ward", "Đống Đa Ward", "Xuân Hòa Ward"], (
+            language,
+            names,
+        )

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .. import conf
+from ..collation import vietnamese_key
 from ..middleware import KEPT_QUERY_PARAMETERS, is_canonical, note_query
 from ..models import CommitmentPage, Submission, TargetPage
 from ..scoring import progress
@@ -45,6 +46,7 @@ def ranking_rows(board, urls):
             "group_rank": agency.group_rank,
             "code": agency.code,
             "name": agency.name,
+            "name_key": vietnamese_key(agency.name),
             "url": urls.get(agency.code),
             "tier": agency.tier,
             "provisional": agency.provisional,
@@ -67,6 +69,7 @@ def target_line_rows(board, target_code, urls):
                     {
                         "agency_code": agency.code,
                         "agency_name": agency.name,
+                        "agency_name_key": vietnamese_key(agency.name),
                         "url": urls.get(agency.code),
                         "value": line.value,
                         "reported_on": line.reported_on,

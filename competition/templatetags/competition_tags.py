@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils.translation import pgettext_lazy
 
 from ..enums import Status
 
@@ -18,6 +19,25 @@ STATUS_SYMBOLS = {
     Status.MISSED: "✕",
     Status.NO_DATA: "–",
 }
+
+
+# The default tiers' labels in the reader's language. The board, the published results and the
+# open data keep the labels as computed (scoring.DEFAULT_TIERS, in English: docs/opendata.md);
+# the pages, the report and the admin screens show them through `tier_label` (one for each label
+# of DEFAULT_TIERS: tests/test_i18n.py).
+DEFAULT_TIER_LABELS = {
+    "Excellent": pgettext_lazy("tier", "Excellent"),
+    "Good": pgettext_lazy("tier", "Good"),
+    "Fair": pgettext_lazy("tier", "Fair"),
+    "Below target": pgettext_lazy("tier", "Below target"),
+}
+
+
+@register.filter
+def tier_label(label):
+    """A tier's label as readers see it: a default tier's in their language; a label the
+    competition's managers wrote, as written."""
+    return DEFAULT_TIER_LABELS.get(label, label)
 
 
 # Between a number and its unit: a no-break space, so that "99.45 %" never breaks over two lines

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from wagtail.models import Locale
 from wagtail.rich_text import RichText
 
+from competition.collation import vietnamese_key
 from competition.domain import commendations, evidence, judging, panels
 from competition.domain import registration as registrations
 from competition.domain.pages import publish
@@ -276,7 +277,15 @@ class Command(BaseCommand):
                 by_code = {agency.code: agency for agency in participants}
                 signatories = [by_code[code] for code in text["signatories"]]
             else:
-                signatories = participants.order_by("parent__code", "name")
+                # By cluster, then in the Vietnamese alphabet (the database sorts by code point).
+                signatories = sorted(
+                    participants.select_related("parent"),
+                    key=lambda agency: (
+                        agency.parent is None,
+                        agency.parent and agency.parent.code,
+                        vietnamese_key(agency.name),
+                    ),
+                )
             page.signatories = [CompetitionSignatory(agency=agency) for agency in signatories]
             publish(page)
             for commitment in CommitmentPage.objects.filter(competition=page, agency__code__in=text["pledges"]):
