@@ -380,3 +380,11 @@ def whats_new_in_the_readers_language(request, menu_items):
             own.attrs = dict(item.attrs)  # rendering a dismissible item writes into its attrs
             own.label = gettext("What's new in Wagtail %(version)s") % {"version": item.name[len(WHATS_NEW) :]}
             menu_items[position] = own
+
+
+@hooks.register("register_admin_viewset")
+def register_child_page_viewsets():
+    """Target and commitment pages' admin views (competition.page_viewsets)."""
+    from .page_viewsets import commitment_page_viewset, target_page_viewset
+
+    return [target_page_viewset, commitment_page_viewset]

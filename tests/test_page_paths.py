@@ -83,6 +83,38 @@ def test_publishing_an_older_draft_never_hands_reported_values_to_another_agency
     assert "its agency cannot change" in response.content.decode(), "the refusal gives no reason"
 
 
+def test_approving_in_a_workflow_an_older_draft_the_rules_refuse_says_why(client, world):
+    """A draft of agency B's commitment page naming agency D goes to moderation (Wagtail's
+    default "Moderators approval" workflow) before B reports; B's editor then submits a value.
+    Approving the task from its "Approve" button would publish the draft: the approval is undone
+    as a whole (the page keeps agency B, the task stays in progress) and the approver reads why,
+    instead of a server error."""
+    from wagtail.models import Workflow, WorkflowPage
+
+    workflow = Workflow.objects.get(name="Moderators approval")
+    page = CommitmentPage.objects.get(agency=world["agency_b"])
+    WorkflowPage.objects.get_or_create(page=page.get_parent(), defaults={"workflow": workflow})
+    page.agency = AgencyFactory(code="D", name="Agency D")
+    page.save_revision(user=world["manager"])
+    workflow.start(page, world["manager"])
+    submission = Submission.objects.create(
+        line=CommitmentLine.objects.get(commitment=page), reported_on=date(2025, 6, 30), value=7
+    )
+    evidence.submit(submission, world["editor_b"])
+    page.refresh_from_db()
+    task_state = page.current_workflow_state.current_task_state
+    client.force_login(world["superuser"])
+    client.raise_request_exception = False
+
+    response = client.post(reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk]), {})
+
+    assert response.status_code == 302, f"{response.status_code}"
+    assert CommitmentPage.objects.get(pk=page.pk).agency.code == "B"
+    task_state.refresh_from_db()
+    assert task_state.status == "in_progress"
+    assert "its agency cannot change" in client.get(response["Location"]).content.decode()
+
+
 @pytest.mark.parametrize("change", ["re-target the line", "drop the line"])
 def test_publishing_an_older_draft_never_moves_or_drops_a_reported_line(world, change):
     """The same with a draft that re-targets agency B's line, or drops it for another target,
