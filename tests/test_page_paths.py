@@ -83,7 +83,7 @@ def test_publishing_an_older_draft_never_hands_reported_values_to_another_agency
     assert "its agency cannot change" in response.content.decode(), "the refusal gives no reason"
 
 
-def test_approving_in_a_workflow_an_older_draft_the_rules_refuse_says_why(client, world):
+def test_approving_in_a_workflow_an_older_draft_the_rules_refuse_says_why(client, world, settings):
     """A draft of agency B's commitment page naming agency D goes to moderation (Wagtail's
     default "Moderators approval" workflow) before B reports; B's editor then submits a value.
     Approving the task from its "Approve" button would publish the draft: the approval is undone
@@ -91,6 +91,9 @@ def test_approving_in_a_workflow_an_older_draft_the_rules_refuse_says_why(client
     instead of a server error."""
     from wagtail.models import Workflow, WorkflowPage
 
+    # Nobody to notify (the Moderators group has no member): Wagtail 8.0's notification e-mails
+    # use Django's get_connection(), deprecated in Django 6.1, whose warning the tests make an error.
+    settings.WAGTAILADMIN_NOTIFICATION_INCLUDE_SUPERUSERS = False
     workflow = Workflow.objects.get(name="Moderators approval")
     page = CommitmentPage.objects.get(agency=world["agency_b"])
     WorkflowPage.objects.get_or_create(page=page.get_parent(), defaults={"workflow": workflow})
