@@ -47,6 +47,7 @@ from wagtail.snippets.views.snippets import (
 from . import permissions
 from .collation import vietnamese_key
 from .domain import audit, evidence, feed_tokens
+from .domain.pages import referring_kinds
 from .forms import IdChoiceFilter, SubmissionForm
 from .models import (
     Adjustment,
@@ -684,12 +685,6 @@ class GuardedDeleteView(DeleteView):
                 % {"object": self.object, "kinds": referring_kinds(error)},
             )
             return redirect(self.get_delete_url())
-
-
-def referring_kinds(error):
-    """The kinds of rows (plural names, comma-separated) that stopped a deletion."""
-    found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
-    return ", ".join(sorted({str(row._meta.verbose_name_plural) for row in found}))
 
 
 class ScopedSnippetViewSet(SnippetViewSet):

@@ -72,10 +72,15 @@ def deletion_refusal(page):
     try:
         Collector(using=router.db_for_write(Page)).collect(pages)
     except (ProtectedError, RestrictedError) as error:
-        found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
-        kinds = sorted({str(row._meta.verbose_name_plural) for row in found})
         return _("“%(object)s” cannot be deleted: %(kinds)s still refer to it.") % {
             "object": title,
-            "kinds": ", ".join(kinds),
+            "kinds": referring_kinds(error),
         }
     return None
+
+
+def referring_kinds(error):
+    """The kinds of rows (plural names, comma-separated) whose references stopped a deletion (a
+    ProtectedError or RestrictedError)."""
+    found = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", ())
+    return ", ".join(sorted({str(row._meta.verbose_name_plural) for row in found}))
